@@ -1,0 +1,245 @@
+// Package hubspot is crmhub's client for the HubSpot CRM v3/v4 APIs: objects,
+// search, batch writes, properties and associations, with client-side rate
+// limiting and retries with exponential backoff and jitter.
+package hubspot
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cenkalti/backoff/v5"
+	"golang.org/x/time/rate"
+)
+
+// Config configures a Client. Zero values take the documented defaults.
+type Config struct {
+	BaseURL         string // default https://api.hubapi.com
+	Token           string // private-app token (required)
+	HTTPClient      *http.Client
+	RequestsPer10s  int // client-side limit for non-search calls, default 150
+	SearchPerSecond int // client-side limit for search calls, default 4
+	MaxRetries      int // default 6
+	Logger          *slog.Logger
+
+	// initialBackoff overrides the first retry interval (tests only).
+	initialBackoff time.Duration
+}
+
+// Client talks to one HubSpot account. It is safe for concurrent use.
+type Client struct {
+	base       string
+	token      string
+	http       *http.Client
+	general    *rate.Limiter
+	search     *rate.Limiter
+	maxRetries int
+	initial    time.Duration
+	log        *slog.Logger
+
+	mu    sync.Mutex
+	stats CallStats
+}
+
+// EndpointStats are the counters of one endpoint kind.
+type EndpointStats struct {
+	Calls   int           // logical calls
+	Errors  int           // calls that finally failed
+	Retries int           // extra attempts
+	Latency time.Duration // total time spent in HTTP attempts
+}
+
+// CallStats maps endpoint kind (list, search, batch_update, ...) to counters.
+type CallStats map[string]EndpointStats
+
+// New validates cfg and returns a client.
+func New(cfg Config) (*Client, error) {
+	if cfg.Token == "" {
+		return nil, fmt.Errorf("%w: token is required", ErrBadConfig)
+	}
+	base := strings.TrimRight(cmp.Or(cfg.BaseURL, "https://api.hubapi.com"), "/")
+	if u, err := url.Parse(base); err != nil || u.Scheme == "" || u.Host == "" {
+		return nil, fmt.Errorf("%w: base URL %q is not absolute", ErrBadConfig, base)
+	}
+	if cfg.RequestsPer10s < 0 || cfg.SearchPerSecond < 0 || cfg.MaxRetries < 0 {
+		return nil, fmt.Errorf("%w: limits and retries must not be negative", ErrBadConfig)
+	}
+	per10s := cmp.Or(cfg.RequestsPer10s, 150)
+	perSec := cmp.Or(cfg.SearchPerSecond, 4)
+	retries := cfg.MaxRetries
+	if retries == 0 {
+		retries = 6
+	}
+	c := &Client{
+		base:  base,
+		token: cfg.Token,
+		http:  cfg.HTTPClient,
+		// burst + rate*10s stays within per10s in any rolling window
+		general:    rate.NewLimiter(rate.Limit(float64(per10s)/10), max(1, per10s/10)),
+		search:     rate.NewLimiter(rate.Limit(perSec), 1),
+		maxRetries: retries,
+		initial:    cmp.Or(cfg.initialBackoff, 500*time.Millisecond),
+		log:        cfg.Logger,
+		stats:      CallStats{},
+	}
+	if c.http == nil {
+		c.http = &http.Client{Timeout: 60 * time.Second}
+	}
+	if c.log == nil {
+		c.log = slog.Default()
+	}
+	return c, nil
+}
+
+// Calls returns a copy of the per-endpoint counters.
+func (c *Client) Calls() CallStats {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make(CallStats, len(c.stats))
+	for k, v := range c.stats {
+		out[k] = v
+	}
+	return out
+}
+
+func (c *Client) count(kind string, f func(*EndpointStats)) {
+	c.mu.Lock()
+	s := c.stats[kind]
+	f(&s)
+	c.stats[kind] = s
+	c.mu.Unlock()
+}
+
+// hinted carries a server wait hint to backoff while keeping the API error.
+type hinted struct {
+	err  error
+	wait *backoff.RetryAfterError
+}
+
+func (h *hinted) Error() string   { return h.err.Error() }
+func (h *hinted) Unwrap() []error { return []error{h.err, h.wait} }
+
+// call is one API request description.
+type call struct {
+	kind   string
+	method string
+	path   string
+	query  url.Values
+	body   any
+	out    any
+}
+
+// do sends a request with rate limiting and retries and decodes a 2xx (or
+// 207) answer into c.out. It returns the final HTTP status.
+func (c *Client) do(ctx context.Context, rq call) (int, error) {
+	var payload []byte
+	if rq.body != nil {
+		b, err := json.Marshal(rq.body)
+		if err != nil {
+			return 0, fmt.Errorf("hubspot: encode %s request: %w", rq.kind, err)
+		}
+		payload = b
+	}
+	target := c.base + rq.path
+	if len(rq.query) > 0 {
+		target += "?" + rq.query.Encode()
+	}
+	limiter := c.general
+	if rq.kind == "search" {
+		limiter = c.search
+	}
+	attempt := 0
+	op := func() (int, error) {
+		attempt++
+		if err := limiter.Wait(ctx); err != nil {
+			return 0, backoff.Permanent(err)
+		}
+		return c.attempt(ctx, rq, target, payload)
+	}
+	expo := &backoff.ExponentialBackOff{InitialInterval: c.initial, RandomizationFactor: 0.5,
+		Multiplier: 2, MaxInterval: 30 * time.Second}
+	c.count(rq.kind, func(s *EndpointStats) { s.Calls++ })
+	status, err := backoff.Retry(ctx, op,
+		backoff.WithBackOff(expo),
+		backoff.WithMaxTries(uint(c.maxRetries)+1),
+		backoff.WithMaxElapsedTime(10*time.Minute),
+		backoff.WithNotify(func(err error, wait time.Duration) {
+			c.count(rq.kind, func(s *EndpointStats) { s.Retries++ })
+			c.log.Warn("hubspot: retrying", "kind", rq.kind, "method", rq.method, "path", rq.path,
+				"attempt", attempt, "wait", wait, "err", err)
+		}))
+	if err != nil {
+		var h *hinted
+		if errors.As(err, &h) {
+			err = h.err
+		}
+		c.count(rq.kind, func(s *EndpointStats) { s.Errors++ })
+		return status, err
+	}
+	return status, nil
+}
+
+// attempt performs one HTTP exchange and classifies its failure.
+func (c *Client) attempt(ctx context.Context, rq call, target string, payload []byte) (int, error) {
+	var body io.Reader
+	if payload != nil {
+		body = bytes.NewReader(payload)
+	}
+	req, err := http.NewRequestWithContext(ctx, rq.method, target, body)
+	if err != nil {
+		return 0, backoff.Permanent(fmt.Errorf("hubspot: build request: %w", err))
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	req.Header.Set("Accept", "application/json")
+	if payload != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	start := time.Now()
+	resp, err := c.http.Do(req)
+	if err != nil {
+		c.count(rq.kind, func(s *EndpointStats) { s.Latency += time.Since(start) })
+		if ctx.Err() != nil {
+			return 0, backoff.Permanent(ctx.Err())
+		}
+		return 0, fmt.Errorf("hubspot: %s %s: %w", rq.method, rq.path, err)
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	resp.Body.Close()
+	c.count(rq.kind, func(s *EndpointStats) { s.Latency += time.Since(start) })
+	if err != nil {
+		return resp.StatusCode, fmt.Errorf("hubspot: read %s answer: %w", rq.kind, err)
+	}
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		if rq.out != nil && len(bytes.TrimSpace(data)) > 0 {
+			if err := json.Unmarshal(data, rq.out); err != nil {
+				return resp.StatusCode, backoff.Permanent(fmt.Errorf("hubspot: decode %s answer: %w", rq.kind, err))
+			}
+		}
+		return resp.StatusCode, nil
+	}
+	apiErr := parseAPIError(resp.StatusCode, data)
+	switch {
+	case resp.StatusCode == http.StatusTooManyRequests && apiErr.PolicyName == "DAILY":
+		return resp.StatusCode, backoff.Permanent(apiErr)
+	case resp.StatusCode == http.StatusTooManyRequests, resp.StatusCode == http.StatusLocked,
+		resp.StatusCode >= 500:
+		if hint := retryHint(resp.Header, resp.StatusCode); hint > 0 {
+			jitter := time.Duration(rand.Int64N(int64(hint/4) + 1))
+			return resp.StatusCode, &hinted{err: apiErr, wait: &backoff.RetryAfterError{Duration: hint + jitter}}
+		}
+		return resp.StatusCode, apiErr
+	default:
+		return resp.StatusCode, backoff.Permanent(apiErr)
+	}
+}

@@ -1,0 +1,85 @@
+package cycle
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"time"
+
+	"github.com/crmhub/crmhub/lake"
+	"github.com/crmhub/crmhub/transform"
+)
+
+// PublishedTables are the tables every run publishes (DESIGN.md).
+var PublishedTables = []string{
+	"xref", "golden_persons", "golden_companies", "golden_deals",
+	"match_pairs", "review_queue", "conflicts", "outbox", "sync_runs", "sync_errors",
+}
+
+// LatestKey points at the last complete run's published folder.
+const LatestKey = "published/_latest.json"
+
+// Latest is the content of LatestKey.
+type Latest struct {
+	RunID      string            `json:"run_id"`
+	FinishedAt time.Time         `json:"finished_at"`
+	Tables     map[string]string `json:"tables"` // table -> lake key
+}
+
+// ReadLatest returns the last published run, or nil when there is none.
+func ReadLatest(ctx context.Context, store lake.Store) (*Latest, error) {
+	b, err := lake.ReadAll(ctx, store, LatestKey)
+	if errors.Is(err, lake.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var l Latest
+	if err := json.Unmarshal(b, &l); err != nil {
+		return nil, fmt.Errorf("%s: %w", LatestKey, err)
+	}
+	return &l, nil
+}
+
+// exportTable writes a DuckDB table to a local Parquet file.
+func exportTable(ctx context.Context, db *sql.DB, table, dir string) (string, error) {
+	local := filepath.Join(dir, table+".parquet")
+	if _, err := db.ExecContext(ctx, "COPY "+transform.QuoteIdent(table)+" TO ? (FORMAT parquet, COMPRESSION zstd)", local); err != nil {
+		return "", fmt.Errorf("export %s: %w", table, err)
+	}
+	return local, nil
+}
+
+// publish moves the exported tables into published/RUN/ and then flips the
+// latest pointer: readers see the previous run until the pointer changes.
+func publish(ctx context.Context, store lake.Store, runID string, files map[string]string) (*Latest, error) {
+	l := &Latest{RunID: runID, Tables: map[string]string{}}
+	for _, t := range PublishedTables {
+		local, ok := files[t]
+		if !ok {
+			return nil, fmt.Errorf("publish: table %s was not produced", t)
+		}
+		key := path.Join("published", runID, t+".parquet")
+		if err := store.PutFile(ctx, key, local); err != nil {
+			return nil, fmt.Errorf("publish %s: %w", t, err)
+		}
+		os.Remove(local)
+		l.Tables[t] = key
+	}
+	l.FinishedAt = time.Now().UTC()
+	b, err := json.MarshalIndent(l, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	if err := store.Put(ctx, LatestKey, bytes.NewReader(b)); err != nil {
+		return nil, fmt.Errorf("publish pointer: %w", err)
+	}
+	return l, nil
+}

@@ -1,0 +1,110 @@
+// Package load writes golden values back to the CRMs: it reads the outbox
+// the models published, groups field writes per record, checks the
+// safeguards, and sends batches through each CRM's target.
+package load
+
+import (
+	"context"
+	"errors"
+	"io"
+	"fmt"
+	"os"
+	"sort"
+
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+)
+
+// Change is every field write for one record.
+type Change struct {
+	System   string
+	Object   string
+	RecordID string
+	GoldenID string
+	Values   map[string]string // CRM field -> new value
+}
+
+// outboxColumns are the outbox columns the loader needs.
+var outboxColumns = []string{"system", "object", "record_id", "golden_id", "crm_field", "new_value"}
+
+// ReadOutbox reads the outbox Parquet file in Arrow record batches and
+// groups its rows into one Change per record, ordered by system, object and
+// record id so batches are repeatable.
+func ReadOutbox(ctx context.Context, path string) ([]Change, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	pf, err := file.NewParquetReader(f)
+	if err != nil {
+		return nil, fmt.Errorf("outbox %s: %w", path, err)
+	}
+	defer pf.Close()
+	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: 64 * 1024}, memory.DefaultAllocator)
+	if err != nil {
+		return nil, fmt.Errorf("outbox %s: %w", path, err)
+	}
+	schema, err := fr.Schema()
+	if err != nil {
+		return nil, err
+	}
+	idx := make([]int, len(outboxColumns))
+	for i, name := range outboxColumns {
+		found := schema.FieldIndices(name)
+		if len(found) == 0 {
+			return nil, fmt.Errorf("outbox %s: column %s missing", path, name)
+		}
+		idx[i] = found[0]
+	}
+	rr, err := fr.GetRecordReader(ctx, idx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("outbox %s: %w", path, err)
+	}
+	defer rr.Release()
+	byKey := map[[3]string]*Change{}
+	for rr.Next() {
+		rec := rr.RecordBatch()
+		cols := make([]*array.String, len(outboxColumns))
+		for i := range outboxColumns {
+			c, ok := rec.Column(i).(*array.String)
+			if !ok {
+				return nil, fmt.Errorf("outbox %s: column %s is %s, want string", path, outboxColumns[i], rec.Column(i).DataType())
+			}
+			cols[i] = c
+		}
+		for r := 0; r < int(rec.NumRows()); r++ {
+			if cols[0].IsNull(r) || cols[2].IsNull(r) || cols[4].IsNull(r) {
+				return nil, fmt.Errorf("outbox %s: row %d lacks system, record_id or crm_field", path, r)
+			}
+			k := [3]string{cols[0].Value(r), cols[1].Value(r), cols[2].Value(r)}
+			ch := byKey[k]
+			if ch == nil {
+				ch = &Change{System: k[0], Object: k[1], RecordID: k[2], GoldenID: cols[3].Value(r), Values: map[string]string{}}
+				byKey[k] = ch
+			}
+			ch.Values[cols[4].Value(r)] = cols[5].Value(r)
+		}
+	}
+	if err := rr.Err(); err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("outbox %s: %w", path, err)
+	}
+	out := make([]Change, 0, len(byKey))
+	for _, ch := range byKey {
+		out = append(out, *ch)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.System != b.System {
+			return a.System < b.System
+		}
+		if a.Object != b.Object {
+			return a.Object < b.Object
+		}
+		return a.RecordID < b.RecordID
+	})
+	return out, nil
+}
+

@@ -1,0 +1,23 @@
+-- depends: golden_company_fields, company_clusters
+-- test: unique(golden_id)
+-- One row per golden company; see golden_persons.
+WITH vals AS (
+  PIVOT golden_company_fields
+  ON field IN ('name', 'domain', 'phone', 'street', 'city', 'state', 'postal_code', 'country',
+               'industry', 'employees', 'annual_revenue')
+  USING first(value)
+  GROUP BY golden_id
+),
+prov AS (
+  SELECT golden_id, map_from_entries(list({'k': field, 'v': {'system': system, 'object': object, 'record_id': record_id,
+         'rule': rule, 'changed_at': changed_at}} ORDER BY field)) AS provenance
+  FROM golden_company_fields GROUP BY golden_id
+),
+members AS (
+  SELECT golden_id, count(*) AS records,
+         count(*) FILTER (WHERE record_key LIKE 'hubspot:%') AS hubspot_records,
+         count(*) FILTER (WHERE record_key LIKE 'salesforce:%') AS salesforce_records
+  FROM company_clusters GROUP BY golden_id
+)
+SELECT vals.*, m.records, m.hubspot_records, m.salesforce_records, prov.provenance
+FROM vals JOIN prov USING (golden_id) JOIN members m USING (golden_id)

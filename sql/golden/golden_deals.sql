@@ -1,0 +1,23 @@
+-- depends: golden_deal_fields, deal_clusters, stg_deals
+-- test: unique(golden_id)
+-- One row per golden deal, with the golden company it belongs to.
+WITH vals AS (
+  PIVOT golden_deal_fields
+  ON field IN ('name', 'amount', 'close_date', 'stage')
+  USING first(value)
+  GROUP BY golden_id
+),
+prov AS (
+  SELECT golden_id, map_from_entries(list({'k': field, 'v': {'system': system, 'object': object, 'record_id': record_id,
+         'rule': rule, 'changed_at': changed_at}} ORDER BY field)) AS provenance
+  FROM golden_deal_fields GROUP BY golden_id
+),
+members AS (
+  SELECT c.golden_id, count(*) AS records,
+         count(*) FILTER (WHERE c.record_key LIKE 'hubspot:%') AS hubspot_records,
+         count(*) FILTER (WHERE c.record_key LIKE 'salesforce:%') AS salesforce_records,
+         mode(s.company_golden_id) AS company_golden_id
+  FROM deal_clusters c JOIN stg_deals s USING (record_key) GROUP BY c.golden_id
+)
+SELECT vals.*, m.company_golden_id, m.records, m.hubspot_records, m.salesforce_records, prov.provenance
+FROM vals JOIN prov USING (golden_id) JOIN members m USING (golden_id)

@@ -1,0 +1,53 @@
+package transform
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/duckdb/duckdb-go/v2"
+)
+
+// EngineConfig sets DuckDB's resources.
+type EngineConfig struct {
+	// Path is the database file; "" keeps it in memory (spilling to TempDir).
+	Path string
+	// TempDir is where DuckDB spills when memory runs short.
+	TempDir string
+	// MemoryLimit caps DuckDB's memory, e.g. "4GB"; "" leaves DuckDB's default.
+	MemoryLimit string
+	// Threads caps worker threads; 0 leaves DuckDB's default (all cores).
+	Threads int
+}
+
+// Open starts DuckDB. The pool holds one connection: temporary tables and
+// variables that models share live on a connection.
+func Open(ctx context.Context, cfg EngineConfig) (*sql.DB, error) {
+	connector, err := duckdb.NewConnector(cfg.Path, nil)
+	if err != nil {
+		return nil, fmt.Errorf("duckdb: %w", err)
+	}
+	db := sql.OpenDB(connector)
+	db.SetMaxOpenConns(1)
+	db.SetMaxIdleConns(1)
+	settings := []struct {
+		stmt string
+		val  any
+		set  bool
+	}{
+		{"SET temp_directory = ?", cfg.TempDir, cfg.TempDir != ""},
+		{"SET memory_limit = ?", cfg.MemoryLimit, cfg.MemoryLimit != ""},
+		{"SET threads = ?", cfg.Threads, cfg.Threads > 0},
+		{"SET preserve_insertion_order = ?", false, true},
+	}
+	for _, s := range settings {
+		if !s.set {
+			continue
+		}
+		if _, err := db.ExecContext(ctx, s.stmt, s.val); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("duckdb: %s: %w", s.stmt, err)
+		}
+	}
+	return db, nil
+}

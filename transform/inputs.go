@@ -1,0 +1,155 @@
+package transform
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// Inputs are the tables models read but do not build.
+type Inputs struct {
+	// Raw maps an input table name (raw_hubspot_contacts) to its Parquet
+	// files; several files are read by column name, and the latest version
+	// of each record (_id) wins.
+	Raw map[string][]string
+	// Columns lists, per raw table, columns that must exist even when no
+	// file has them (fields the mapping names but the CRM lacks); they are
+	// added as NULL strings.
+	Columns map[string][]string
+	// Refs holds reference tables as CSV files (ref/*.csv -> ref_*).
+	Refs fs.FS
+	// PrevXref is the previous run's published xref file, or "" on a first run.
+	PrevXref string
+	// Vars are DuckDB variables models read with getvariable().
+	Vars map[string]any
+	// TempDir receives the reference CSVs so DuckDB can read them.
+	TempDir string
+}
+
+// RawTable names the input table of one CRM object.
+func RawTable(system, object string) string {
+	return "raw_" + system + "_" + strings.ToLower(object)
+}
+
+// rawMeta are the columns every raw table has, for the empty case.
+const rawMeta = `_id VARCHAR, _created_at TIMESTAMP, _updated_at TIMESTAMP, _archived BOOLEAN,
+	_extracted_at TIMESTAMP, _run_id VARCHAR, _assoc_companies VARCHAR`
+
+// Prepare creates every input table and variable on db.
+func Prepare(ctx context.Context, db *sql.DB, in Inputs) error {
+	names := make([]string, 0, len(in.Raw))
+	for n := range in.Raw {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if err := createRaw(ctx, db, name, in.Raw[name], in.Columns[name]); err != nil {
+			return err
+		}
+	}
+	for name, cols := range in.Columns {
+		if _, ok := in.Raw[name]; !ok {
+			if err := createRaw(ctx, db, name, nil, cols); err != nil {
+				return err
+			}
+		}
+	}
+	if err := createRefs(ctx, db, in.Refs, in.TempDir); err != nil {
+		return err
+	}
+	if err := createPrevXref(ctx, db, in.PrevXref); err != nil {
+		return err
+	}
+	return SetVars(ctx, db, in.Vars)
+}
+
+func createRaw(ctx context.Context, db *sql.DB, name string, files, cols []string) error {
+	tbl := quoteIdent(name)
+	var err error
+	if len(files) == 0 {
+		_, err = db.ExecContext(ctx, "CREATE OR REPLACE TABLE "+tbl+" ("+rawMeta+")")
+	} else {
+		// Re-read records (incremental overlap, repeated runs) collapse to
+		// their latest version here.
+		_, err = db.ExecContext(ctx, "CREATE OR REPLACE TABLE "+tbl+` AS
+			SELECT * FROM read_parquet(?::VARCHAR[], union_by_name = true)
+			QUALIFY row_number() OVER (PARTITION BY _id ORDER BY _updated_at DESC, _extracted_at DESC) = 1`, files)
+	}
+	if err != nil {
+		return fmt.Errorf("input %s: %w", name, err)
+	}
+	for _, c := range cols {
+		if _, err := db.ExecContext(ctx, "ALTER TABLE "+tbl+" ADD COLUMN IF NOT EXISTS "+quoteIdent(c)+" VARCHAR"); err != nil {
+			return fmt.Errorf("input %s: add column %s: %w", name, c, err)
+		}
+	}
+	return nil
+}
+
+func createRefs(ctx context.Context, db *sql.DB, refs fs.FS, tempDir string) error {
+	if refs == nil {
+		return nil
+	}
+	entries, err := fs.ReadDir(refs, ".")
+	if err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp(tempDir, "crmhub-ref-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	for _, e := range entries {
+		if e.IsDir() || !strings.HasSuffix(e.Name(), ".csv") {
+			continue
+		}
+		b, err := fs.ReadFile(refs, e.Name())
+		if err != nil {
+			return err
+		}
+		local := filepath.Join(dir, e.Name())
+		if err := os.WriteFile(local, b, 0o644); err != nil {
+			return err
+		}
+		name := "ref_" + strings.TrimSuffix(path.Base(e.Name()), ".csv")
+		if _, err := db.ExecContext(ctx, "CREATE OR REPLACE TABLE "+quoteIdent(name)+
+			" AS SELECT * FROM read_csv(?, header = true, auto_detect = true)", local); err != nil {
+			return fmt.Errorf("reference table %s: %w", e.Name(), err)
+		}
+	}
+	return nil
+}
+
+func createPrevXref(ctx context.Context, db *sql.DB, file string) error {
+	var err error
+	if file == "" {
+		_, err = db.ExecContext(ctx, `CREATE OR REPLACE TABLE prev_xref (entity VARCHAR, golden_id VARCHAR,
+			system VARCHAR, object VARCHAR, record_id VARCHAR)`)
+	} else {
+		_, err = db.ExecContext(ctx, `CREATE OR REPLACE TABLE prev_xref AS
+			SELECT entity, golden_id, system, object, record_id FROM read_parquet(?)`, file)
+	}
+	if err != nil {
+		return fmt.Errorf("input prev_xref: %w", err)
+	}
+	return nil
+}
+
+// SetVars sets DuckDB variables; values are bound, names must be identifiers.
+func SetVars(ctx context.Context, db *sql.DB, vars map[string]any) error {
+	for k, v := range vars {
+		if !identRe.MatchString(k) {
+			return fmt.Errorf("variable name %q is not an identifier", k)
+		}
+		if _, err := db.ExecContext(ctx, "SET VARIABLE "+k+" = ?", v); err != nil {
+			return fmt.Errorf("variable %s: %w", k, err)
+		}
+	}
+	return nil
+}

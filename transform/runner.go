@@ -1,0 +1,216 @@
+package transform
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+)
+
+// ErrTestFailed marks a data test that found offending rows.
+var ErrTestFailed = errors.New("model test failed")
+
+// maxRepeats bounds "-- @repeat" statements, which should converge quickly.
+const maxRepeats = 200
+
+// Result reports one model's run.
+type Result struct {
+	Model    string
+	Rows     int64
+	Duration time.Duration
+	Tests    int
+}
+
+// Runner runs models on a DuckDB connection pool.
+type Runner struct {
+	DB     *sql.DB
+	Logger *slog.Logger
+	// Progress, when set, is told when each model starts.
+	Progress func(i, n int, model string)
+}
+
+// Run materialises every model in order, then its tests. It checks first
+// that every dependency is either a model or an existing table.
+func (r *Runner) Run(ctx context.Context, models []Model) ([]Result, error) {
+	log := r.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	if err := r.checkInputs(ctx, models); err != nil {
+		return nil, err
+	}
+	results := make([]Result, 0, len(models))
+	for i, m := range models {
+		if r.Progress != nil {
+			r.Progress(i, len(models), m.Name)
+		}
+		start := time.Now()
+		if err := r.materialise(ctx, m); err != nil {
+			return results, err
+		}
+		if m.Macros {
+			results = append(results, Result{Model: m.Name, Duration: time.Since(start)})
+			continue
+		}
+		var rows int64
+		if err := r.DB.QueryRowContext(ctx, "SELECT count(*) FROM "+quoteIdent(m.Name)).Scan(&rows); err != nil {
+			return results, fmt.Errorf("model %s (%s): count rows: %w", m.Name, m.Path, err)
+		}
+		if err := r.runTests(ctx, m); err != nil {
+			return results, err
+		}
+		res := Result{Model: m.Name, Rows: rows, Duration: time.Since(start), Tests: len(m.Tests)}
+		log.Debug("model", "name", m.Name, "rows", rows, "duration", res.Duration)
+		results = append(results, res)
+	}
+	return results, nil
+}
+
+func (r *Runner) checkInputs(ctx context.Context, models []Model) error {
+	names := map[string]bool{}
+	for _, m := range models {
+		names[m.Name] = true
+	}
+	for _, m := range models {
+		for _, d := range m.Deps {
+			if names[d] {
+				continue
+			}
+			var n int
+			err := r.DB.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM duckdb_tables() WHERE table_name = ?)
+				+ (SELECT count(*) FROM duckdb_views() WHERE view_name = ? AND NOT internal)`, d, d).Scan(&n)
+			if err != nil {
+				return err
+			}
+			if n == 0 {
+				return fmt.Errorf("%w: model %s (%s) depends on %s, which is neither a model nor an input table", ErrBadModel, m.Name, m.Path, d)
+			}
+		}
+	}
+	return nil
+}
+
+func (r *Runner) materialise(ctx context.Context, m Model) error {
+	if !m.Script && !m.Macros {
+		body := strings.TrimRight(strings.TrimSpace(m.SQL), ";")
+		stmt := "CREATE OR REPLACE TABLE " + quoteIdent(m.Name) + " AS\n" + body
+		if _, err := r.DB.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("model %s (%s): %w", m.Name, m.Path, err)
+		}
+		return nil
+	}
+	for _, st := range splitStatements(m.SQL) {
+		for n := 0; ; n++ {
+			res, err := r.DB.ExecContext(ctx, st.sql)
+			if err != nil {
+				return fmt.Errorf("model %s (%s:%d): %w", m.Name, m.Path, st.line, err)
+			}
+			if !st.repeat {
+				break
+			}
+			changed, err := res.RowsAffected()
+			if err != nil {
+				return err
+			}
+			if changed == 0 {
+				break
+			}
+			if n >= maxRepeats {
+				return fmt.Errorf("model %s (%s:%d): repeated statement still changing rows after %d runs", m.Name, m.Path, st.line, maxRepeats)
+			}
+		}
+	}
+	return nil
+}
+
+type statement struct {
+	sql    string
+	line   int
+	repeat bool
+}
+
+// splitStatements splits a script on semicolons that end a line, outside
+// quotes; scripts keep one statement's end per line for that reason.
+func splitStatements(text string) []statement {
+	var out []statement
+	var cur strings.Builder
+	start, repeat := 0, false
+	for i, line := range strings.Split(text, "\n") {
+		trim := strings.TrimSpace(line)
+		if cur.Len() == 0 {
+			if trim == "" || (strings.HasPrefix(trim, "--") && trim != "-- @repeat") {
+				continue
+			}
+			if trim == "-- @repeat" {
+				repeat = true
+				continue
+			}
+			start = i + 1
+		}
+		cur.WriteString(line)
+		cur.WriteByte('\n')
+		if strings.HasSuffix(trim, ";") {
+			out = append(out, statement{sql: cur.String(), line: start, repeat: repeat})
+			cur.Reset()
+			repeat = false
+		}
+	}
+	if strings.TrimSpace(cur.String()) != "" {
+		out = append(out, statement{sql: cur.String(), line: start, repeat: repeat})
+	}
+	return out
+}
+
+func (r *Runner) runTests(ctx context.Context, m Model) error {
+	for _, t := range m.Tests {
+		q, args := testQuery(m.Name, t)
+		var bad int64
+		if err := r.DB.QueryRowContext(ctx, q, args...).Scan(&bad); err != nil {
+			return fmt.Errorf("model %s (%s:%d): test %s: %w", m.Name, m.Path, t.Line, t.Kind, err)
+		}
+		if bad > 0 {
+			return fmt.Errorf("%w: model %s (%s:%d): %s(%s): %d offending rows", ErrTestFailed, m.Name, m.Path, t.Line, t.Kind, strings.Join(t.Args, ", "), bad)
+		}
+	}
+	return nil
+}
+
+// testQuery counts offending rows; identifiers are quoted and values bound.
+func testQuery(table string, t Test) (string, []any) {
+	tbl := quoteIdent(table)
+	switch t.Kind {
+	case "unique":
+		cols := quoteList(t.Args)
+		return "SELECT count(*) FROM (SELECT " + cols + " FROM " + tbl + " GROUP BY ALL HAVING count(*) > 1)", nil
+	case "not_null":
+		conds := make([]string, len(t.Args))
+		for i, c := range t.Args {
+			conds[i] = quoteIdent(c) + " IS NULL"
+		}
+		return "SELECT count(*) FROM " + tbl + " WHERE " + strings.Join(conds, " OR "), nil
+	default: // accepted_values
+		marks := strings.TrimSuffix(strings.Repeat("?, ", len(t.Args)-1), ", ")
+		args := make([]any, 0, len(t.Args)-1)
+		for _, v := range t.Args[1:] {
+			args = append(args, v)
+		}
+		col := quoteIdent(t.Args[0])
+		return "SELECT count(*) FROM " + tbl + " WHERE " + col + " IS NOT NULL AND " + col + " NOT IN (" + marks + ")", args
+	}
+}
+
+func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
+
+func quoteList(cols []string) string {
+	q := make([]string, len(cols))
+	for i, c := range cols {
+		q[i] = quoteIdent(c)
+	}
+	return strings.Join(q, ", ")
+}
+
+// QuoteIdent quotes a SQL identifier for DuckDB.
+func QuoteIdent(s string) string { return quoteIdent(s) }
