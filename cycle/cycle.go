@@ -43,6 +43,9 @@ type Config struct {
 	WorkDir string
 	Engine  transform.EngineConfig
 	Logger  *slog.Logger
+	// Now is the run's clock (default time.Now); the demo moves it a day
+	// per run to simulate nightly runs.
+	Now func() time.Time
 	// Progress reports steps and counts; nil is silent.
 	Progress Progress
 }
@@ -97,7 +100,10 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	rep := &Report{StartedAt: time.Now().UTC()}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	rep := &Report{StartedAt: cfg.Now().UTC()}
 	rep.RunID = NewRunID(rep.StartedAt)
 	work, err := os.MkdirTemp(cfg.WorkDir, "crmhub-run-")
 	if err != nil {
@@ -237,7 +243,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 				return err
 			}
 		}
-		rep.Published, err = publish(ctx, cfg.Store, rep.RunID, files)
+		rep.Published, err = publish(ctx, cfg.Store, rep.RunID, files, cfg.Now())
 		return err
 	})
 	return rep, err

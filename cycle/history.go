@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
-	"time"
 
 	"github.com/crmhub/crmhub/load"
 )
@@ -54,7 +53,7 @@ func writeHistory(ctx context.Context, db *sql.DB, cfg Config, rep *Report, prev
 	for _, n := range rep.Counts.Golden {
 		golden += n
 	}
-	now := time.Now().UTC()
+	now := cfg.Now().UTC()
 	for _, l := range rep.Load {
 		pushed += int64(l.Records)
 		pushErrors += int64(len(l.Errors))

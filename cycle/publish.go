@@ -59,7 +59,7 @@ func exportTable(ctx context.Context, db *sql.DB, table, dir string) (string, er
 
 // publish moves the exported tables into published/RUN/ and then flips the
 // latest pointer: readers see the previous run until the pointer changes.
-func publish(ctx context.Context, store lake.Store, runID string, files map[string]string) (*Latest, error) {
+func publish(ctx context.Context, store lake.Store, runID string, files map[string]string, finished time.Time) (*Latest, error) {
 	l := &Latest{RunID: runID, Tables: map[string]string{}}
 	for _, t := range PublishedTables {
 		local, ok := files[t]
@@ -73,7 +73,7 @@ func publish(ctx context.Context, store lake.Store, runID string, files map[stri
 		os.Remove(local)
 		l.Tables[t] = key
 	}
-	l.FinishedAt = time.Now().UTC()
+	l.FinishedAt = finished.UTC()
 	b, err := json.MarshalIndent(l, "", "  ")
 	if err != nil {
 		return nil, err

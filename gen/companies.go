@@ -34,10 +34,16 @@ func (g *generator) companyRootName() (string, string) {
 		return pick(r, companyRoots), pick(r, industries)
 	case f < 4:
 		return pick(r, surnames) + " & " + pick(r, surnames), pick(r, []string{"Consulting", "Finance", "Insurance", "Other"})
-	case f < 7:
+	case f < 6:
 		return pick(r, surnames) + " " + noun[0], noun[1]
-	case f < 13:
+	case f < 10:
 		return pick(r, companyRoots) + " " + noun[0], noun[1]
+	case f < 15:
+		a, b := r.IntN(len(companyRoots)), r.IntN(len(companyRoots)-1)
+		if b >= a {
+			b++
+		}
+		return companyRoots[a] + " " + companyRoots[b] + " " + noun[0], noun[1]
 	default:
 		return pick(r, companyRoots) + " " + noun[0] + " " + pick(r, nameQualifiers), noun[1]
 	}

@@ -57,7 +57,7 @@ func (g *generator) newPerson(comp *company) person {
 	}
 	p.addr = g.newAddress(p.country, false)
 	p.postal = g.newPostal(p.city)
-	if comp != nil && comp.country == p.country && chance(r, 0.4) {
+	if comp != nil && comp.phone.valid() && comp.country == p.country && chance(r, 0.4) {
 		// A direct line next to the switchboard number.
 		p.phone = comp.phone
 		b := append(g.buf[:0], comp.phone.sub[:len(comp.phone.sub)-4]...)
@@ -86,10 +86,10 @@ func (g *generator) newPerson(comp *company) person {
 	if ln == "" {
 		ln = "x"
 	}
-	if comp != nil {
+	if comp != nil && comp.domain != "" {
 		p.workEmail = g.emailAddr(fn, ln, comp.emailPattern, comp.domain, false)
 	}
-	if comp == nil || chance(r, 0.5) {
+	if p.workEmail == "" || chance(r, 0.5) {
 		p.homeEmail = g.emailAddr(fn, ln, uint8(r.IntN(6)), pick(r, freeMailByCountry[p.country]), true)
 	}
 	p.useWork = p.workEmail != "" && chance(r, 0.85)

@@ -6,8 +6,8 @@ package load
 import (
 	"context"
 	"errors"
-	"io"
 	"fmt"
+	"io"
 	"os"
 	"sort"
 
@@ -107,4 +107,3 @@ func ReadOutbox(ctx context.Context, path string) ([]Change, error) {
 	})
 	return out, nil
 }
-

@@ -276,3 +276,34 @@ func (j *jsonID) UnmarshalJSON(b []byte) error {
 	*j = jsonID(s)
 	return nil
 }
+
+// BatchAssociations reads the associations of many records toward type to
+// in one v4 batch (at most 1,000 ids); the answer maps each from-id to its
+// targets. Ids without associations are absent.
+func (c *Client) BatchAssociations(ctx context.Context, from, to string, ids []string) (map[string][]Association, error) {
+	type ref struct {
+		ID string `json:"id"`
+	}
+	inputs := make([]ref, len(ids))
+	for i, id := range ids {
+		inputs[i] = ref{id}
+	}
+	var out struct {
+		Results []struct {
+			From ref          `json:"from"`
+			To   []wireTarget `json:"to"`
+		} `json:"results"`
+	}
+	if _, err := c.do(ctx, call{kind: "associations_batch_read", method: http.MethodPost,
+		path: "/crm/v4/associations/" + url.PathEscape(from) + "/" + url.PathEscape(to) + "/batch/read",
+		body: map[string]any{"inputs": inputs}, out: &out}); err != nil {
+		return nil, fmt.Errorf("hubspot: read associations %s -> %s: %w", from, to, err)
+	}
+	res := make(map[string][]Association, len(out.Results))
+	for _, r := range out.Results {
+		for _, t := range r.To {
+			res[r.From.ID] = append(res[r.From.ID], t.association())
+		}
+	}
+	return res, nil
+}

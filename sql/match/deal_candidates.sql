@@ -7,7 +7,7 @@ WITH d AS (
 ),
 keys AS (
   SELECT record_key, 'company' AS rule, company_golden_id AS k FROM d WHERE company_golden_id IS NOT NULL
-  UNION ALL SELECT record_key, 'name', name_n FROM d WHERE name_n IS NOT NULL
+  UNION ALL SELECT record_key, 'name_close_date', name_n || ' ' || close_date_d FROM d WHERE name_n IS NOT NULL AND close_date_d IS NOT NULL
 ),
 usable AS (
   SELECT rule, k FROM keys GROUP BY rule, k

@@ -24,5 +24,8 @@ SELECT u.system || ':' || u.object || ':' || u.record_id AS record_key,
        norm_street(u.street) AS street_n,
        norm_text(u.city) AS city_n,
        nullif(upper(regexp_replace(coalesce(u.postal_code, ''), '\s', '', 'g')), '') AS postal_n,
-       nullif(trim(u.cross_id), '') AS cross_id_n
+       nullif(trim(u.cross_id), '') AS cross_id_n,
+       street_number(norm_street(u.street)) AS house_n,
+       street_core(norm_street(u.street)) AS street_core_n,
+       name_tokens(norm_company(u.name)) AS name_tokens
 FROM unioned u

@@ -1,8 +1,11 @@
--- depends: macros, raw_hubspot_deals, raw_salesforce_opportunity, ref_stage_map, company_clusters
+-- depends: macros, raw_hubspot_deals, raw_salesforce_opportunity, ref_stage_map, company_clusters, stg_companies
 -- test: unique(record_key)
 -- test: not_null(record_key, system, object, record_id)
 -- One row per deal record (HubSpot deals, Salesforce Opportunities), with the
 -- golden id of its company so deals can be matched within one company.
+-- name_n drops the words of the company's own name: deals of one company
+-- share them ("Acme: Renewal 2026", "Acme: Training 2026"), so they would
+-- make every pair of that company's deals look alike.
 WITH unioned AS (
   SELECT 'hubspot' AS system, 'deals' AS object, _id AS record_id, _updated_at AS updated_at, _archived AS deleted,
          dealname AS name, amount, closedate AS close_date, dealstage AS stage, pipeline,
@@ -16,7 +19,9 @@ WITH unioned AS (
 )
 SELECT u.system || ':' || u.object || ':' || u.record_id AS record_key,
        u.*,
-       norm_text(u.name) AS name_n,
+       coalesce(nullif(array_to_string(list_filter(string_split(norm_text(u.name), ' '),
+                  w -> NOT list_contains(coalesce(string_split(co.name_n, ' '), []), w)), ' '), ''),
+                norm_text(u.name)) AS name_n,
        try_cast(u.amount AS DOUBLE) AS amount_n,
        try_cast(left(u.close_date, 10) AS DATE) AS close_date_d,
        coalesce(hs.stage, sf.stage) AS stage_n,
@@ -27,3 +32,4 @@ LEFT JOIN ref_stage_map hs ON u.system = 'hubspot' AND hs.hubspot_stage = u.stag
 LEFT JOIN ref_stage_map sf ON u.system = 'salesforce' AND sf.salesforce_stage = u.stage
 LEFT JOIN company_clusters cc
   ON cc.record_key = CASE WHEN u.system = 'hubspot' THEN 'hubspot:companies:' ELSE 'salesforce:Account:' END || u.company_ref
+LEFT JOIN stg_companies co ON co.record_key = cc.record_key
