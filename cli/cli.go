@@ -33,6 +33,7 @@ type CLI struct {
 	SQL      SQLCmd      `cmd:"" name:"sql" help:"Query the published tables with DuckDB SQL."`
 	Sim      SimCmd      `cmd:"" help:"Serve the HubSpot and Salesforce simulators."`
 	Validate ValidateCmd `cmd:"" help:"Check a pipeline file and report every mistake with its line."`
+	Quality  QualityCmd  `cmd:"" help:"Score matching on every benchmark seed (pairwise precision, recall, F1)."`
 }
 
 // Main parses args and runs the command; it returns the process exit code:

@@ -85,4 +85,3 @@ func (v *ValidateCmd) Run(ctx context.Context, g *Globals) error {
 	fmt.Fprintf(g.stdout, "%s: valid\n", v.File)
 	return nil
 }
-

@@ -6,23 +6,11 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/crmhub/crmhub/extract"
 	"github.com/crmhub/crmhub/lake"
 	"github.com/crmhub/crmhub/pipelines"
 	"github.com/crmhub/crmhub/seed"
 	sqlmodels "github.com/crmhub/crmhub/sql"
 )
-
-// seedSources lands every object of a seed straight into the lake.
-func seedSources(d *seed.Dataset) []extract.Source {
-	var out []extract.Source
-	for sys, objs := range objects {
-		for _, obj := range objs {
-			out = append(out, extract.SeedSource{Dataset: d, Sys: sys, Obj: obj})
-		}
-	}
-	return out
-}
 
 func runSeed(t *testing.T, dir string) *Report {
 	t.Helper()
@@ -35,7 +23,7 @@ func runSeed(t *testing.T, dir string) *Report {
 		t.Fatal(err)
 	}
 	rep, err := Run(context.Background(), Config{Store: store, Pipeline: pipelines.Default(), Models: sqlmodels.Models,
-		Sources: seedSources(d), Truth: d.Truth, WorkDir: t.TempDir()})
+		Sources: SeedSources(d), Truth: d.Truth, WorkDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -53,3 +53,62 @@ SELECT c.record_key, c.component,
        count(*) OVER (PARTITION BY c.component) AS cluster_size
 FROM query_table(components) c
 LEFT JOIN kept k ON k.component = c.component;
+
+-- Anti-chaining. Connected components chain weak links: A-B and B-C match,
+-- so A and C end up together even when A-C was compared and scored a clear
+-- non-match (two sites of one organisation sharing a phone, say). Records of
+-- a component that holds such a "cannot link" pair are re-clustered
+-- greedily: clusters join along their strongest match edge, strongest first,
+-- and never when any compared pair across the two is a non-match. Each round
+-- merges every pair of clusters that are each other's best allowed partner
+-- (so one round's merges are disjoint); a script repeats it until nothing
+-- merges. Components without a conflict, nearly all, are left as they are.
+
+-- cluster_labels(components, cannot): record_key, label; records of a
+-- conflicted component start alone, the others keep their component
+CREATE OR REPLACE MACRO cluster_labels(components, cannot) AS TABLE
+WITH conflicted AS (
+  SELECT DISTINCT ca.component
+  FROM query_table(cannot) n
+  JOIN query_table(components) ca ON ca.record_key = n.a
+  JOIN query_table(components) cb ON cb.record_key = n.b
+  WHERE ca.component = cb.component
+)
+SELECT c.record_key, c.component, c.component IN (SELECT component FROM conflicted) AS conflicted,
+       CASE WHEN c.component IN (SELECT component FROM conflicted) THEN c.record_key ELSE c.component END AS label
+FROM query_table(components) c;
+
+-- merge_step(labels, edges, cannot): old_label -> new_label for one round
+-- of merges; edges carry (a, b, strength), cannot carries (a, b)
+CREATE OR REPLACE MACRO merge_step(labels, edges, cannot) AS TABLE
+WITH lab AS (
+  SELECT record_key, label FROM query_table(labels) WHERE conflicted
+),
+links AS (
+  SELECT least(la.label, lb.label) AS x, greatest(la.label, lb.label) AS y, max(e.strength) AS strength
+  FROM query_table(edges) e
+  JOIN lab la ON la.record_key = e.a
+  JOIN lab lb ON lb.record_key = e.b
+  WHERE la.label <> lb.label
+  GROUP BY ALL
+),
+blocked AS (
+  SELECT DISTINCT least(la.label, lb.label) AS x, greatest(la.label, lb.label) AS y
+  FROM query_table(cannot) n
+  JOIN lab la ON la.record_key = n.a
+  JOIN lab lb ON lb.record_key = n.b
+  WHERE la.label <> lb.label
+),
+allowed AS (
+  SELECT * FROM links ANTI JOIN blocked USING (x, y)
+),
+-- each cluster's best partner; ties go to the smaller label so both sides agree
+best AS (
+  SELECT c, other FROM (
+    SELECT c, other, row_number() OVER (PARTITION BY c ORDER BY strength DESC, least(c, other), greatest(c, other)) AS rank
+    FROM (SELECT x AS c, y AS other, strength FROM allowed UNION ALL SELECT y, x, strength FROM allowed))
+  WHERE rank = 1
+)
+SELECT b1.other AS old_label, b1.c AS new_label
+FROM best b1 JOIN best b2 ON b2.c = b1.other AND b2.other = b1.c
+WHERE b1.c < b1.other;

@@ -39,6 +39,9 @@ SELECT u.system || ':' || u.object || ':' || u.record_id AS record_key,
        nullif(upper(regexp_replace(coalesce(u.postal_code, ''), '\s', '', 'g')), '') AS postal_n,
        norm_text(u.state) AS state_n,
        norm_company(u.company_name) AS company_n,
-       nullif(trim(u.cross_id), '') AS cross_id_n
+       nullif(trim(u.cross_id), '') AS cross_id_n,
+       -- letters and digits of the address as typed, valid or not, for
+       -- typo-tolerant comparison ("jo.smith@acme.com" / "josmithacme.com")
+       nullif(regexp_replace(lower(coalesce(u.email, '')), '[^a-z0-9]', '', 'g'), '') AS email_key
 FROM unioned u
 LEFT JOIN ref_nicknames nick ON nick.name = norm_name(u.first_name)
