@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/crmhub/crmhub/cycle"
-	"github.com/crmhub/crmhub/lake"
+	"github.com/crmhub/crmhub/internal/lake"
 	"github.com/crmhub/crmhub/pipelines"
 	"github.com/crmhub/crmhub/quality"
 	"github.com/crmhub/crmhub/seed"

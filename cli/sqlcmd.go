@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/crmhub/crmhub/cycle"
-	"github.com/crmhub/crmhub/lake"
+	"github.com/crmhub/crmhub/internal/lake"
 	"github.com/crmhub/crmhub/transform"
 )
 

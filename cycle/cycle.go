@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/crmhub/crmhub/extract"
-	"github.com/crmhub/crmhub/lake"
+	"github.com/crmhub/crmhub/internal/lake"
 	"github.com/crmhub/crmhub/load"
 	"github.com/crmhub/crmhub/pipelines"
 	"github.com/crmhub/crmhub/quality"

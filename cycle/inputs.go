@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/crmhub/crmhub/extract"
-	"github.com/crmhub/crmhub/lake"
+	"github.com/crmhub/crmhub/internal/lake"
 	"github.com/crmhub/crmhub/pipelines"
 	"github.com/crmhub/crmhub/seed"
 	"github.com/crmhub/crmhub/transform"

@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/crmhub/crmhub/lake"
+	"github.com/crmhub/crmhub/internal/lake"
 	"github.com/crmhub/crmhub/pipelines"
 	"github.com/crmhub/crmhub/seed"
 	sqlmodels "github.com/crmhub/crmhub/sql"

@@ -21,7 +21,7 @@ import (
 	"github.com/crmhub/crmhub/cycle"
 	"github.com/crmhub/crmhub/extract"
 	"github.com/crmhub/crmhub/gen"
-	"github.com/crmhub/crmhub/lake"
+	"github.com/crmhub/crmhub/internal/lake"
 	"github.com/crmhub/crmhub/load"
 	"github.com/crmhub/crmhub/pipelines"
 	"github.com/crmhub/crmhub/seed"

@@ -14,7 +14,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/crmhub/crmhub/lake"
+	"github.com/crmhub/crmhub/internal/lake"
 )
 
 // Source reads one CRM object.

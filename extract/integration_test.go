@@ -14,7 +14,7 @@ import (
 	"github.com/crmhub/crmhub/crm/salesforce"
 	"github.com/crmhub/crmhub/extract"
 	"github.com/crmhub/crmhub/gen"
-	"github.com/crmhub/crmhub/lake"
+	"github.com/crmhub/crmhub/internal/lake"
 	"github.com/crmhub/crmhub/seed"
 	simhs "github.com/crmhub/crmhub/sim/hubspot"
 	simsf "github.com/crmhub/crmhub/sim/salesforce"

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/crmhub/crmhub/lake"
+	"github.com/crmhub/crmhub/internal/lake"
 )
 
 // Modes of an extract run for one object.

@@ -1,0 +1,74 @@
+// Package lake stores crmhub's files: raw landings, manifests, state and
+// published tables, in a local folder or an S3 bucket. Writers see whole
+// objects appear at once (temp file + rename locally, a single PUT on S3),
+// so a killed run never leaves a half-written file under a real key.
+package lake
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"strings"
+)
+
+// ErrNotFound is returned by Get and LocalPath for a key that does not exist.
+var ErrNotFound = errors.New("lake: not found")
+
+// ErrBadKey is returned for a key that would escape the lake's prefix.
+var ErrBadKey = errors.New("lake: bad key")
+
+// Store is a flat key space of immutable-ish objects ("raw/hubspot/contacts/x.parquet").
+type Store interface {
+	// Put stores the content of r under key, replacing what was there.
+	Put(ctx context.Context, key string, r io.Reader) error
+	// PutFile stores a local file under key; the local file may be moved.
+	PutFile(ctx context.Context, key, localPath string) error
+	// Get opens the object at key.
+	Get(ctx context.Context, key string) (io.ReadCloser, error)
+	// List returns every key under prefix, sorted.
+	List(ctx context.Context, prefix string) ([]string, error)
+	// Delete removes key; deleting a missing key is not an error.
+	Delete(ctx context.Context, key string) error
+	// LocalPath returns a local file holding key's content, for DuckDB to read.
+	LocalPath(ctx context.Context, key string) (string, error)
+	// String names the store for logs ("./lake", "s3://bucket/prefix").
+	String() string
+}
+
+// Open returns the store for location: "s3://bucket/prefix" selects S3
+// (standard AWS environment), anything else is a local folder. cacheDir
+// holds local copies of S3 objects for DuckDB.
+func Open(ctx context.Context, location, cacheDir string) (Store, error) {
+	if strings.HasPrefix(location, "s3://") {
+		return OpenS3(ctx, location, cacheDir)
+	}
+	if location == "" {
+		return nil, fmt.Errorf("lake: empty location")
+	}
+	return OpenLocal(location)
+}
+
+// cleanKey rejects keys that are absolute or climb out of the lake, since
+// keys are sometimes built from record data.
+func cleanKey(key string) (string, error) {
+	if key == "" || strings.HasPrefix(key, "/") || strings.Contains(key, "\\") || strings.ContainsRune(key, 0) {
+		return "", fmt.Errorf("%w: %q", ErrBadKey, key)
+	}
+	c := path.Clean(key)
+	if c == ".." || strings.HasPrefix(c, "../") || c == "." {
+		return "", fmt.Errorf("%w: %q", ErrBadKey, key)
+	}
+	return c, nil
+}
+
+// ReadAll reads the whole object at key.
+func ReadAll(ctx context.Context, s Store, key string) ([]byte, error) {
+	rc, err := s.Get(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	return io.ReadAll(rc)
+}
