@@ -3,7 +3,6 @@ package cli
 import (
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -49,6 +48,9 @@ func printReport(w io.Writer, rep *cycle.Report, prepare time.Duration) {
 		since := ""
 		if e.Mode == "incremental" {
 			since = "since " + e.Since.Format(time.RFC3339)
+			if e.Since.Year() < 1971 {
+				since = "since the start (nothing seen yet)"
+			}
 		}
 		fmt.Fprintf(tw, "  %s %s\t%s\t%s records\t%s\t\n", e.System, e.Object, e.Mode, num(e.Records), since)
 	}
@@ -71,14 +73,15 @@ func printReport(w io.Writer, rep *cycle.Report, prepare time.Duration) {
 	if rep.GuardError != nil {
 		fmt.Fprintf(w, "  refused: %v\n", rep.GuardError)
 	}
-	if len(rep.Load) == 0 && rep.GuardError == nil {
-		systems := make([]string, 0, len(c.OutboxRecords))
-		for s := range c.OutboxRecords {
-			systems = append(systems, s)
+	if len(rep.Load) == 0 {
+		// dry run or refused: show the plan, per system, object and field
+		fmt.Fprintf(w, "  nothing written; the plan (records per field, with a sample):\n")
+		for _, p := range c.Plan {
+			fmt.Fprintf(tw, "  %s %s\t%s\t%s records\te.g. %s: %q → %q\t\n", p.System, p.Object, p.Field, num(p.Records),
+				p.SampleRecord, clip(p.SampleOld), clip(p.SampleNew))
 		}
-		sort.Strings(systems)
-		for _, s := range systems {
-			fmt.Fprintf(tw, "  %s\t%s records to update (not written)\t\n", s, num(c.OutboxRecords[s]))
+		if len(c.Plan) == 0 {
+			fmt.Fprintf(w, "  (no changes)\n")
 		}
 	}
 	for _, l := range rep.Load {
@@ -94,6 +97,14 @@ func printReport(w io.Writer, rep *cycle.Report, prepare time.Duration) {
 		}
 		tw.Flush()
 	}
+}
+
+// clip shortens a sample value for one summary line.
+func clip(s string) string {
+	if r := []rune(s); len(r) > 40 {
+		return string(r[:39]) + "…"
+	}
+	return s
 }
 
 func secs(d time.Duration) string { return fmt.Sprintf("%.2fs", d.Seconds()) }

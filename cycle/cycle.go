@@ -85,6 +85,16 @@ type Counts struct {
 	Conflicts     int64
 	OutboxRecords map[string]int64 // system -> records to update
 	OutboxFields  int64
+	// Plan is the outbox per system, object and field, with one sample.
+	Plan []PlanRow
+}
+
+// PlanRow is what a load changes in one field of one object.
+type PlanRow struct {
+	System, Object, Field string
+	Records               int64
+	SampleRecord          string
+	SampleOld, SampleNew  string
 }
 
 // NewRunID returns a run id that sorts by time.
@@ -279,6 +289,19 @@ func countTransform(ctx context.Context, db *sql.DB) (Counts, error) {
 	err = q(`SELECT (SELECT count(*) FROM match_pairs WHERE decision = 'match'), (SELECT count(*) FROM review_queue),
 		(SELECT count(*) FROM conflicts), (SELECT count(*) FROM outbox)`, func(r *sql.Rows) error {
 		return r.Scan(&c.MatchedPairs, &c.ReviewItems, &c.Conflicts, &c.OutboxFields)
+	})
+	if err != nil {
+		return c, err
+	}
+	err = q(`SELECT system, object, crm_field, count(*), min(record_id),
+		coalesce(arg_min(old_value, record_id), ''), coalesce(arg_min(new_value, record_id), '')
+		FROM outbox GROUP BY ALL ORDER BY system, object, count(*) DESC, crm_field`, func(r *sql.Rows) error {
+		var p PlanRow
+		if err := r.Scan(&p.System, &p.Object, &p.Field, &p.Records, &p.SampleRecord, &p.SampleOld, &p.SampleNew); err != nil {
+			return err
+		}
+		c.Plan = append(c.Plan, p)
+		return nil
 	})
 	if err != nil {
 		return c, err

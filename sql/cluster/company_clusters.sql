@@ -10,7 +10,7 @@ CREATE OR REPLACE TEMP TABLE company_match_edges AS
          CASE WHEN decided_by = 'cross_id' THEN 1e9 ELSE score END AS strength
   FROM company_pairs WHERE decision = 'match';
 CREATE OR REPLACE TEMP TABLE company_cannot_link AS
-  SELECT left_key AS a, right_key AS b FROM company_pairs WHERE decision = 'non-match';
+  SELECT left_key AS a, right_key AS b FROM company_pairs WHERE decision = 'non-match' AND (score < 0 OR decided_by <> 'score');
 CREATE OR REPLACE TEMP TABLE company_first_components AS
   SELECT * FROM connected_components('stg_companies', 'company_match_edges');
 CREATE OR REPLACE TEMP TABLE company_labels AS

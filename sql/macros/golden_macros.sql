@@ -1,5 +1,5 @@
 -- kind: macros
--- depends: cfg_field_rules
+-- depends: cfg_field_rules, ref_us_states, ref_countries, macros
 -- Golden record helpers shared by persons, companies and deals.
 
 -- field_winners(field_values, ent): for each golden record and field, the
@@ -33,10 +33,24 @@ ranked AS (
 SELECT golden_id, field, value, system, object, record_id, rule, updated_at AS changed_at
 FROM ranked WHERE rank = 1;
 
--- same_value(a, b): equal after trimming and case, or as numbers, or as
--- phone digits, so a format difference alone never causes a write
-CREATE OR REPLACE MACRO same_value(a, b) AS
-  (a IS NULL AND b IS NULL)
-  OR lower(trim(a)) = lower(trim(b))
-  OR try_cast(a AS DOUBLE) = try_cast(b AS DOUBLE)
-  OR (norm_phone(a) IS NOT NULL AND norm_phone(a) = norm_phone(b) AND length(phone_digits(a)) >= 7 AND regexp_matches(a, '^[0-9 ()+./-]+$'));
+-- canon_value(field, v): the form of a value that two systems must agree
+-- on, so a difference of format alone (case, spacing, "PA" and
+-- "Pennsylvania", "USA" and "United States", phone punctuation, a URL and
+-- its domain) never causes a write or a conflict
+CREATE OR REPLACE MACRO canon_value(field, v) AS
+  CASE
+    WHEN v IS NULL OR trim(v) = '' THEN NULL
+    WHEN field = 'email' THEN coalesce(norm_email(v), lower(trim(v)))
+    WHEN field IN ('phone', 'mobile_phone') THEN coalesce(norm_phone(v), lower(trim(v)))
+    WHEN field = 'domain' THEN norm_domain(v)
+    WHEN field = 'state' THEN coalesce((SELECT any_value(code) FROM ref_us_states WHERE alias = lower(trim(v))), norm_text(v))
+    WHEN field = 'country' THEN coalesce((SELECT any_value(code) FROM ref_countries WHERE alias = lower(trim(v))), norm_text(v))
+    WHEN field = 'street' THEN norm_street(v)
+    WHEN field IN ('amount', 'annual_revenue', 'employees') THEN coalesce(try_cast(try_cast(v AS DOUBLE) AS VARCHAR), trim(v))
+    WHEN field IN ('birthdate', 'close_date') THEN coalesce(try_cast(try_cast(left(trim(v), 10) AS DATE) AS VARCHAR), trim(v))
+    ELSE lower(squeeze(trim(v)))
+  END;
+
+-- same_value(field, a, b): true when both are blank or agree in canon_value
+CREATE OR REPLACE MACRO same_value(field, a, b) AS
+  coalesce(canon_value(field, a) = canon_value(field, b), canon_value(field, a) IS NULL AND canon_value(field, b) IS NULL);

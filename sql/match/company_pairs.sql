@@ -29,6 +29,14 @@ phone_tf AS (
   SELECT right(phone_n, 7) AS phone7, count(*) / any_value(total.n) AS tf FROM live, total
   WHERE phone_n IS NOT NULL GROUP BY phone7
 ),
+postal_tf AS (
+  SELECT postal_n, count(*) / any_value(total.n) AS tf FROM live, total
+  WHERE postal_n IS NOT NULL GROUP BY postal_n
+),
+city_tf AS (
+  SELECT city_n, count(*) / any_value(total.n) AS tf FROM live, total
+  WHERE city_n IS NOT NULL GROUP BY city_n
+),
 -- weighted word overlap per candidate pair: words of either side, shared or not
 pair_tokens AS (
   SELECT left_key, right_key, token, count(*) AS sides, any_value(side) AS side FROM (
@@ -54,7 +62,7 @@ cmp AS (
     l.name_tokens = r.name_tokens AND len(l.name_tokens) > 0 AS same_words,
     coalesce(o.shared, 0) / nullif(o.union_w, 0) AS name_overlap,
     o.shared_n > 0 AND o.shared_n = least(o.left_n, o.right_n) AS name_within,
-    nt.tf AS name_tf, pt.tf AS phone_tf,
+    nt.tf AS name_tf, pt.tf AS phone_tf, zt.tf AS postal_tf, ct.tf AS city_tf,
     (l.system <> r.system AND (l.cross_id_n = r.record_id OR r.cross_id_n = l.record_id)) AS same_cross_id,
     l.system <> r.system AND l.cross_id_n IS NOT NULL AND r.cross_id_n IS NOT NULL
       AND l.cross_id_n <> r.record_id AND r.cross_id_n <> l.record_id AS conflicting_cross_id
@@ -64,6 +72,8 @@ cmp AS (
   LEFT JOIN overlap o ON o.left_key = c.left_key AND o.right_key = c.right_key
   LEFT JOIN name_tf nt ON nt.name_tokens = l.name_tokens
   LEFT JOIN phone_tf pt ON pt.phone7 = right(l.phone_n, 7)
+  LEFT JOIN postal_tf zt ON zt.postal_n = l.postal_n
+  LEFT JOIN city_tf ct ON ct.city_n = l.city_n
 ),
 levels AS (
   SELECT left_key, right_key, rules, same_cross_id, conflicting_cross_id, [
@@ -104,12 +114,12 @@ levels AS (
         WHEN jaro_winkler_similarity(ls, rs) >= 0.90 THEN 'fuzzy_high'
         WHEN jaro_winkler_similarity(ls, rs) >= 0.75 THEN 'fuzzy_low'
         ELSE 'different' END},
-    {'field': 'city', 'tf': NULL, 'level': CASE
+    {'field': 'city', 'tf': city_tf, 'level': CASE
         WHEN lc IS NULL OR rc IS NULL THEN 'null'
         WHEN lc = rc THEN 'exact'
         WHEN starts_with(lc, rc) OR starts_with(rc, lc) OR jaro_winkler_similarity(lc, rc) >= 0.92 THEN 'fuzzy'
         ELSE 'different' END},
-    {'field': 'postal_code', 'tf': NULL, 'level': CASE
+    {'field': 'postal_code', 'tf': postal_tf, 'level': CASE
         WHEN lz IS NULL OR rz IS NULL THEN 'null'
         WHEN lz = rz THEN 'exact'
         ELSE 'different' END}

@@ -17,6 +17,11 @@ keys AS (
   UNION ALL SELECT record_key, 'postal_code', postal_n FROM p WHERE postal_n IS NOT NULL
   UNION ALL SELECT record_key, 'last_name_first_initial', left(last_n, 4) || ' ' || left(first_key, 1) FROM p WHERE last_n IS NOT NULL AND first_key IS NOT NULL
   UNION ALL SELECT record_key, 'street_city', street_n || ' ' || coalesce(city_n, '') FROM p WHERE street_n IS NOT NULL
+  -- the mailbox survives a change of employer or a typo in the domain
+  UNION ALL SELECT record_key, 'mailbox', split_part(email_n, '@', 1) FROM p WHERE length(split_part(email_n, '@', 1)) >= 4
+  -- one name and the town, for records that lack or misspell the other name
+  UNION ALL SELECT record_key, 'first_name_city', first_key || ' ' || city_n FROM p WHERE first_key IS NOT NULL AND city_n IS NOT NULL
+  UNION ALL SELECT record_key, 'last_name_city', last_n || ' ' || city_n FROM p WHERE last_n IS NOT NULL AND city_n IS NOT NULL
 ),
 usable AS (
   SELECT rule, k FROM keys GROUP BY rule, k

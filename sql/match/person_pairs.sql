@@ -26,7 +26,7 @@ cmp AS (
   SELECT c.left_key, c.right_key, c.rules, l.system AS left_system, r.system AS right_system,
     -- names may arrive swapped (first in last); score the better orientation
     jw(l.first_key, r.first_key) + jw(l.last_n, r.last_n) < jw(l.first_key, r.last_n) + jw(l.last_n, r.first_key) - 0.3 AS swapped,
-    l.first_key AS lf, l.last_n AS ll, r.first_key AS rf0, r.last_n AS rl0,
+    l.first_key AS lf, l.last_n AS ll, r.first_key AS rf0, r.last_n AS rl0, l.first_n AS lfs, r.first_n AS rfs0,
     l.birthdate_d AS lb, r.birthdate_d AS rb,
     l.email_n AS le, r.email_n AS re, l.email_key AS lek, r.email_key AS rek, l.phone_n AS lp, r.phone_n AS rp,
     l.street_n AS ls, r.street_n AS rs, l.city_n AS lc, r.city_n AS rc,
@@ -41,11 +41,15 @@ cmp AS (
   JOIN stg_persons r ON r.record_key = c.right_key
 ),
 oriented AS (
-  SELECT *, CASE WHEN swapped THEN rl0 ELSE rf0 END AS rf, CASE WHEN swapped THEN rf0 ELSE rl0 END AS rl
+  SELECT *, CASE WHEN swapped THEN rl0 ELSE rf0 END AS rf, CASE WHEN swapped THEN rf0 ELSE rl0 END AS rl,
+         CASE WHEN swapped THEN rl0 ELSE rfs0 END AS rfs
   FROM cmp
 ),
 with_tf AS (
-  SELECT o.*, ft.tf AS first_tf, lt.tf AS last_tf, ct.tf AS city_tf
+  SELECT o.*, ft.tf AS first_tf, lt.tf AS last_tf, ct.tf AS city_tf,
+         -- typos are judged on the name as spelled as well as on its
+         -- nickname form: "hrarry" is near "harry", not "henry"
+         greatest(jw(o.lf, o.rf), jw(o.lfs, o.rfs)) AS first_sim
   FROM oriented o
   LEFT JOIN first_tf ft ON ft.v = o.lf
   LEFT JOIN last_tf lt ON lt.v = o.ll
@@ -56,9 +60,9 @@ levels AS (
     {'field': 'first_name', 'tf': first_tf, 'level': CASE
         WHEN lf IS NULL OR rf IS NULL THEN 'null'
         WHEN lf = rf THEN 'exact'
-        WHEN jaro_winkler_similarity(lf, rf) >= 0.92 THEN 'fuzzy_high'
+        WHEN first_sim >= 0.92 THEN 'fuzzy_high'
         WHEN length(lf) = 1 OR length(rf) = 1 THEN CASE WHEN lf[1] = rf[1] THEN 'initial' ELSE 'different' END
-        WHEN jaro_winkler_similarity(lf, rf) >= 0.80 THEN 'fuzzy_low'
+        WHEN first_sim >= 0.80 THEN 'fuzzy_low'
         ELSE 'different' END},
     {'field': 'last_name', 'tf': last_tf, 'level': CASE
         WHEN ll IS NULL OR rl IS NULL THEN 'null'
@@ -71,6 +75,9 @@ levels AS (
         WHEN lb = rb THEN 'exact'
         WHEN damerau_levenshtein(strftime(lb, '%Y%m%d'), strftime(rb, '%Y%m%d')) <= 1
           OR (year(lb) = year(rb) AND month(lb) = day(rb) AND day(lb) = month(rb)) THEN 'typo'
+        -- two slips, or a date a few weeks or about a year off
+        WHEN damerau_levenshtein(strftime(lb, '%Y%m%d'), strftime(rb, '%Y%m%d')) <= 2
+          OR abs(lb - rb) <= 40 OR abs(abs(lb - rb) - 365) <= 40 THEN 'close'
         ELSE 'different' END},
     {'field': 'email', 'tf': NULL, 'level': CASE
         WHEN lek IS NULL OR rek IS NULL THEN 'null'
@@ -78,6 +85,7 @@ levels AS (
         -- a typo or two in an otherwise identical address
         WHEN least(length(lek), length(rek)) >= 8 AND damerau_levenshtein(lek, rek) <= 2 THEN 'fuzzy'
         WHEN split_part(le, '@', 1) = split_part(re, '@', 1) THEN 'same_mailbox'
+        WHEN least(length(lek), length(rek)) >= 8 AND jaro_winkler_similarity(lek, rek) >= 0.90 THEN 'fuzzy_low'
         ELSE 'different' END},
     {'field': 'phone', 'tf': NULL, 'level': CASE
         WHEN lp IS NULL OR rp IS NULL THEN 'null'

@@ -27,13 +27,15 @@ field_writes AS (
   LEFT JOIN cfg_field_rules r ON r.entity = v.entity AND r.field = v.field
   WHERE NOT v.deleted AND w.value IS NOT NULL
     AND coalesce(r.direction, 'both') IN ('both', 'to_' || v.system)
-    AND NOT same_value(v.value, w.value)
+    AND NOT same_value(v.field, v.value, w.value)
 ),
 field_rows AS (
   SELECT f.entity, f.golden_id, f.system, f.object, f.record_id, f.field, f.crm_field,
          f.current_value AS old_value,
          CASE WHEN f.entity = 'deal' AND f.field = 'stage'
               THEN CASE f.system WHEN 'hubspot' THEN sm.hubspot_stage ELSE sm.salesforce_stage END
+              -- HubSpot's domain holds a bare host name, Salesforce's Website a URL
+              WHEN f.field = 'domain' AND f.system = 'hubspot' THEN norm_domain(f.golden_value)
               ELSE f.golden_value END AS new_value,
          f.source_system, f.source_record_id, f.rule, 'field' AS kind
   FROM field_writes f

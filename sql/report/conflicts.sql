@@ -26,4 +26,4 @@ SELECT h.entity, h.golden_id, h.field,
 FROM latest h
 JOIN latest s ON s.entity = h.entity AND s.golden_id = h.golden_id AND s.field = h.field AND s.system = 'salesforce'
 JOIN winners w ON w.entity = h.entity AND w.golden_id = h.golden_id AND w.field = h.field
-WHERE h.system = 'hubspot' AND NOT same_value(h.value, s.value)
+WHERE h.system = 'hubspot' AND NOT same_value(h.field, h.value, s.value)
