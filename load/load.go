@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sort"
 	"time"
 )
 
@@ -69,8 +70,14 @@ func (g Guard) Check(changes []Change, totals map[string]int64) error {
 	for _, c := range changes {
 		per[c.System]++
 	}
+	systems := make([]string, 0, len(per))
+	for sys := range per {
+		systems = append(systems, sys)
+	}
+	sort.Strings(systems) // one message order run after run
 	var errs []error
-	for sys, n := range per {
+	for _, sys := range systems {
+		n := per[sys]
 		limit := g.MaxCount
 		if share := int(g.MaxShare * float64(totals[sys])); share < limit {
 			limit = share
@@ -118,6 +125,7 @@ func Run(ctx context.Context, changes []Change, opts Options) ([]Result, error) 
 				for f := range fs {
 					byObject[obj] = append(byObject[obj], f)
 				}
+				sort.Strings(byObject[obj])
 			}
 			if err := t.Prepare(ctx, byObject); err != nil {
 				return results, fmt.Errorf("load %s: prepare fields: %w", t.System(), err)

@@ -65,6 +65,7 @@ func ReadOutbox(ctx context.Context, path string) ([]Change, error) {
 	}
 	defer rr.Release()
 	byKey := map[[3]string]*Change{}
+	seen := 0 // rows of earlier batches, so messages count from the file's start
 	for rr.Next() {
 		rec := rr.RecordBatch()
 		cols := make([]*array.String, len(outboxColumns))
@@ -77,7 +78,7 @@ func ReadOutbox(ctx context.Context, path string) ([]Change, error) {
 		}
 		for r := 0; r < int(rec.NumRows()); r++ {
 			if cols[0].IsNull(r) || cols[2].IsNull(r) || cols[4].IsNull(r) {
-				return nil, fmt.Errorf("outbox %s: row %d lacks system, record_id or crm_field", path, r)
+				return nil, fmt.Errorf("outbox %s: row %d lacks system, record_id or crm_field", path, seen+r+1)
 			}
 			k := [3]string{cols[0].Value(r), cols[1].Value(r), cols[2].Value(r)}
 			ch := byKey[k]
@@ -87,6 +88,7 @@ func ReadOutbox(ctx context.Context, path string) ([]Change, error) {
 			}
 			ch.Values[cols[4].Value(r)] = cols[5].Value(r)
 		}
+		seen += int(rec.NumRows())
 	}
 	if err := rr.Err(); err != nil && !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("outbox %s: %w", path, err)

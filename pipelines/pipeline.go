@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -35,6 +36,9 @@ type Pipeline struct {
 
 	// Source is the file the pipeline came from ("" for the defaults).
 	Source string `yaml:"-"`
+
+	// doc is the parsed file, for the line numbers of messages.
+	doc *yaml.Node
 }
 
 // HubSpot says how to reach HubSpot.
@@ -104,18 +108,38 @@ type Duration struct{ time.Duration }
 func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	v, err := time.ParseDuration(n.Value)
 	if err != nil {
-		return fmt.Errorf("line %d: %q is not a duration (e.g. 5m, 90s)", n.Line, n.Value)
+		// A *yaml.TypeError lets the decoder go on and report every mistake.
+		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: %q is not a duration (e.g. 5m, 90s)", n.Line, n.Value)}}
 	}
 	d.Duration = v
 	return nil
 }
 
+var ruleKeys = map[string]bool{"entity": true, "field": true, "rule": true, "owner": true, "direction": true}
+
 func (r *FieldRule) UnmarshalYAML(n *yaml.Node) error {
 	type plain FieldRule
+	// Node.Decode does not inherit the decoder's KnownFields: check the
+	// keys here, or a misspelt "onwer" would pass unnoticed.
+	var errs []string
+	if n.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if k := n.Content[i]; !ruleKeys[k.Value] {
+				errs = append(errs, fmt.Sprintf("line %d: field %s not found in golden rule (want entity, field, rule, owner, direction)", k.Line, k.Value))
+			}
+		}
+	}
 	if err := n.Decode((*plain)(r)); err != nil {
-		return err
+		var te *yaml.TypeError
+		if !errors.As(err, &te) {
+			return err
+		}
+		errs = append(errs, te.Errors...)
 	}
 	r.line = n.Line
+	if len(errs) > 0 {
+		return &yaml.TypeError{Errors: errs}
+	}
 	return nil
 }
 
@@ -144,19 +168,82 @@ func parse(name string, b []byte, base *Pipeline) (*Pipeline, error) {
 		cp.Golden.Rules = nil // a file's rules replace the defaults' rules
 		p = &cp
 	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		return nil, decodeErrors(name, err)
+	}
+	p.doc = &doc
+	p.Source = name
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
+	var errs []error
 	if err := dec.Decode(p); err != nil && !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, name, err)
+		var te *yaml.TypeError
+		if !errors.As(err, &te) {
+			return nil, decodeErrors(name, err)
+		}
+		// Type mistakes leave the rest decoded: validate it too, so one
+		// run reports every mistake.
+		errs = append(errs, decodeErrors(name, err))
 	}
 	if base != nil && len(p.Golden.Rules) == 0 {
 		p.Golden.Rules = base.Golden.Rules
 	}
-	p.Source = name
-	if err := p.Validate(); err != nil {
+	errs = append(errs, p.Validate())
+	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
 	return p, nil
+}
+
+var yamlLineRe = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
+
+// decodeErrors turns the YAML library's messages ("yaml: line 3: ...",
+// "line 3: field x not found in type ...") into file:line messages.
+func decodeErrors(name string, err error) error {
+	var msgs []string
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		msgs = te.Errors
+	} else {
+		msgs = []string{err.Error()}
+	}
+	errs := make([]error, 0, len(msgs))
+	for _, m := range msgs {
+		if sm := yamlLineRe.FindStringSubmatch(m); sm != nil {
+			errs = append(errs, fmt.Errorf("%w: %s:%s: %s", ErrInvalid, name, sm[1], sm[2]))
+		} else {
+			errs = append(errs, fmt.Errorf("%w: %s: %s", ErrInvalid, name, m))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// line returns the line of the key at path in the parsed file, or 0 when
+// the file does not set it (the value came from the defaults).
+func (p *Pipeline) line(path ...string) int {
+	if p.doc == nil || len(p.doc.Content) == 0 {
+		return 0
+	}
+	n := p.doc.Content[0]
+	line := 0
+	for _, key := range path {
+		if n.Kind != yaml.MappingNode {
+			return 0
+		}
+		var next *yaml.Node
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == key {
+				line, next = n.Content[i].Line, n.Content[i+1]
+				break
+			}
+		}
+		if next == nil {
+			return 0
+		}
+		n = next
+	}
+	return line
 }
 
 var (
@@ -181,11 +268,18 @@ func (p *Pipeline) Validate() error {
 		th   Thresholds
 	}{{"person", p.Matching.Person}, {"company", p.Matching.Company}, {"deal", p.Matching.Deal}} {
 		if t.th.Review > t.th.Match {
-			bad(0, "matching.%s: review_threshold %.1f is above match_threshold %.1f", t.name, t.th.Review, t.th.Match)
+			line := p.line("matching", t.name, "review_threshold")
+			if line == 0 {
+				line = p.line("matching", t.name)
+			}
+			bad(line, "matching.%s: review_threshold %.1f is above match_threshold %.1f", t.name, t.th.Review, t.th.Match)
 		}
 	}
 	if p.Matching.MaxBlockSize < 2 {
-		bad(0, "matching.max_block_size must be at least 2")
+		bad(p.line("matching", "max_block_size"), "matching.max_block_size %d: must be at least 2", p.Matching.MaxBlockSize)
+	}
+	if p.Extract.Overlap.Duration < 0 {
+		bad(p.line("extract", "overlap"), "extract.overlap %s: must not be negative", p.Extract.Overlap.Duration)
 	}
 	for _, r := range p.Golden.Rules {
 		if !entities[r.Entity] {
@@ -205,13 +299,16 @@ func (p *Pipeline) Validate() error {
 		}
 	}
 	if p.Load.HubSpotBatchSize < 1 || p.Load.HubSpotBatchSize > 100 {
-		bad(0, "load.hubspot_batch_size %d: HubSpot batches take 1 to 100 inputs", p.Load.HubSpotBatchSize)
+		bad(p.line("load", "hubspot_batch_size"), "load.hubspot_batch_size %d: HubSpot batches take 1 to 100 inputs", p.Load.HubSpotBatchSize)
 	}
 	if p.Load.SalesforceBatchSize < 1 || p.Load.SalesforceBatchSize > 200 {
-		bad(0, "load.salesforce_batch_size %d: sObject Collections take 1 to 200 records", p.Load.SalesforceBatchSize)
+		bad(p.line("load", "salesforce_batch_size"), "load.salesforce_batch_size %d: sObject Collections take 1 to 200 records", p.Load.SalesforceBatchSize)
 	}
 	if p.Load.MaxUpdateShare <= 0 || p.Load.MaxUpdateShare > 1 {
-		bad(0, "load.max_update_share %.2f: want a share between 0 and 1", p.Load.MaxUpdateShare)
+		bad(p.line("load", "max_update_share"), "load.max_update_share %.2f: want a share between 0 and 1", p.Load.MaxUpdateShare)
+	}
+	if p.Load.MaxUpdates < 0 {
+		bad(p.line("load", "max_updates"), "load.max_updates %d: must not be negative", p.Load.MaxUpdates)
 	}
 	return errors.Join(errs...)
 }
@@ -246,7 +343,14 @@ func Secret(env, file string) (string, error) {
 		if err != nil {
 			return "", fmt.Errorf("secret file %s: %w", file, err)
 		}
-		return string(bytes.TrimSpace(b)), nil
+		v := string(bytes.TrimSpace(b))
+		if v == "" {
+			return "", fmt.Errorf("secret file %s is empty", file)
+		}
+		return v, nil
+	}
+	if env == "" {
+		return "", errors.New("secret not set: name an environment variable or a file in the pipeline")
 	}
 	return "", fmt.Errorf("secret not set: export %s or name a file", env)
 }

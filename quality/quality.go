@@ -55,10 +55,16 @@ func LoadTruth(ctx context.Context, db *sql.DB, truth []seed.TruthRow) error {
 // both. Records missing from xref count as singletons.
 func Evaluate(ctx context.Context, db *sql.DB) ([]Scores, error) {
 	rows, err := db.QueryContext(ctx, `
-WITH j AS (
-  SELECT x.entity, t.entity_id, coalesce(x.golden_id, 'missing:' || t.system || t.object || t.record_id) AS golden_id
-  FROM truth t JOIN xref x ON x.system = t.system AND x.object = t.object AND x.record_id = t.record_id
+WITH lj AS (
+  SELECT coalesce(x.entity, CASE t.object
+           WHEN 'contacts' THEN 'person' WHEN 'Contact' THEN 'person' WHEN 'Lead' THEN 'person'
+           WHEN 'companies' THEN 'company' WHEN 'Account' THEN 'company'
+           WHEN 'deals' THEN 'deal' WHEN 'Opportunity' THEN 'deal' END) AS entity,
+         t.entity_id,
+         coalesce(x.golden_id, 'missing:' || t.system || '/' || t.object || '/' || t.record_id) AS golden_id
+  FROM truth t LEFT JOIN xref x ON x.system = t.system AND x.object = t.object AND x.record_id = t.record_id
 ),
+j AS (SELECT * FROM lj WHERE entity IN (SELECT entity FROM xref)),
 tp AS (SELECT entity, sum(n * (n - 1) / 2) AS pairs FROM (SELECT entity, count(*) AS n FROM j GROUP BY entity, entity_id) GROUP BY entity),
 pp AS (SELECT entity, sum(n * (n - 1) / 2) AS pairs FROM (SELECT entity, count(*) AS n FROM j GROUP BY entity, golden_id) GROUP BY entity),
 cp AS (SELECT entity, sum(n * (n - 1) / 2) AS pairs FROM (SELECT entity, count(*) AS n FROM j GROUP BY entity, entity_id, golden_id) GROUP BY entity),

@@ -8,12 +8,17 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
+	"sort"
 	"strings"
 	"unicode/utf8"
 )
 
 // idColumn is the optional column carrying each system's record id.
 var idColumn = map[string]string{HubSpot: "id", Salesforce: "Id"}
+
+// objectsOf lists each system's objects, as Load reads them.
+var objectsOf = map[string][]string{HubSpot: HubSpotObjects, Salesforce: SalesforceObjects}
 
 // Load reads a seed directory: DIR/hubspot/*.csv, DIR/salesforce/*.csv and
 // DIR/truth.csv, every file optional. Errors name the file and line.
@@ -27,7 +32,8 @@ func Load(dir string) (*Dataset, error) {
 	}
 	d := NewDataset()
 	found := 0
-	for system, objects := range map[string][]string{HubSpot: HubSpotObjects, Salesforce: SalesforceObjects} {
+	for _, system := range []string{HubSpot, Salesforce} {
+		objects := objectsOf[system]
 		for _, obj := range objects {
 			path := filepath.Join(dir, system, obj+".csv")
 			recs, cols, err := loadObject(path, idColumn[system])
@@ -81,13 +87,16 @@ func readCSV(path string) (*csvFile, error) {
 		return nil, fmt.Errorf("%w: %s:1: empty file, expected a header row", ErrBadSeed, path)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s: %v", ErrBadSeed, path, err)
+		return nil, parseError(path, err)
 	}
 	if len(header) > 0 {
 		header[0] = strings.TrimPrefix(header[0], "\ufeff")
 	}
 	seen := map[string]bool{}
 	for i, h := range header {
+		if !utf8.ValidString(h) {
+			return nil, fmt.Errorf("%w: %s:1: column %d's name is not valid UTF-8", ErrBadSeed, path, i+1)
+		}
 		h = strings.TrimSpace(h)
 		header[i] = h
 		if h == "" {
@@ -105,8 +114,7 @@ func readCSV(path string) (*csvFile, error) {
 			break
 		}
 		if err != nil {
-			// csv.ParseError already carries the line number.
-			return nil, fmt.Errorf("%w: %s: %v", ErrBadSeed, path, err)
+			return nil, parseError(path, err)
 		}
 		line, _ := r.FieldPos(0)
 		for i, v := range row {
@@ -118,6 +126,24 @@ func readCSV(path string) (*csvFile, error) {
 		cf.lines = append(cf.lines, line)
 	}
 	return cf, nil
+}
+
+// parseError names the file and line of a CSV syntax error as path:line.
+func parseError(path string, err error) error {
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		if pe.Err == csv.ErrFieldCount {
+			return fmt.Errorf("%w: %s:%d: %v", ErrBadSeed, path, pe.Line, pe.Err)
+		}
+		if pe.StartLine != pe.Line {
+			// An unclosed quote swallows the lines after it: name the line
+			// where the record starts, which holds the mistake.
+			return fmt.Errorf("%w: %s:%d: the record starting here runs to line %d, column %d: %v (quote fields per RFC 4180)",
+				ErrBadSeed, path, pe.StartLine, pe.Line, pe.Column, pe.Err)
+		}
+		return fmt.Errorf("%w: %s:%d: column %d: %v (quote fields per RFC 4180)", ErrBadSeed, path, pe.Line, pe.Column, pe.Err)
+	}
+	return fmt.Errorf("%w: %s: %v", ErrBadSeed, path, err)
 }
 
 func loadObject(path, idCol string) ([]Record, []string, error) {
@@ -170,14 +196,24 @@ func loadTruth(path string) ([]TruthRow, error) {
 			strings.Join(truthHeader, ","), strings.Join(cf.header, ","))
 	}
 	out := make([]TruthRow, 0, len(cf.rows))
+	seen := map[[3]string]int{}
 	for n, row := range cf.rows {
 		t := TruthRow{System: row[0], Object: row[1], RecordID: row[2], EntityID: row[3]}
-		if t.System != HubSpot && t.System != Salesforce {
+		objects, ok := objectsOf[t.System]
+		if !ok {
 			return nil, fmt.Errorf("%w: %s:%d: system %q is neither hubspot nor salesforce", ErrBadSeed, path, cf.lines[n], t.System)
+		}
+		if !slices.Contains(objects, t.Object) {
+			return nil, fmt.Errorf("%w: %s:%d: object %q is not a %s object (want one of %s)", ErrBadSeed, path, cf.lines[n], t.Object, t.System, strings.Join(objects, ", "))
 		}
 		if t.RecordID == "" || t.EntityID == "" {
 			return nil, fmt.Errorf("%w: %s:%d: record_id and entity_id are required", ErrBadSeed, path, cf.lines[n])
 		}
+		k := [3]string{t.System, t.Object, t.RecordID}
+		if prev, dup := seen[k]; dup {
+			return nil, fmt.Errorf("%w: %s:%d: %s %s %q already listed on line %d", ErrBadSeed, path, cf.lines[n], t.System, t.Object, t.RecordID, prev)
+		}
+		seen[k] = cf.lines[n]
 		out = append(out, t)
 	}
 	return out, nil
@@ -187,10 +223,13 @@ func loadTruth(path string) ([]TruthRow, error) {
 func Write(d *Dataset, dir string) error {
 	for system, objs := range d.Objects {
 		for obj, recs := range objs {
+			if !slices.Contains(objectsOf[system], obj) {
+				return fmt.Errorf("%w: write %s/%s: not an object a seed directory holds", ErrBadSeed, system, obj)
+			}
 			if err := os.MkdirAll(filepath.Join(dir, system), 0o755); err != nil {
 				return err
 			}
-			cols := append([]string{idColumn[system]}, d.ColumnsOf(system, obj)...)
+			cols := append([]string{idColumn[system]}, writeColumns(d, system, obj)...)
 			rows := make([][]string, 0, len(recs))
 			for _, r := range recs {
 				row := make([]string, len(cols))
@@ -213,6 +252,27 @@ func Write(d *Dataset, dir string) error {
 		rows = append(rows, []string{t.System, t.Object, t.RecordID, t.EntityID})
 	}
 	return writeCSV(filepath.Join(dir, "truth.csv"), truthHeader, rows)
+}
+
+// writeColumns is the header Write uses: the kept columns, then any value
+// key the records carry that the kept header lacks, so nothing is dropped.
+func writeColumns(d *Dataset, system, obj string) []string {
+	cols := slices.Clone(d.ColumnsOf(system, obj))
+	known := map[string]bool{idColumn[system]: true}
+	for _, c := range cols {
+		known[c] = true
+	}
+	var extra []string
+	for _, r := range d.Records(system, obj) {
+		for k := range r.Values {
+			if !known[k] {
+				known[k] = true
+				extra = append(extra, k)
+			}
+		}
+	}
+	sort.Strings(extra)
+	return append(cols, extra...)
 }
 
 func writeCSV(path string, header []string, rows [][]string) error {

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"path"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -141,7 +142,8 @@ func parseTest(s string) (Test, error) {
 			if len(a) < 2 || a[0] != '\'' || a[len(a)-1] != '\'' {
 				return t, fmt.Errorf("test %q: value %s must be quoted", s, a)
 			}
-			t.Args = append(t.Args, a[1:len(a)-1])
+			// SQL quoting: '' inside a value is one quote.
+			t.Args = append(t.Args, strings.ReplaceAll(a[1:len(a)-1], "''", "'"))
 			continue
 		}
 		if !identRe.MatchString(a) {
@@ -175,7 +177,13 @@ func order(models []Model) ([]Model, error) {
 	visit = func(i int, stack []string) error {
 		switch state[i] {
 		case 1:
-			return fmt.Errorf("%w: dependency cycle: %s", ErrBadModel, strings.Join(append(stack, models[i].Name), " -> "))
+			// Name only the cycle, not the path that led into it.
+			cycle := append(stack[slices.Index(stack, models[i].Name):], models[i].Name)
+			paths := make([]string, 0, len(cycle)-1)
+			for _, n := range cycle[:len(cycle)-1] {
+				paths = append(paths, models[byName[n]].Path)
+			}
+			return fmt.Errorf("%w: dependency cycle: %s (%s)", ErrBadModel, strings.Join(cycle, " -> "), strings.Join(paths, ", "))
 		case 2:
 			return nil
 		}

@@ -63,6 +63,23 @@ func cleanKey(key string) (string, error) {
 	return c, nil
 }
 
+// checkPrefix rejects List prefixes that are absolute or climb out of the
+// lake: on S3 a prefix such as "../other/" would otherwise be sent as is.
+func checkPrefix(prefix string) error {
+	if prefix == "" {
+		return nil
+	}
+	if strings.HasPrefix(prefix, "/") || strings.Contains(prefix, "\\") || strings.ContainsRune(prefix, 0) {
+		return fmt.Errorf("%w: prefix %q", ErrBadKey, prefix)
+	}
+	for _, seg := range strings.Split(prefix, "/") {
+		if seg == ".." {
+			return fmt.Errorf("%w: prefix %q", ErrBadKey, prefix)
+		}
+	}
+	return nil
+}
+
 // ReadAll reads the whole object at key.
 func ReadAll(ctx context.Context, s Store, key string) ([]byte, error) {
 	rc, err := s.Get(ctx, key)

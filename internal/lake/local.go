@@ -67,7 +67,11 @@ func (l *Local) Put(ctx context.Context, key string, r io.Reader) error {
 		os.Remove(tmp.Name())
 		return err
 	}
-	return os.Rename(tmp.Name(), p)
+	if err := os.Rename(tmp.Name(), p); err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("lake: put %s: %w", key, err)
+	}
+	return nil
 }
 
 // PutFile moves localPath into place when it is on the same file system,
@@ -104,6 +108,9 @@ func (l *Local) Get(ctx context.Context, key string) (io.ReadCloser, error) {
 }
 
 func (l *Local) List(ctx context.Context, prefix string) ([]string, error) {
+	if err := checkPrefix(prefix); err != nil {
+		return nil, err
+	}
 	var keys []string
 	// Walk only the folder the prefix names, not the whole lake.
 	start := l.root

@@ -39,6 +39,9 @@ func OpenS3(ctx context.Context, location, cacheDir string) (*S3, error) {
 	if bucket == "" {
 		return nil, fmt.Errorf("lake: %q names no bucket", location)
 	}
+	if err := checkPrefix(strings.Trim(prefix, "/")); err != nil {
+		return nil, fmt.Errorf("lake: %q: %w", location, err)
+	}
 	cfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("lake: aws config: %w", err)
@@ -115,6 +118,9 @@ func (s *S3) Get(ctx context.Context, key string) (io.ReadCloser, error) {
 }
 
 func (s *S3) List(ctx context.Context, prefix string) ([]string, error) {
+	if err := checkPrefix(prefix); err != nil {
+		return nil, err
+	}
 	full := prefix
 	if s.prefix != "" {
 		full = s.prefix + "/" + prefix

@@ -105,12 +105,15 @@ func start(t testing.TB, bin, root string) (string, error) {
 		return "", err
 	}
 	var out bytes.Buffer
-	cmd := exec.Command(bin, "--quiet", "--port", addr, "posix", "--sidecar", filepath.Join(dir, "meta"), dir)
+	data, meta := filepath.Join(dir, "data"), filepath.Join(dir, "meta")
+	cmd := exec.Command(bin, "--quiet", "--port", addr, "posix", "--sidecar", meta, data)
 	cmd.Env = append(os.Environ(), "ROOT_ACCESS_KEY="+accessKey, "ROOT_SECRET_KEY="+secretKey)
 	cmd.Stdout = &out
 	cmd.Stderr = &out
-	if err := os.MkdirAll(filepath.Join(dir, "meta"), 0o755); err != nil {
-		return "", err
+	for _, d := range []string{data, meta} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return "", err
+		}
 	}
 	if err := cmd.Start(); err != nil {
 		return "", err

@@ -1,0 +1,280 @@
+package load
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	_ "github.com/duckdb/duckdb-go/v2"
+)
+
+// writeOutbox writes the rows of query to a Parquet file with DuckDB.
+func writeOutbox(t *testing.T, query string) string {
+	t.Helper()
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	path := filepath.Join(t.TempDir(), "outbox.parquet")
+	if _, err := db.Exec("COPY (" + query + ") TO '" + path + "' (FORMAT parquet)"); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestReadOutbox(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name  string
+		query string
+		want  []Change
+	}{
+		{"grouped per record and sorted", `SELECT * FROM (VALUES
+			('salesforce', 'Contact', '003B', 'g2', 'Email', 'b@x.com'),
+			('hubspot', 'contacts', '20', 'g2', 'email', 'b@x.com'),
+			('hubspot', 'contacts', '3', 'g1', 'firstname', 'Zoë'),
+			('salesforce', 'Contact', '003B', 'g2', 'crmhub_hubspot_id__c', '20'),
+			('hubspot', 'companies', '7', 'g9', 'name', 'Acme'),
+			('hubspot', 'contacts', '3', 'g1', 'email', ''),
+			('salesforce', 'Account', '001A', 'g9', 'Name', 'Acme')
+		) t(system, object, record_id, golden_id, crm_field, new_value)`, []Change{
+			{System: "hubspot", Object: "companies", RecordID: "7", GoldenID: "g9", Values: map[string]string{"name": "Acme"}},
+			{System: "hubspot", Object: "contacts", RecordID: "20", GoldenID: "g2", Values: map[string]string{"email": "b@x.com"}},
+			{System: "hubspot", Object: "contacts", RecordID: "3", GoldenID: "g1", Values: map[string]string{"firstname": "Zoë", "email": ""}},
+			{System: "salesforce", Object: "Account", RecordID: "001A", GoldenID: "g9", Values: map[string]string{"Name": "Acme"}},
+			{System: "salesforce", Object: "Contact", RecordID: "003B", GoldenID: "g2", Values: map[string]string{"Email": "b@x.com", "crmhub_hubspot_id__c": "20"}},
+		}},
+		// The models decide the column order and may add columns.
+		{"columns in another order, with extras", `SELECT 'set' AS reason, 'x@y.z' AS new_value, 'email' AS crm_field, 1 AS n,
+			'g1' AS golden_id, '5' AS record_id, 'contacts' AS object, 'hubspot' AS system`, []Change{
+			{System: "hubspot", Object: "contacts", RecordID: "5", GoldenID: "g1", Values: map[string]string{"email": "x@y.z"}},
+		}},
+		{"empty outbox", `SELECT 'hubspot' AS system, 'contacts' AS object, '1' AS record_id, 'g' AS golden_id, 'email' AS crm_field, 'v' AS new_value WHERE false`, []Change{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := ReadOutbox(ctx, writeOutbox(t, tc.query))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("ReadOutbox =\n%+v\nwant\n%+v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestReadOutboxRejects(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name  string
+		query string
+		want  string
+	}{
+		{"missing column", `SELECT 'hubspot' AS system, 'contacts' AS object, '1' AS record_id, 'email' AS crm_field, 'v' AS new_value`, "column golden_id missing"},
+		{"wrong type", `SELECT 'hubspot' AS system, 'contacts' AS object, 1 AS record_id, 'g' AS golden_id, 'email' AS crm_field, 'v' AS new_value`, "column record_id is int"},
+		// The null sits past the first Arrow batch: its row number counts
+		// from the start of the file.
+		{"null field far in", `SELECT 'hubspot' AS system, 'contacts' AS object, i::VARCHAR AS record_id, 'g' AS golden_id,
+			CASE WHEN i = 70000 THEN NULL ELSE 'email' END AS crm_field, 'v' AS new_value FROM range(1, 70001) r(i)`, "row 70000 lacks system, record_id or crm_field"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := writeOutbox(t, tc.query)
+			_, err := ReadOutbox(ctx, path)
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), path) {
+				t.Fatalf("error = %v, want %q naming the file", err, tc.want)
+			}
+		})
+	}
+	if _, err := ReadOutbox(ctx, filepath.Join(t.TempDir(), "absent.parquet")); err == nil {
+		t.Fatal("reading a missing outbox succeeded")
+	}
+}
+
+func changes(system, object string, n int) []Change {
+	out := make([]Change, n)
+	for i := range out {
+		out[i] = Change{System: system, Object: object, RecordID: fmt.Sprintf("%s-%03d", object, i), Values: map[string]string{"f": "v", "g": "w"}}
+	}
+	return out
+}
+
+func TestGuardCheck(t *testing.T) {
+	hs := changes("hubspot", "contacts", 30)
+	sf := changes("salesforce", "Contact", 5)
+	all := append(slices.Clone(hs), sf...)
+	totals := map[string]int64{"hubspot": 100, "salesforce": 1000}
+	for _, tc := range []struct {
+		name  string
+		guard Guard
+		ch    []Change
+		tot   map[string]int64
+		want  []string // fragments; nil means it passes
+	}{
+		{"within both limits", Guard{MaxShare: 0.5, MaxCount: 100}, all, totals, nil},
+		{"at the share limit", Guard{MaxShare: 0.3, MaxCount: 100}, all, totals, nil},
+		{"above share", Guard{MaxShare: 0.1, MaxCount: 1000}, all, totals,
+			[]string{"hubspot: 30 of 100 records would be updated, above the limit of 10 (max_update_share 10%, max_updates 1000)"}},
+		{"above count", Guard{MaxShare: 1, MaxCount: 20}, all, totals,
+			[]string{"hubspot: 30 of 100 records would be updated, above the limit of 20"}},
+		{"both systems", Guard{MaxShare: 0.001, MaxCount: 1000}, all, totals,
+			[]string{"hubspot: 30 of 100", "salesforce: 5 of 1000 records would be updated, above the limit of 1"}},
+		{"no total known", Guard{MaxShare: 0.5, MaxCount: 100}, sf, map[string]int64{}, []string{"salesforce: 5 of 0 records"}},
+		{"approved", Guard{MaxShare: 0.001, MaxCount: 1, Approved: true, Reason: "migration"}, all, totals, nil},
+		{"nothing to do", Guard{}, nil, nil, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.guard.Check(tc.ch, tc.tot)
+			if tc.want == nil {
+				if err != nil {
+					t.Fatalf("Check: %v", err)
+				}
+				return
+			}
+			if !errors.Is(err, ErrGuard) {
+				t.Fatalf("error = %v, want ErrGuard", err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not say %q", err, w)
+				}
+			}
+			if !strings.Contains(err.Error(), "--approve") {
+				t.Errorf("error %q does not say how to approve", err)
+			}
+		})
+	}
+}
+
+// recorder is a Target that records its calls; it refuses the records
+// listed in refuse and fails whole batches from failAt on.
+type recorder struct {
+	system  string
+	size    int
+	refuse  map[string]bool
+	failAt  int // batch number (1-based) that fails as a whole; 0 never
+	batches []string
+	fields  map[string][]string
+}
+
+func (r *recorder) System() string { return r.system }
+func (r *recorder) BatchSize() int { return r.size }
+func (r *recorder) Prepare(ctx context.Context, fields map[string][]string) error {
+	r.fields = map[string][]string{}
+	for obj, fs := range fields {
+		r.fields[obj] = slices.Sorted(slices.Values(fs))
+	}
+	return nil
+}
+func (r *recorder) Apply(ctx context.Context, object string, batch []Change) ([]RecordError, error) {
+	ids := make([]string, len(batch))
+	var errs []RecordError
+	for i, c := range batch {
+		if c.Object != object || c.System != r.system {
+			return nil, fmt.Errorf("batch for %s holds %s/%s", object, c.System, c.Object)
+		}
+		ids[i] = c.RecordID
+		if r.refuse[c.RecordID] {
+			errs = append(errs, RecordError{System: r.system, Object: object, RecordID: c.RecordID, Code: "INVALID_EMAIL", Message: "bad email"})
+		}
+	}
+	r.batches = append(r.batches, object+":"+strings.Join(ids, ","))
+	if len(r.batches) == r.failAt {
+		return nil, errors.New("503 service unavailable")
+	}
+	return errs, nil
+}
+
+func TestRunBatches(t *testing.T) {
+	ctx := context.Background()
+	var in []Change
+	in = append(in, changes("hubspot", "companies", 2)...)
+	in = append(in, changes("hubspot", "contacts", 5)...)
+	in = append(in, changes("salesforce", "Contact", 3)...)
+	in[3].Values = map[string]string{"email": "x"}
+	hs := &recorder{system: "hubspot", size: 2, refuse: map[string]bool{"contacts-001": true, "contacts-004": true}}
+	sf := &recorder{system: "salesforce", size: 200}
+	var progress []string
+	res, err := Run(ctx, in, Options{
+		Targets: []Target{hs, sf},
+		Logger:  slog.New(slog.DiscardHandler),
+		Guard:   Guard{MaxShare: 1, MaxCount: 100},
+		Totals:  map[string]int64{"hubspot": 10, "salesforce": 10},
+		Progress: func(system string, done, total int) {
+			progress = append(progress, fmt.Sprintf("%s %d/%d", system, done, total))
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantBatches := []string{"companies:companies-000,companies-001", "contacts:contacts-000,contacts-001",
+		"contacts:contacts-002,contacts-003", "contacts:contacts-004"}
+	if !slices.Equal(hs.batches, wantBatches) {
+		t.Errorf("hubspot batches = %q, want %q", hs.batches, wantBatches)
+	}
+	if !slices.Equal(sf.batches, []string{"Contact:Contact-000,Contact-001,Contact-002"}) {
+		t.Errorf("salesforce batches = %q", sf.batches)
+	}
+	if want := map[string][]string{"companies": {"f", "g"}, "contacts": {"email", "f", "g"}}; !reflect.DeepEqual(hs.fields, want) {
+		t.Errorf("hubspot Prepare got %v, want %v", hs.fields, want)
+	}
+	if len(res) != 2 {
+		t.Fatalf("results = %+v", res)
+	}
+	h, s := res[0], res[1]
+	if h.System != "hubspot" || h.Records != 5 || h.Batches != 4 || h.Fields != 13 || len(h.Errors) != 2 {
+		t.Errorf("hubspot result = %+v", h)
+	}
+	if !slices.Equal([]string{h.Errors[0].RecordID, h.Errors[1].RecordID}, []string{"contacts-001", "contacts-004"}) || h.Errors[0].Code != "INVALID_EMAIL" {
+		t.Errorf("hubspot errors = %+v", h.Errors)
+	}
+	if s.System != "salesforce" || s.Records != 3 || s.Batches != 1 || s.Fields != 6 || len(s.Errors) != 0 {
+		t.Errorf("salesforce result = %+v", s)
+	}
+	if want := []string{"hubspot 2/7", "hubspot 4/7", "hubspot 6/7", "hubspot 7/7", "salesforce 3/3"}; !slices.Equal(progress, want) {
+		t.Errorf("progress = %q, want %q", progress, want)
+	}
+}
+
+func TestRunStops(t *testing.T) {
+	ctx := context.Background()
+	in := changes("hubspot", "contacts", 5)
+	for _, tc := range []struct {
+		name        string
+		guard       Guard
+		failAt      int
+		wantErr     error
+		wantMsg     string
+		wantBatches int
+	}{
+		{"whole batch fails", Guard{MaxShare: 1, MaxCount: 100}, 2, nil, "load hubspot contacts: batch of 2 from record contacts-002: 503 service unavailable", 2},
+		{"guard refuses before any write", Guard{MaxShare: 0.1, MaxCount: 100}, 0, ErrGuard, "5 of 10 records", 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			hs := &recorder{system: "hubspot", size: 2, failAt: tc.failAt}
+			sf := &recorder{system: "salesforce", size: 2}
+			res, err := Run(ctx, append(slices.Clone(in), changes("salesforce", "Lead", 1)...), Options{
+				Targets: []Target{hs, sf}, Guard: tc.guard, Logger: slog.New(slog.DiscardHandler), Totals: map[string]int64{"hubspot": 10, "salesforce": 10},
+			})
+			if err == nil || !strings.Contains(err.Error(), tc.wantMsg) {
+				t.Fatalf("error = %v, want %q", err, tc.wantMsg)
+			}
+			if tc.wantErr != nil && !errors.Is(err, tc.wantErr) {
+				t.Errorf("error = %v, want %v", err, tc.wantErr)
+			}
+			if len(hs.batches) != tc.wantBatches || len(sf.batches) != 0 {
+				t.Errorf("batches sent: hubspot %q, salesforce %q", hs.batches, sf.batches)
+			}
+			if tc.failAt > 0 && (len(res) != 1 || res[0].Batches != tc.failAt-1 || res[0].Records != 2) {
+				t.Errorf("results after the failure = %+v, want the batches that went through", res)
+			}
+		})
+	}
+}

@@ -1,0 +1,242 @@
+package transform
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"testing/fstest"
+)
+
+func openDB(t *testing.T) *sql.DB {
+	t.Helper()
+	db, err := Open(context.Background(), EngineConfig{TempDir: t.TempDir(), Threads: 2, MemoryLimit: "1GB"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func exec(t *testing.T, db *sql.DB, stmts ...string) {
+	t.Helper()
+	for _, s := range stmts {
+		if _, err := db.Exec(s); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+}
+
+func load(t *testing.T, fsys fstest.MapFS) []Model {
+	t.Helper()
+	models, err := LoadModels(fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return models
+}
+
+func tableExists(t *testing.T, db *sql.DB, name string) bool {
+	t.Helper()
+	var n int
+	if err := db.QueryRow("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", name).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n > 0
+}
+
+func TestRunMaterialisesModels(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	exec(t, db, `CREATE TABLE raw_edges AS SELECT * FROM (VALUES ('a','b'), ('b','c'), ('d','e'), ('f','f')) t(l, r)`)
+	models := load(t, fstest.MapFS{
+		"macros/macros.sql": file("-- kind: macros\nCREATE OR REPLACE MACRO least_of(a, b) AS CASE WHEN a < b THEN a ELSE b END;\n"),
+		"staging/nodes.sql": file(`-- depends: raw_edges
+-- test: unique(node)
+-- test: not_null(node)
+SELECT l AS node FROM raw_edges UNION SELECT r FROM raw_edges;
+`),
+		// Connected components by label propagation: the UPDATE repeats
+		// until no label changes (a -> b -> c needs two rounds).
+		"cluster/components.sql": file(`-- kind: script
+-- depends: nodes, raw_edges, macros
+-- test: not_null(node, label)
+CREATE OR REPLACE TABLE components AS
+  SELECT node, node AS label FROM nodes;
+
+-- @repeat
+UPDATE components SET label = m.label
+FROM (
+  SELECT c.node, min(least_of(c.label, o.label)) AS label
+  FROM components c
+  JOIN raw_edges e ON c.node IN (e.l, e.r)
+  JOIN components o ON o.node = CASE WHEN e.l = c.node THEN e.r ELSE e.l END
+  GROUP BY c.node
+) m
+WHERE components.node = m.node AND m.label < components.label;
+`),
+		"report/sizes.sql": file("-- depends: components\n-- test: accepted_values(size, '1', '2', '3')\nSELECT label, count(*) AS size FROM components GROUP BY label ORDER BY label\n"),
+	})
+	var progress []string
+	r := &Runner{DB: db, Progress: func(i, n int, model string) {
+		progress = append(progress, model)
+		if n != 4 {
+			t.Errorf("progress n = %d", n)
+		}
+	}}
+	res, err := r.Run(ctx, models)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Dependencies run in the order a model lists them.
+	want := []Result{{Model: "nodes", Rows: 6, Tests: 2}, {Model: "macros"}, {Model: "components", Rows: 6, Tests: 1}, {Model: "sizes", Rows: 3, Tests: 1}}
+	if len(res) != len(want) {
+		t.Fatalf("results = %+v", res)
+	}
+	for i := range want {
+		res[i].Duration = 0
+		if res[i] != want[i] {
+			t.Errorf("result %d = %+v, want %+v", i, res[i], want[i])
+		}
+	}
+	if !slices.Equal(progress, []string{"nodes", "macros", "components", "sizes"}) {
+		t.Errorf("progress = %q", progress)
+	}
+	rows, err := db.Query("SELECT node, label FROM components ORDER BY node")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var got []string
+	for rows.Next() {
+		var n, l string
+		if err := rows.Scan(&n, &l); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, n+"="+l)
+	}
+	if want := []string{"a=a", "b=a", "c=a", "d=d", "e=d", "f=f"}; !slices.Equal(got, want) {
+		t.Errorf("components = %q, want %q (the repeated UPDATE must run until nothing changes)", got, want)
+	}
+	// A second run replaces the tables rather than failing or appending.
+	if _, err := r.Run(ctx, models); err != nil {
+		t.Fatalf("second run: %v", err)
+	}
+}
+
+func TestRunRepeatIsBounded(t *testing.T) {
+	db := openDB(t)
+	models := load(t, fstest.MapFS{"grow.sql": file("-- kind: script\nCREATE OR REPLACE TABLE grow AS SELECT 1 AS n;\n-- @repeat\nUPDATE grow SET n = n + 1;\n")})
+	_, err := (&Runner{DB: db}).Run(context.Background(), models)
+	if err == nil || !strings.Contains(err.Error(), "grow.sql:4") || !strings.Contains(err.Error(), "still changing rows") {
+		t.Fatalf("error = %v, want the repeated statement named", err)
+	}
+}
+
+func TestRunFailsOnDataTests(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		test string
+		want string // model, file:line, test and count
+	}{
+		{"unique", "-- test: unique(k)", "model dup (checks/dup.sql:2): unique(k): 2 offending rows"},
+		{"unique pair", "-- test: unique(k, v)", "model dup (checks/dup.sql:2): unique(k, v): 1 offending rows"},
+		{"not_null", "-- test: not_null(v)", "model dup (checks/dup.sql:2): not_null(v): 1 offending rows"},
+		{"not_null several", "-- test: not_null(k, v, w)", "model dup (checks/dup.sql:2): not_null(k, v, w): 2 offending rows"},
+		{"accepted_values", "-- test: accepted_values(v, 'x', 'y')", "model dup (checks/dup.sql:2): accepted_values(v, x, y): 2 offending rows"},
+		// A quote in a value is bound, not spliced into SQL.
+		{"accepted value with a quote", "-- test: accepted_values(v, 'x', 'o''brien')", "accepted_values(v, x, o'brien): 2 offending rows"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			db := openDB(t)
+			models := load(t, fstest.MapFS{
+				"checks/dup.sql": file("-- kind: script\n" + tc.test + "\n" +
+					"CREATE OR REPLACE TABLE dup AS SELECT * FROM (VALUES ('1','x', 1), ('1','x', 1), ('2','y', 1), ('2','z', NULL), ('3', NULL, 1), ('4', 'o''brien', 1)) t(k, v, w);\n"),
+				"zz_after.sql": file("-- depends: dup\nSELECT 1 AS x"),
+			})
+			res, err := (&Runner{DB: db}).Run(context.Background(), models)
+			if !errors.Is(err, ErrTestFailed) {
+				t.Fatalf("error = %v, want ErrTestFailed", err)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %q does not say %q", err, tc.want)
+			}
+			if len(res) != 0 || tableExists(t, db, "zz_after") {
+				t.Errorf("the run went on after a failed test: %+v", res)
+			}
+		})
+	}
+}
+
+func TestRunPassingTests(t *testing.T) {
+	db := openDB(t)
+	models := load(t, fstest.MapFS{"ok.sql": file(`-- test: unique(k)
+-- test: not_null(k)
+-- test: accepted_values(v, 'x', 'y')
+SELECT * FROM (VALUES (1, 'x'), (2, 'y'), (3, NULL)) t(k, v);`)})
+	res, err := (&Runner{DB: db}).Run(context.Background(), models)
+	if err != nil || len(res) != 1 || res[0].Rows != 3 || res[0].Tests != 3 {
+		t.Fatalf("Run = %+v, %v", res, err)
+	}
+}
+
+func TestRunRefusesMissingInputsFirst(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		setup  []string
+		models fstest.MapFS
+		want   string
+	}{
+		{"missing table", nil, fstest.MapFS{
+			"a_first.sql":  file("SELECT 1 AS x"),
+			"b_second.sql": file("-- depends: a_first, raw_missing\nSELECT 1 AS x"),
+		}, "model b_second (b_second.sql) depends on raw_missing, which is neither a model nor an input table"},
+		{"a column is not a table", []string{"CREATE TABLE raw_people (raw_missing INT)"}, fstest.MapFS{
+			"a_first.sql":  file("SELECT 1 AS x"),
+			"b_second.sql": file("-- depends: raw_people, raw_missing\nSELECT 1 AS x"),
+		}, "depends on raw_missing"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			db := openDB(t)
+			exec(t, db, tc.setup...)
+			models := load(t, tc.models)
+			res, err := (&Runner{DB: db}).Run(context.Background(), models)
+			if !errors.Is(err, ErrBadModel) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error = %v, want ErrBadModel saying %q", err, tc.want)
+			}
+			if res != nil || tableExists(t, db, "a_first") {
+				t.Errorf("a model ran before the inputs were checked")
+			}
+		})
+	}
+	// A view is an input too.
+	db := openDB(t)
+	exec(t, db, "CREATE VIEW cfg_settings AS SELECT 1 AS x")
+	models := load(t, fstest.MapFS{"m.sql": file("-- depends: cfg_settings\nSELECT * FROM cfg_settings")})
+	if _, err := (&Runner{DB: db}).Run(context.Background(), models); err != nil {
+		t.Fatalf("a view as input: %v", err)
+	}
+}
+
+func TestRunReportsSQLErrorsWithLine(t *testing.T) {
+	db := openDB(t)
+	models := load(t, fstest.MapFS{"s/broken.sql": file("-- kind: script\nCREATE TABLE broken AS SELECT 1 AS x;\n\nSELEC nonsense;\n")})
+	_, err := (&Runner{DB: db}).Run(context.Background(), models)
+	if err == nil || !strings.Contains(err.Error(), "model broken (s/broken.sql:4)") {
+		t.Fatalf("error = %v, want the model and line named", err)
+	}
+}
+
+func TestSplitStatements(t *testing.T) {
+	got := splitStatements("-- kind: script\n\nCREATE TABLE t AS\n  SELECT 'a;b' AS x;\n-- note\n-- @repeat\nUPDATE t\n  SET x = x;\nSELECT 1")
+	want := []statement{
+		{sql: "CREATE TABLE t AS\n  SELECT 'a;b' AS x;\n", line: 3},
+		{sql: "UPDATE t\n  SET x = x;\n", line: 7, repeat: true},
+		{sql: "SELECT 1\n", line: 9},
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("splitStatements = %+v, want %+v", got, want)
+	}
+}
