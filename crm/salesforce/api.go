@@ -122,21 +122,19 @@ func (c *Client) Query(ctx context.Context, soql string, opts QueryOptions, fn f
 			return fmt.Errorf("%s: %w", resource, err)
 		}
 		var page struct {
-			TotalSize      int               `json:"totalSize"`
-			Done           bool              `json:"done"`
-			NextRecordsURL string            `json:"nextRecordsUrl"`
-			Records        []json.RawMessage `json:"records"`
+			TotalSize      int      `json:"totalSize"`
+			Done           bool     `json:"done"`
+			NextRecordsURL string   `json:"nextRecordsUrl"`
+			Records        []Record `json:"records"`
 		}
-		if err := json.Unmarshal(raw, &page); err != nil {
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.UseNumber()
+		if err := dec.Decode(&page); err != nil {
 			return fmt.Errorf("%s: decode answer: %w", resource, err)
 		}
-		recs := make([]Record, 0, len(page.Records))
-		for _, r := range page.Records {
-			rec, err := decodeRecord(r)
-			if err != nil {
-				return fmt.Errorf("%s: decode record: %w", resource, err)
-			}
-			recs = append(recs, rec)
+		recs := page.Records
+		for _, r := range recs {
+			stripAttributes(r)
 		}
 		if len(recs) > 0 {
 			if err := fn(recs); err != nil {
@@ -152,17 +150,6 @@ func (c *Client) Query(ctx context.Context, soql string, opts QueryOptions, fn f
 		}
 	}
 	return nil
-}
-
-func decodeRecord(raw json.RawMessage) (Record, error) {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var m map[string]any
-	if err := dec.Decode(&m); err != nil {
-		return nil, err
-	}
-	stripAttributes(m)
-	return Record(m), nil
 }
 
 func stripAttributes(m map[string]any) {

@@ -7,6 +7,7 @@ package salesforce
 import (
 	"bytes"
 	"context"
+	"crypto/rsa"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -28,11 +29,26 @@ type Config struct {
 	LoginURL       string // default https://login.salesforce.com
 	ClientID       string
 	ClientSecret   string
-	APIVersion     string       // default "v62.0"
-	HTTPClient     *http.Client // default: 2-minute timeout
-	MaxRetries     int          // retries after the first attempt; default 3, negative disables
-	RetryBaseDelay time.Duration
-	Logger         *slog.Logger
+	APIVersion     string        // default "v62.0"
+	HTTPClient     *http.Client  // default: 2-minute timeout
+	MaxRetries     int           // retries after the first attempt; default 3, negative disables
+	RetryBaseDelay time.Duration // first backoff wait; default 500ms
+	RetryMaxDelay  time.Duration // longest backoff wait; default 30s
+	// BulkPollInterval is the wait between Bulk API 2.0 job status polls;
+	// default 2s.
+	BulkPollInterval time.Duration
+	Logger           *slog.Logger
+
+	// JWT bearer grant: when a private key is configured the client logs in
+	// with an RS256 assertion (iss ClientID, sub Username, aud LoginURL or
+	// Audience) instead of client credentials; ClientSecret is then not
+	// needed. The key is PEM (PKCS#1 or PKCS#8), read from PrivateKeyFile or
+	// from the environment variable named by PrivateKeyEnv; it is never
+	// logged.
+	Username       string
+	PrivateKeyFile string
+	PrivateKeyEnv  string
+	Audience       string // default LoginURL
 }
 
 // EndpointStats counts the calls of one endpoint kind.
@@ -51,6 +67,8 @@ type Client struct {
 	cfg  Config
 	log  *slog.Logger
 	http *http.Client
+
+	key *rsa.PrivateKey
 
 	authMu   sync.Mutex
 	token    string
@@ -73,8 +91,20 @@ func New(cfg Config) (*Client, error) {
 	if u, err := url.Parse(cfg.LoginURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("%w: LoginURL %q is not an http(s) URL", ErrConfig, cfg.LoginURL)
 	}
-	if cfg.ClientID == "" || cfg.ClientSecret == "" {
-		return nil, fmt.Errorf("%w: ClientID and ClientSecret are required", ErrConfig)
+	key, err := loadKey(cfg)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case cfg.ClientID == "":
+		return nil, fmt.Errorf("%w: ClientID is required", ErrConfig)
+	case key == nil && cfg.ClientSecret == "":
+		return nil, fmt.Errorf("%w: ClientSecret (or a private key for the JWT bearer grant) is required", ErrConfig)
+	case key != nil && cfg.Username == "":
+		return nil, fmt.Errorf("%w: Username is required for the JWT bearer grant", ErrConfig)
+	}
+	if cfg.Audience == "" {
+		cfg.Audience = cfg.LoginURL
 	}
 	if cfg.APIVersion == "" {
 		cfg.APIVersion = "v62.0"
@@ -94,10 +124,16 @@ func New(cfg Config) (*Client, error) {
 	if cfg.RetryBaseDelay <= 0 {
 		cfg.RetryBaseDelay = 500 * time.Millisecond
 	}
+	if cfg.RetryMaxDelay <= 0 {
+		cfg.RetryMaxDelay = 30 * time.Second
+	}
+	if cfg.BulkPollInterval <= 0 {
+		cfg.BulkPollInterval = 2 * time.Second
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Client{cfg: cfg, log: cfg.Logger, http: cfg.HTTPClient, stats: map[string]*EndpointStats{}}, nil
+	return &Client{cfg: cfg, key: key, log: cfg.Logger, http: cfg.HTTPClient, stats: map[string]*EndpointStats{}}, nil
 }
 
 // Usage returns the API usage of the last Sforce-Limit-Info header seen.
@@ -161,9 +197,20 @@ func (c *Client) session(ctx context.Context) (string, string, error) {
 	}
 	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {c.cfg.ClientID},
 		"client_secret": {c.cfg.ClientSecret}}
+	if c.key != nil {
+		assertion, err := c.assertion()
+		if err != nil {
+			return "", "", err
+		}
+		form = url.Values{"grant_type": {jwtBearerGrant}, "assertion": {assertion}}
+	}
 	body := []byte(form.Encode())
 	hdr := http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}
-	raw, err := c.send(ctx, "token", http.MethodPost, c.cfg.LoginURL+"/services/oauth2/token", "", body, hdr)
+	rep, err := c.send(ctx, "token", http.MethodPost, c.cfg.LoginURL+"/services/oauth2/token", "", body, hdr)
+	var raw []byte
+	if rep != nil {
+		raw = rep.body
+	}
 	if err != nil {
 		return "", "", fmt.Errorf("salesforce login: %w", err)
 	}
@@ -191,30 +238,61 @@ func (c *Client) dropSession(token string) {
 	c.authMu.Unlock()
 }
 
+// reply is a successful answer.
+type reply struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
 // call performs an API request against the instance and returns the body.
-// It re-authenticates once on INVALID_SESSION_ID.
 func (c *Client) call(ctx context.Context, kind, method, path string, body []byte, hdr http.Header) ([]byte, error) {
+	rep, err := c.callReply(ctx, kind, method, path, body, hdr)
+	if err != nil {
+		return nil, err
+	}
+	return rep.body, nil
+}
+
+// callReply performs an API request against the instance. It
+// re-authenticates once on INVALID_SESSION_ID.
+func (c *Client) callReply(ctx context.Context, kind, method, path string, body []byte, hdr http.Header) (*reply, error) {
 	for attempt := 0; ; attempt++ {
 		token, instance, err := c.session(ctx)
 		if err != nil {
 			return nil, err
 		}
-		raw, err := c.send(ctx, kind, method, instance+path, token, body, hdr)
+		rep, err := c.send(ctx, kind, method, instance+path, token, body, hdr)
 		if err != nil && errors.Is(err, ErrInvalidSession) && attempt == 0 {
 			c.log.Info("salesforce: session invalid, re-authenticating", "kind", kind)
 			c.dropSession(token)
 			continue
 		}
-		return raw, err
+		return rep, err
 	}
 }
 
-// send performs one HTTP exchange with retries on 5xx, network errors and
-// UNABLE_TO_LOCK_ROW.
-func (c *Client) send(ctx context.Context, kind, method, target, token string, body []byte, hdr http.Header) ([]byte, error) {
+// retryable reports whether an error answer is worth another attempt:
+// server errors, row locks and the concurrent-request limit (not the daily
+// allocation, which is also REQUEST_LIMIT_EXCEEDED).
+func retryable(e *APIError) bool {
+	switch {
+	case e.Status >= 500 || e.Status == http.StatusTooManyRequests:
+		return true
+	case e.Code == "UNABLE_TO_LOCK_ROW":
+		return true
+	case e.Code == "REQUEST_LIMIT_EXCEEDED":
+		return strings.Contains(e.Message, "ConcurrentRequests") || strings.Contains(e.Message, "Concurrent")
+	}
+	return false
+}
+
+// send performs one HTTP exchange with retries on network errors and
+// retryable answers.
+func (c *Client) send(ctx context.Context, kind, method, target, token string, body []byte, hdr http.Header) (*reply, error) {
 	start := time.Now()
 	retries := 0
-	op := func() ([]byte, error) {
+	op := func() (*reply, error) {
 		req, err := http.NewRequestWithContext(ctx, method, target, bytes.NewReader(body))
 		if err != nil {
 			return nil, backoff.Permanent(fmt.Errorf("salesforce: build request: %w", err))
@@ -228,7 +306,9 @@ func (c *Client) send(ctx context.Context, kind, method, target, token string, b
 		if body != nil && req.Header.Get("Content-Type") == "" {
 			req.Header.Set("Content-Type", "application/json")
 		}
-		req.Header.Set("Accept", "application/json")
+		if req.Header.Get("Accept") == "" {
+			req.Header.Set("Accept", "application/json")
+		}
 		resp, err := c.http.Do(req)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -244,25 +324,25 @@ func (c *Client) send(ctx context.Context, kind, method, target, token string, b
 		}
 		c.log.Debug("salesforce: call", "kind", kind, "method", method, "status", resp.StatusCode)
 		if resp.StatusCode < 300 {
-			return raw, nil
+			return &reply{status: resp.StatusCode, header: resp.Header, body: raw}, nil
 		}
 		apiErr := parseError(resp.StatusCode, raw)
-		if resp.StatusCode >= 500 || apiErr.Code == "UNABLE_TO_LOCK_ROW" {
+		if retryable(apiErr) {
 			return nil, apiErr
 		}
 		return nil, backoff.Permanent(apiErr)
 	}
 	eb := backoff.NewExponentialBackOff()
 	eb.InitialInterval = c.cfg.RetryBaseDelay
-	eb.MaxInterval = 30 * time.Second
-	raw, err := backoff.Retry(ctx, op, backoff.WithBackOff(eb),
+	eb.MaxInterval = c.cfg.RetryMaxDelay
+	rep, err := backoff.Retry(ctx, op, backoff.WithBackOff(eb),
 		backoff.WithMaxTries(uint(c.cfg.MaxRetries)+1),
 		backoff.WithNotify(func(err error, d time.Duration) {
 			retries++
 			c.log.Warn("salesforce: retrying", "kind", kind, "error", err, "wait", d)
 		}))
 	c.record(kind, start, retries, err)
-	return raw, err
+	return rep, err
 }
 
 // parseError decodes the error body of an answer.

@@ -41,6 +41,15 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		clientID, secret = u, p
 	}
 	grant := r.PostForm.Get("grant_type")
+	if grant == jwtBearerGrant {
+		user, errBody := s.verifyAssertion(r, r.PostForm.Get("assertion"))
+		if errBody != nil {
+			writeJSON(w, http.StatusBadRequest, errBody)
+			return
+		}
+		s.issueToken(w, r, grant, user, false)
+		return
+	}
 	switch grant {
 	case "client_credentials", "password", "refresh_token":
 	case "":
@@ -81,21 +90,20 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		}
 		user = u
 	}
-	token := orgID[:15] + "!" + randomToken(48)
+	s.issueToken(w, r, grant, user, withRefresh)
+}
+
+// issueToken starts a session for user and answers the token response.
+func (s *Server) issueToken(w http.ResponseWriter, r *http.Request, grant, user string, withRefresh bool) {
+	token := s.startSession(user)
 	now := s.now()
-	s.authMu.Lock()
-	for k, sess := range s.sessions {
-		if !now.Before(sess.expires) {
-			delete(s.sessions, k)
-		}
-	}
-	s.sessions[token] = session{user: user, expires: now.Add(s.opts.TokenTTL)}
 	var refresh string
 	if withRefresh {
 		refresh = "5Aep" + randomToken(48)
+		s.authMu.Lock()
 		s.refresh[refresh] = user
+		s.authMu.Unlock()
 	}
-	s.authMu.Unlock()
 
 	instance := instanceURL(r)
 	issued := strconv.FormatInt(now.UnixMilli(), 10)
@@ -112,6 +120,21 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.Info("salesforce sim: token issued", "grant_type", grant, "user", user)
 	writeJSON(w, http.StatusOK, out)
+}
+
+// startSession issues an access token for user, dropping expired sessions.
+func (s *Server) startSession(user string) string {
+	token := orgID[:15] + "!" + randomToken(48)
+	now := s.now()
+	s.authMu.Lock()
+	defer s.authMu.Unlock()
+	for k, sess := range s.sessions {
+		if !now.Before(sess.expires) {
+			delete(s.sessions, k)
+		}
+	}
+	s.sessions[token] = session{user: user, expires: now.Add(s.opts.TokenTTL)}
+	return token
 }
 
 // instanceURL is the simulator's own base URL as the client reached it.

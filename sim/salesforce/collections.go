@@ -87,6 +87,9 @@ func (s *Server) handleCollections(w http.ResponseWriter, r *http.Request, c *re
 		for i, rec := range body.Records {
 			t, errs := s.recordTable(rec)
 			if errs == nil {
+				errs = s.failRecord("")
+			}
+			if errs == nil {
 				var id string
 				id, errs = tx.create(t, rec)
 				results[i].ID = id
@@ -104,7 +107,7 @@ func (s *Server) handleCollections(w http.ResponseWriter, r *http.Request, c *re
 				errs = errOne("INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id")
 			} else if typ := typeOf(rec); typ != "" && !strings.EqualFold(typ, t.def.Name) {
 				errs = errOne("INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id")
-			} else {
+			} else if errs = s.failRecord(normalizeID(id)); errs == nil {
 				errs = tx.update(t, id, rec)
 			}
 			results[i].Success, results[i].Errors = errs == nil, nonNil(errs)
@@ -178,6 +181,10 @@ func (s *Server) upsertAll(tx *txn, t *table, f *field, recs []map[string]any, r
 	}
 	for i, rec := range recs {
 		created := false
+		if errs := s.failRecord(""); errs != nil {
+			results[i] = saveResult{Success: false, Errors: errs, Created: &created}
+			continue
+		}
 		id, errs := s.upsertOne(tx, t, f, rec, keyCount, &created)
 		results[i] = saveResult{ID: id, Success: errs == nil, Errors: nonNil(errs), Created: &created}
 	}
@@ -244,7 +251,10 @@ func (s *Server) collectionDelete(w http.ResponseWriter, r *http.Request) {
 	results := make([]saveResult, len(ids))
 	for i, id := range ids {
 		id = strings.TrimSpace(id)
-		errs := tx.remove(normalizeID(id))
+		errs := s.failRecord(normalizeID(id))
+		if errs == nil {
+			errs = tx.remove(normalizeID(id))
+		}
 		results[i] = saveResult{ID: id, Success: errs == nil, Errors: nonNil(errs)}
 		if errs == nil {
 			results[i].ID = normalizeID(id)

@@ -18,12 +18,13 @@ const (
 
 // cursor is an open query locator: the result rows fixed at query time.
 type cursor struct {
-	id     string
-	user   string
-	object string
-	fields []*field
-	recs   []*rec
-	batch  int
+	id      string
+	user    string
+	object  string
+	sel     []selection
+	recs    []*rec
+	parents [][]*rec // per relation, the parent of each row
+	batch   int
 }
 
 func invalidType(name string) (int, string, string) {
@@ -71,13 +72,14 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, c *reqCtx) 
 		writeErr(w, status, code, msg)
 		return
 	}
-	bq, berr := bind(sq, t.def)
+	bq, berr := bindQuery(sq, t.def, s.table)
 	if berr != nil {
 		s.mu.RUnlock()
 		writeErr(w, http.StatusBadRequest, berr.Code, berr.Message)
 		return
 	}
 	recs := bq.run(t, all)
+	parents := bq.lookupParents(recs)
 	object := t.def.Name
 	s.mu.RUnlock()
 
@@ -85,7 +87,7 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, c *reqCtx) 
 		writeRaw(w, http.StatusOK, []byte(fmt.Sprintf(`{"totalSize":%d,"done":true,"records":[]}`, len(recs))))
 		return
 	}
-	cur := &cursor{user: c.user, object: object, fields: bq.fields, recs: recs, batch: batchSize(r)}
+	cur := &cursor{user: c.user, object: object, sel: bq.sel, recs: recs, parents: parents, batch: batchSize(r)}
 	s.writeBatch(w, c.version, cur, 0)
 }
 
@@ -124,22 +126,24 @@ func (s *Server) writeBatch(w http.ResponseWriter, version string, cur *cursor, 
 	if !done {
 		next = fmt.Sprintf("/services/data/%s/query/%s-%d", version, cur.id, end)
 	}
-	var b bytes.Buffer
-	fmt.Fprintf(&b, `{"totalSize":%d,"done":%t,`, len(cur.recs), done)
+	b := make([]byte, 0, 64+(end-offset)*256)
+	b = append(b, `{"totalSize":`...)
+	b = strconv.AppendInt(b, int64(len(cur.recs)), 10)
+	b = append(b, `,"done":`...)
+	b = strconv.AppendBool(b, done)
 	if next != "" {
-		b.WriteString(`"nextRecordsUrl":`)
-		b.Write(quoteJSON(next))
-		b.WriteByte(',')
+		b = append(b, `,"nextRecordsUrl":`...)
+		b = appendQuoted(b, next)
 	}
-	b.WriteString(`"records":[`)
-	for i, rr := range cur.recs[offset:end] {
-		if i > 0 {
-			b.WriteByte(',')
+	b = append(b, `,"records":[`...)
+	for i := offset; i < end; i++ {
+		if i > offset {
+			b = append(b, ',')
 		}
-		renderRecord(&b, version, cur.object, cur.fields, rr)
+		b = appendRow(b, version, cur, i)
 	}
-	b.WriteString("]}")
-	writeRaw(w, http.StatusOK, b.Bytes())
+	b = append(b, "]}"...)
+	writeRaw(w, http.StatusOK, b)
 }
 
 // openCursor registers cur, dropping the user's oldest locator beyond the
@@ -172,18 +176,14 @@ func (s *Server) dropCursor(id string) {
 }
 
 func renderRecord(b *bytes.Buffer, version, object string, fields []*field, r *rec) {
-	b.WriteString(`{"attributes":{"type":`)
-	b.Write(quoteJSON(object))
-	b.WriteString(`,"url":`)
-	b.Write(quoteJSON("/services/data/" + version + "/sobjects/" + object + "/" + r.id))
-	b.WriteByte('}')
+	out := appendAttributes(nil, version, object, r.id)
 	for _, f := range fields {
-		b.WriteByte(',')
-		b.Write(quoteJSON(f.Name))
-		b.WriteByte(':')
-		b.Write(renderValue(f, r))
+		out = append(out, ',')
+		out = appendQuoted(out, f.Name)
+		out = append(out, ':')
+		out = appendValue(out, f, r)
 	}
-	b.WriteByte('}')
+	b.Write(append(out, '}'))
 }
 
 func (s *Server) describeObject(def *objectDef, version string, withFields bool) map[string]any {

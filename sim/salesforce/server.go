@@ -6,6 +6,7 @@
 package salesforce
 
 import (
+	"crypto/rsa"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -14,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/crmhub/crmhub/sim/fault"
 )
 
 // Options configure a Server; zero values take the documented defaults.
@@ -27,12 +30,23 @@ type Options struct {
 	// Users holds username -> password pairs accepted by the password grant;
 	// default {"test-user@example.com": "test-password"}.
 	Users map[string]string
+	// Faults injects throttling, server errors, resets, latency and
+	// per-record failures (UNABLE_TO_LOCK_ROW) into collection and bulk writes.
+	Faults fault.Config
+	// ExpireSessionsEvery expires every issued access token at each Nth API
+	// request (0: never), so a long run crosses a token expiry.
+	ExpireSessionsEvery int
+	// JWTPublicKey verifies the RS256 assertions of the JWT bearer grant;
+	// nil disables that grant.
+	JWTPublicKey *rsa.PublicKey
 }
 
 // Server is the simulator; it is an http.Handler and safe for concurrent use.
 type Server struct {
-	opts Options
-	log  *slog.Logger
+	opts    Options
+	log     *slog.Logger
+	inj     *fault.Injector
+	handler http.Handler
 
 	mu          sync.RWMutex
 	tables      map[string]*table
@@ -48,6 +62,11 @@ type Server struct {
 	usage    int
 	usageDay string
 	calls    map[string]int
+	apiReqs  int
+
+	bulkMu sync.Mutex
+	jobs   map[string]*bulkJob
+	jobSeq uint64
 }
 
 type session struct {
@@ -80,10 +99,14 @@ func New(opts Options) *Server {
 	}
 	s := &Server{opts: opts, log: opts.Logger, tables: map[string]*table{},
 		sessions: map[string]session{}, refresh: map[string]string{}, cursors: map[string]*cursor{},
-		userCurs: map[string][]string{}, calls: map[string]int{}}
+		userCurs: map[string][]string{}, calls: map[string]int{}, jobs: map[string]*bulkJob{}}
 	for name, def := range standardObjects() {
 		s.tables[name] = newTable(def)
 	}
+	if opts.Faults.Enabled() {
+		s.inj = fault.New(opts.Faults)
+	}
+	s.handler = s.inj.Wrap(http.HandlerFunc(s.serve), writeThrottled, writeServerError)
 	return s
 }
 
@@ -146,8 +169,11 @@ var versionRE = regexp.MustCompile(`^v[0-9]{2,3}\.[0-9]$`)
 // maxBody bounds request bodies (the REST API refuses larger payloads).
 const maxBody = 50 << 20
 
-// ServeHTTP routes a request to its endpoint.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// ServeHTTP answers a request, after any configured fault injection.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// serve routes a request to its endpoint.
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	defer func() {
 		if v := recover(); v != nil {
 			s.log.Error("salesforce sim: handler panic", "panic", v, "path", r.URL.Path)
@@ -162,6 +188,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case path == "/services/oauth2/token":
 		s.count("token")
 		s.handleToken(w, r)
+		return
+	case strings.HasPrefix(path, "/services/Soap/u/"):
+		s.count("soap_login")
+		s.handleSOAPLogin(w, r)
 		return
 	case path == "/services/data" || path == "/services/data/":
 		s.count("versions")
@@ -183,6 +213,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	kind, h := s.route(r.Method, segs)
 	s.count(kind)
+	s.tickSessions()
 	user, ok := s.authenticate(r)
 	if !ok {
 		writeErr(w, http.StatusUnauthorized, "INVALID_SESSION_ID", "Session expired or invalid")
@@ -218,8 +249,18 @@ func (s *Server) route(method string, segs []string) (string, handler) {
 		if n == 2 {
 			return "queryMore", s.handleQueryMore
 		}
+	case segs[0] == "sobjects" && n == 1:
+		return "describeGlobal", s.handleDescribeGlobal
 	case segs[0] == "sobjects" && n == 3 && segs[2] == "describe":
 		return "describe", s.handleDescribe
+	case segs[0] == "sobjects" && n == 3 && method == http.MethodGet && (segs[2] == "updated" || segs[2] == "deleted"):
+		return segs[2], s.handleReplication
+	case segs[0] == "sobjects" && n == 4:
+		return "upsert", s.handleSingleUpsert
+	case segs[0] == "jobs" && n >= 2 && segs[1] == "ingest":
+		return "bulk_ingest", s.handleIngest
+	case segs[0] == "jobs" && n >= 2 && segs[1] == "query":
+		return "bulk_query", s.handleBulkQuery
 	case segs[0] == "sobjects" && n == 2:
 		if method == http.MethodPost {
 			return "create", s.handleCreate

@@ -98,7 +98,9 @@ func compareCells(k kind, a, b cell) int {
 // boundQuery is a parsed query resolved against an object's schema.
 type boundQuery struct {
 	def    *objectDef
-	fields []*field
+	fields []*field    // selected fields of the object itself
+	sel    []selection // the SELECT list in order, relationships included
+	rels   []*relation // parent relationships selected
 	count  bool
 	pred   func(*rec) bool
 	order  []boundOrder
@@ -134,20 +136,15 @@ func resolveField(def *objectDef, name string) (*field, *soqlError) {
 	return nil, invalidField(name, def)
 }
 
-// bind resolves q against def. Caller holds the server lock.
-func bind(q *soqlQuery, def *objectDef) (*boundQuery, *soqlError) {
+// bind resolves q against def, without parent relationships.
+func bind(q *soqlQuery, def *objectDef) (*boundQuery, *soqlError) { return bindQuery(q, def, nil) }
+
+// bindQuery resolves q against def; tables finds the parent objects of
+// relationship fields. Caller holds the server lock.
+func bindQuery(q *soqlQuery, def *objectDef, tables func(string) *table) (*boundQuery, *soqlError) {
 	bq := &boundQuery{def: def, count: q.count, limit: q.limit, offset: q.offset}
-	seen := map[*field]bool{}
-	for _, name := range q.fields {
-		f, err := resolveField(def, name)
-		if err != nil {
-			return nil, err
-		}
-		if seen[f] {
-			return nil, &soqlError{Code: "DUPLICATE_FIELD", Message: "duplicate field selected: " + f.Name}
-		}
-		seen[f] = true
-		bq.fields = append(bq.fields, f)
+	if err := bq.selectFields(q.fields, def, tables); err != nil {
+		return nil, err
 	}
 	if q.where != nil {
 		pred, err := bindExpr(q.where, def)

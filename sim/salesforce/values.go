@@ -77,55 +77,119 @@ func javaDouble(v float64) string {
 }
 
 // renderValue returns the JSON encoding of a stored value of field f.
-func renderValue(f *field, r *rec) []byte {
+func renderValue(f *field, r *rec) []byte { return appendValue(nil, f, r) }
+
+// appendValue appends the JSON encoding of a stored value of field f.
+func appendValue(b []byte, f *field, r *rec) []byte {
 	switch f.Name {
 	case fID:
-		return quoteJSON(r.id)
+		return appendQuoted(b, r.id)
 	case fIsDeleted:
-		return []byte(strconv.FormatBool(r.deleted))
+		return strconv.AppendBool(b, r.deleted)
 	case fCreatedDate:
-		return quoteJSON(formatDateTimeNanos(r.created))
+		return appendStamp(b, r.created)
 	case fLastModifiedDate, fSystemModstamp:
-		return quoteJSON(formatDateTimeNanos(r.modified))
+		return appendStamp(b, r.modified)
 	}
 	v := r.val(f.slot)
 	if f.Type == typeBoolean {
-		b, ok := parseBool(v)
+		x, ok := parseBool(v)
 		if !ok {
-			return quoteJSON(v)
+			return appendQuoted(b, v)
 		}
-		return []byte(strconv.FormatBool(b))
+		return strconv.AppendBool(b, x)
 	}
 	if v == "" {
-		return []byte("null")
+		return append(b, "null"...)
 	}
 	switch f.Type {
 	case typeInt:
 		if n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err == nil {
-			return []byte(strconv.FormatInt(n, 10))
+			return strconv.AppendInt(b, n, 10)
 		}
 		if x, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil && x == math.Trunc(x) && !math.IsInf(x, 0) {
-			return []byte(strconv.FormatFloat(x, 'f', -1, 64))
+			return strconv.AppendFloat(b, x, 'f', -1, 64)
 		}
 	case typeDouble, typeCurrency:
 		if x, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil && !math.IsInf(x, 0) && !math.IsNaN(x) {
-			return []byte(javaDouble(x))
+			return append(b, javaDouble(x)...)
 		}
 	case typeDate:
+		if len(v) == len(sfDate) && v[4] == '-' && v[7] == '-' {
+			if _, err := time.Parse(sfDate, v); err == nil {
+				return appendQuoted(b, v)
+			}
+		}
 		if t, ok := parseDate(v); ok {
-			return quoteJSON(t.Format(sfDate))
+			return appendQuoted(b, t.Format(sfDate))
 		}
 	case typeDateTime:
 		if t, ok := parseDateTime(v); ok {
-			return quoteJSON(t.Format("2006-01-02T15:04:05.000+0000"))
+			return appendStamp(b, t.UnixNano())
 		}
 	}
-	return quoteJSON(v)
+	return appendQuoted(b, v)
 }
 
-func quoteJSON(s string) []byte {
-	b, _ := json.Marshal(s) // marshalling a string cannot fail
-	return b
+// appendStamp appends a quoted datetime as the API writes it:
+// "2013-05-20T20:49:32.000+0000".
+func appendStamp(b []byte, ns int64) []byte {
+	b = append(b, '"')
+	b = time.Unix(0, ns).UTC().AppendFormat(b, "2006-01-02T15:04:05.000+0000")
+	return append(b, '"')
+}
+
+func quoteJSON(s string) []byte { return appendQuoted(nil, s) }
+
+const hexDigits = "0123456789abcdef"
+
+// appendQuoted appends s as a JSON string. Unlike encoding/json it leaves
+// <, > and & alone, as Salesforce does; invalid UTF-8 becomes U+FFFD.
+func appendQuoted(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
+			i++
+			continue
+		}
+		if c >= utf8.RuneSelf {
+			r, n := utf8.DecodeRuneInString(s[i:])
+			if r != utf8.RuneError || n != 1 {
+				if r == '\u2028' || r == '\u2029' {
+					b = append(b, s[start:i]...)
+					b = append(b, `\u202`...)
+					b = append(b, hexDigits[r&0xF])
+					start = i + n
+				}
+				i += n
+				continue
+			}
+			b = append(b, s[start:i]...)
+			b = append(b, "\ufffd"...)
+			i++
+			start = i
+			continue
+		}
+		b = append(b, s[start:i]...)
+		switch c {
+		case '"', '\\':
+			b = append(b, '\\', c)
+		case '\n':
+			b = append(b, '\\', 'n')
+		case '\r':
+			b = append(b, '\\', 'r')
+		case '\t':
+			b = append(b, '\\', 't')
+		default:
+			b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+		}
+		i++
+		start = i
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }
 
 // inputError is one per-record error of a write.
