@@ -32,9 +32,13 @@ type Config struct {
 	SearchPerSecond int // client-side limit for search calls, default 4
 	MaxRetries      int // default 6
 	Logger          *slog.Logger
-
-	// initialBackoff overrides the first retry interval (tests only).
-	initialBackoff time.Duration
+	// RetryBackoff is the first interval of the exponential backoff between
+	// attempts; default 500 ms.
+	RetryBackoff time.Duration
+	// MaxRetryWait caps any single wait between attempts, including waits
+	// the server asks for (Retry-After, a used-up rolling window); default
+	// 30 s. Tests set both short.
+	MaxRetryWait time.Duration
 }
 
 // Client talks to one HubSpot account. It is safe for concurrent use.
@@ -46,6 +50,7 @@ type Client struct {
 	search     *rate.Limiter
 	maxRetries int
 	initial    time.Duration
+	maxWait    time.Duration
 	log        *slog.Logger
 
 	mu    sync.Mutex
@@ -72,7 +77,7 @@ func New(cfg Config) (*Client, error) {
 	if u, err := url.Parse(base); err != nil || u.Scheme == "" || u.Host == "" {
 		return nil, fmt.Errorf("%w: base URL %q is not absolute", ErrBadConfig, base)
 	}
-	if cfg.RequestsPer10s < 0 || cfg.SearchPerSecond < 0 || cfg.MaxRetries < 0 {
+	if cfg.RequestsPer10s < 0 || cfg.SearchPerSecond < 0 || cfg.MaxRetries < 0 || cfg.RetryBackoff < 0 || cfg.MaxRetryWait < 0 {
 		return nil, fmt.Errorf("%w: limits and retries must not be negative", ErrBadConfig)
 	}
 	per10s := cmp.Or(cfg.RequestsPer10s, 150)
@@ -89,7 +94,8 @@ func New(cfg Config) (*Client, error) {
 		general:    rate.NewLimiter(rate.Limit(float64(per10s)/10), max(1, per10s/10)),
 		search:     rate.NewLimiter(rate.Limit(perSec), 1),
 		maxRetries: retries,
-		initial:    cmp.Or(cfg.initialBackoff, 500*time.Millisecond),
+		initial:    cmp.Or(cfg.RetryBackoff, 500*time.Millisecond),
+		maxWait:    cmp.Or(cfg.MaxRetryWait, 30*time.Second),
 		log:        cfg.Logger,
 		stats:      CallStats{},
 	}
@@ -168,7 +174,7 @@ func (c *Client) do(ctx context.Context, rq call) (int, error) {
 		return c.attempt(ctx, rq, target, payload)
 	}
 	expo := &backoff.ExponentialBackOff{InitialInterval: c.initial, RandomizationFactor: 0.5,
-		Multiplier: 2, MaxInterval: 30 * time.Second}
+		Multiplier: 2, MaxInterval: c.maxWait}
 	c.count(rq.kind, func(s *EndpointStats) { s.Calls++ })
 	status, err := backoff.Retry(ctx, op,
 		backoff.WithBackOff(expo),
@@ -236,7 +242,8 @@ func (c *Client) attempt(ctx context.Context, rq call, target string, payload []
 		resp.StatusCode >= 500:
 		if hint := retryHint(resp.Header, resp.StatusCode); hint > 0 {
 			jitter := time.Duration(rand.Int64N(int64(hint/4) + 1))
-			return resp.StatusCode, &hinted{err: apiErr, wait: &backoff.RetryAfterError{Duration: hint + jitter}}
+			wait := min(hint+jitter, c.maxWait)
+			return resp.StatusCode, &hinted{err: apiErr, wait: &backoff.RetryAfterError{Duration: wait}}
 		}
 		return resp.StatusCode, apiErr
 	default:

@@ -12,6 +12,7 @@ const batchMax = 100
 type batchRequest struct {
 	Inputs     []writeInput `json:"inputs"`
 	Properties []string     `json:"properties"`
+	History    []string     `json:"propertiesWithHistory"`
 	IDProperty string       `json:"idProperty"`
 	Archived   bool         `json:"archived"`
 }
@@ -46,17 +47,23 @@ func newBatch(now time.Time) *batchCollector {
 }
 
 func (b *batchCollector) fail(category, msg, id string, details []errorDetail) {
+	b.failAt(category, msg, "ids", id, details)
+}
+
+// failAt records a failure naming the record under context[key] (ids, or
+// objectWriteTraceId for creates).
+func (b *batchCollector) failAt(category, msg, key, id string, details []errorDetail) {
 	b.resp.NumErrors++
-	key := category + "\x00" + msg
-	i, ok := b.index[key]
+	group := category + "\x00" + msg
+	i, ok := b.index[group]
 	if !ok {
 		i = len(b.resp.Errors)
-		b.index[key] = i
+		b.index[group] = i
 		b.resp.Errors = append(b.resp.Errors, batchError{Status: "error", Category: category, Message: msg,
 			Context: map[string][]string{}, Errors: details})
 	}
 	if id != "" {
-		b.resp.Errors[i].Context["ids"] = append(b.resp.Errors[i].Context["ids"], id)
+		b.resp.Errors[i].Context[key] = append(b.resp.Errors[i].Context[key], id)
 	}
 	for _, d := range details {
 		for _, n := range d.Context["propertyName"] {
@@ -126,12 +133,16 @@ func (s *Server) handleBatchRead(w http.ResponseWriter, r *http.Request) {
 	names := propNames(ti, req.Properties)
 	msg := fmt.Sprintf("Could not get some %s objects, they may be deleted or not exist. Check that ids are valid.", objTypes[ti].upper)
 	for _, in := range req.Inputs {
-		rec := st.findRecord(string(in.ID), req.IDProperty, req.Archived)
+		rec := st.lookup(string(in.ID), req.IDProperty, req.Archived)
 		if rec == nil {
 			b.fail("OBJECT_NOT_FOUND", msg, string(in.ID), nil)
 			continue
 		}
-		b.resp.Results = append(b.resp.Results, st.render(rec, names))
+		o := st.render(rec, names)
+		if len(req.History) > 0 {
+			o.PropertiesWithHistory = st.renderHistory(rec, req.History, s.appID)
+		}
+		b.resp.Results = append(b.resp.Results, o)
 	}
 	b.write(w, s.now(), http.StatusOK)
 }
@@ -146,9 +157,13 @@ func (s *Server) handleBatchCreate(w http.ResponseWriter, r *http.Request) {
 	st := s.stores[ti]
 	b := newBatch(s.now())
 	for _, in := range req.Inputs {
-		rec, f := s.createOne(ti, in)
+		f := s.injected()
+		var rec *record
+		if f == nil {
+			rec, f = s.createOne(ti, in)
+		}
 		if f != nil {
-			b.fail(f.category, f.message, "", f.details)
+			b.failAt(f.category, f.message, "objectWriteTraceId", in.TraceID, f.details)
 			continue
 		}
 		b.resp.Results = append(b.resp.Results, st.render(rec, propNames(ti, keys(in.Properties))))
@@ -167,6 +182,10 @@ func (s *Server) handleBatchUpdate(w http.ResponseWriter, r *http.Request) {
 	b := newBatch(s.now())
 	msg := fmt.Sprintf("Could not update some %s objects, they may be deleted or not exist. Check that ids are valid.", objTypes[ti].upper)
 	for _, in := range req.Inputs {
+		if f := s.injected(); f != nil {
+			b.fail(f.category, f.message, string(in.ID), nil)
+			continue
+		}
 		rec := st.findRecord(string(in.ID), in.IDProperty, false)
 		if rec == nil {
 			b.fail("OBJECT_NOT_FOUND", msg, string(in.ID), nil)
@@ -215,9 +234,10 @@ func (s *Server) handleBatchUpsert(w http.ResponseWriter, r *http.Request) {
 	for _, in := range req.Inputs {
 		id := string(in.ID)
 		rec := st.findRecord(id, in.IDProperty, false)
-		var f *writeFailure
+		f := s.injected()
 		isNew := rec == nil
 		switch {
+		case f != nil:
 		case rec != nil:
 			f = s.updateOne(ti, rec, in.Properties)
 		case in.IDProperty == "hs_object_id":
@@ -247,12 +267,30 @@ func (s *Server) handleBatchArchive(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	st := s.stores[ti]
+	b := newBatch(s.now())
 	for _, in := range req.Inputs {
+		if f := s.injected(); f != nil {
+			b.fail(f.category, f.message, string(in.ID), nil)
+			continue
+		}
 		if rec := st.findRecord(string(in.ID), "", false); rec != nil {
 			s.archiveOne(st, rec)
 		}
 	}
-	s.mu.Unlock()
+	if b.resp.NumErrors > 0 {
+		b.write(w, s.now(), http.StatusMultiStatus)
+		return
+	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// injected returns a per-record failure when the fault injector fails the
+// next record of a batch write.
+func (s *Server) injected() *writeFailure {
+	if s.faults.FailRecord() {
+		return injectedFailure()
+	}
+	return nil
 }

@@ -1,32 +1,88 @@
 package hubspot
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 
+	client "github.com/crmhub/crmhub/crm/hubspot"
 	"github.com/crmhub/crmhub/seed"
 )
 
-// loadMillion loads 1,000,000 contacts once per benchmark.
-func loadMillion(b *testing.B) *Server {
+// benchProps are the ten properties each benchmark contact carries.
+var benchProps = []string{"email", "firstname", "lastname", "phone", "jobtitle", "company", "city", "country", "zip", "lifecyclestage"}
+
+// loadMillion loads 1,000,000 contacts with ten properties each and returns
+// the heap held per record after a GC.
+func loadMillion(b *testing.B) (*Server, float64) {
 	b.Helper()
-	s := New(Options{})
-	recs := make([]seed.Record, 1_000_000)
-	for i := range recs {
-		recs[i] = seed.Record{Values: map[string]string{"email": fmt.Sprintf("p%d@example.com", i),
-			"firstname": "P", "lastname": fmt.Sprint(i), "city": "Lyon"}, CreatedAt: t0, UpdatedAt: t0}
+	var before runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	s := New(Options{Logger: slog.New(slog.DiscardHandler)})
+	const n = 1_000_000
+	const chunk = 100_000
+	for start := 0; start < n; start += chunk {
+		recs := make([]seed.Record, chunk)
+		for i := range recs {
+			k := start + i
+			recs[i] = seed.Record{Values: map[string]string{"email": fmt.Sprintf("p%d@example.com", k),
+				"firstname": "P", "lastname": fmt.Sprint(k), "phone": "+33 4 72 00 00 00", "jobtitle": "Engineer",
+				"company": "Acme", "city": "Lyon", "country": "France", "zip": "69001", "lifecyclestage": "lead"},
+				CreatedAt: t0, UpdatedAt: t0}
+		}
+		if err := s.Load("contacts", recs); err != nil {
+			b.Fatal(err)
+		}
 	}
-	if err := s.Load("contacts", recs); err != nil {
-		b.Fatal(err)
-	}
-	return s
+	var after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	return s, float64(after.HeapAlloc-before.HeapAlloc) / n
 }
 
+// BenchmarkListPages pages through 1,000,000 contacts 100 at a time with
+// ten properties, over a real socket through crmhub's client.
+func BenchmarkListPages(b *testing.B) {
+	s, perRecord := loadMillion(b)
+	ts := httptest.NewServer(s)
+	defer ts.Close()
+	c, err := client.New(client.Config{BaseURL: ts.URL, Token: "test-token", RequestsPer10s: 1 << 30,
+		Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	records := 0
+	b.ResetTimer()
+	start := time.Now()
+	for b.Loop() {
+		pages := 0
+		err := c.List(ctx, "contacts", client.ListOptions{Properties: benchProps}, func(objs []client.Object) error {
+			records += len(objs)
+			if pages++; pages == 100 { // 10,000 records per iteration
+				return errStop
+			}
+			return nil
+		})
+		if err != errStop {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(records)/time.Since(start).Seconds(), "records/s")
+	b.ReportMetric(perRecord, "heapB/record")
+}
+
+var errStop = fmt.Errorf("stop")
+
 func BenchmarkListPage1M(b *testing.B) {
-	s := loadMillion(b)
+	s, _ := loadMillion(b)
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
 		req := httptest.NewRequest("GET", fmt.Sprintf("/crm/v3/objects/contacts?limit=100&after=%d", 1+(i*100)%999_000), nil)
@@ -40,7 +96,7 @@ func BenchmarkListPage1M(b *testing.B) {
 }
 
 func BenchmarkSearchScan1M(b *testing.B) {
-	s := loadMillion(b)
+	s, _ := loadMillion(b)
 	body := `{"filterGroups":[{"filters":[{"propertyName":"email","operator":"EQ","value":"p999999@example.com"}]}]}`
 	b.ResetTimer()
 	for b.Loop() {

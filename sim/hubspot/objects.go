@@ -11,6 +11,10 @@ import (
 const (
 	listDefaultLimit = 10
 	listMaxLimit     = 100
+	// listMaxWithHistory caps pages that ask for propertiesWithHistory
+	// (HubSpot: "usage of this parameter will reduce the maximum number of
+	// objects that can be read by a single request").
+	listMaxWithHistory = 50
 )
 
 func (s *Server) handleList(w http.ResponseWriter, r *http.Request) {
@@ -39,6 +43,10 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request) {
 	}
 	archived := q.Get("archived") == "true"
 	names := propNames(ti, splitList(q["properties"]))
+	withHist := splitList(q["propertiesWithHistory"])
+	if len(withHist) > 0 {
+		limit = min(limit, listMaxWithHistory)
+	}
 	to := assocTypes(q)
 
 	s.mu.RLock()
@@ -55,6 +63,9 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request) {
 			break
 		}
 		o := st.render(rec, names)
+		if len(withHist) > 0 {
+			o.PropertiesWithHistory = st.renderHistory(rec, withHist, s.appID)
+		}
 		s.withAssociations(&o, ti, rec.id, to)
 		results = append(results, o)
 	}
@@ -95,6 +106,15 @@ func (st *objStore) findRecord(id, idProperty string, archived bool) *record {
 	return rec
 }
 
+// lookup is findRecord for reads: a plain id of a record merged away
+// answers the record it became.
+func (st *objStore) lookup(id, idProperty string, archived bool) *record {
+	if (idProperty == "" || idProperty == "hs_object_id") && !archived {
+		return st.resolve(id)
+	}
+	return st.findRecord(id, idProperty, archived)
+}
+
 func (s *Server) notFound(w http.ResponseWriter) {
 	s.writeError(w, http.StatusNotFound, "OBJECT_NOT_FOUND", "resource not found", nil)
 }
@@ -108,10 +128,13 @@ func (s *Server) handleGet(w http.ResponseWriter, r *http.Request) {
 	names := propNames(ti, splitList(q["properties"]))
 	s.mu.RLock()
 	st := s.stores[ti]
-	rec := st.findRecord(r.PathValue("id"), q.Get("idProperty"), q.Get("archived") == "true")
+	rec := st.lookup(r.PathValue("id"), q.Get("idProperty"), q.Get("archived") == "true")
 	var o apiObject
 	if rec != nil {
 		o = st.render(rec, names)
+		if withHist := splitList(q["propertiesWithHistory"]); len(withHist) > 0 {
+			o.PropertiesWithHistory = st.renderHistory(rec, withHist, s.appID)
+		}
 		s.withAssociations(&o, ti, rec.id, assocTypes(q))
 	}
 	s.mu.RUnlock()
@@ -137,6 +160,7 @@ type writeInput struct {
 	IDProperty   string       `json:"idProperty"`
 	Properties   propValues   `json:"properties"`
 	Associations []assocInput `json:"associations"`
+	TraceID      string       `json:"objectWriteTraceId"`
 }
 
 // writeFailure is a per-record failure of a write.

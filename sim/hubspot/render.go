@@ -11,14 +11,16 @@ import (
 
 // apiObject is a record as the objects APIs return it.
 type apiObject struct {
-	ID           string               `json:"id"`
-	Properties   map[string]*string   `json:"properties"`
-	CreatedAt    string               `json:"createdAt"`
-	UpdatedAt    string               `json:"updatedAt"`
-	Archived     bool                 `json:"archived"`
-	ArchivedAt   string               `json:"archivedAt,omitempty"`
-	New          *bool                `json:"new,omitempty"`
-	Associations map[string]assocPage `json:"associations,omitempty"`
+	ID         string             `json:"id"`
+	Properties map[string]*string `json:"properties"`
+	CreatedAt  string             `json:"createdAt"`
+	UpdatedAt  string             `json:"updatedAt"`
+	Archived   bool               `json:"archived"`
+	ArchivedAt string             `json:"archivedAt,omitempty"`
+	New        *bool              `json:"new,omitempty"`
+
+	PropertiesWithHistory map[string][]apiVersion `json:"propertiesWithHistory,omitempty"`
+	Associations          map[string]assocPage    `json:"associations,omitempty"`
 }
 
 type assocPage struct {
@@ -176,7 +178,9 @@ func (st *objStore) conflict(vals map[string]string, self uint64) uint64 {
 
 // apply writes validated values and bumps the modification times.
 func (st *objStore) apply(r *record, vals map[string]string, now time.Time) {
+	lm, ms := objTypes[st.ti].lastMod, now.UnixMilli()
 	for k, v := range vals {
+		r.recordVersion(k, v, lm, ms, srcIntegration)
 		st.setValue(r, k, v)
 	}
 	r.updatedAt = now
@@ -185,7 +189,8 @@ func (st *objStore) apply(r *record, vals map[string]string, now time.Time) {
 
 // create stores a new record from validated values.
 func (st *objStore) create(vals map[string]string, now time.Time) *record {
-	r := &record{id: st.maxID + 1, props: make(map[string]string, len(vals)+3), createdAt: now, updatedAt: now}
+	r := &record{id: st.maxID + 1, props: make(map[string]string, len(vals)+3), createdAt: now, updatedAt: now,
+		origin: srcIntegration, baseMs: now.UnixMilli()}
 	for k, v := range vals {
 		if v != "" {
 			r.props[k] = v

@@ -16,6 +16,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/crmhub/crmhub/sim/fault"
 )
 
 // Options configure a simulator.
@@ -29,6 +31,12 @@ type Options struct {
 	Now func() time.Time
 	// Logger receives debug logs; default slog.Default().
 	Logger *slog.Logger
+	// Faults injects 429s, 5xx answers, connection resets, latency and
+	// per-record batch failures, deterministically for Faults.Seed.
+	Faults fault.Config
+	// AppID is the sourceId that API writes carry in property history
+	// (HubSpot records the private app's id); default "100001".
+	AppID string
 
 	// limits overrides the rate-limit policy (tests only).
 	limits limitConfig
@@ -40,7 +48,11 @@ type Server struct {
 	now     func() time.Time
 	log     *slog.Logger
 	limiter *limiter // nil when rate limiting is off
+	limits  limitConfig
+	faults  *fault.Injector // nil when no fault is configured
+	appID   string
 	mux     *http.ServeMux
+	handler http.Handler // mux behind the fault injector
 
 	mu     sync.RWMutex
 	stores [len(objTypes)]*objStore
@@ -53,11 +65,13 @@ type Server struct {
 // New returns an empty simulator.
 func New(opts Options) *Server {
 	s := &Server{
-		token: cmp.Or(opts.Token, "test-token"),
-		now:   opts.Now,
-		log:   opts.Logger,
-		assoc: newAssocStore(),
-		calls: map[string]int{},
+		token:  cmp.Or(opts.Token, "test-token"),
+		now:    opts.Now,
+		log:    opts.Logger,
+		assoc:  newAssocStore(),
+		calls:  map[string]int{},
+		appID:  cmp.Or(opts.AppID, "100001"),
+		limits: opts.limits.withDefaults(),
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -66,7 +80,10 @@ func New(opts Options) *Server {
 		s.log = slog.Default()
 	}
 	if opts.RateLimit {
-		s.limiter = newLimiter(opts.limits.withDefaults())
+		s.limiter = newLimiter(s.limits)
+	}
+	if opts.Faults.Enabled() {
+		s.faults = fault.New(opts.Faults)
 	}
 	now := s.now()
 	for i := range s.stores {
@@ -87,6 +104,7 @@ func (s *Server) routes() {
 	h("PATCH /crm/v3/objects/{type}/{id}", "update", false, s.handleUpdate)
 	h("DELETE /crm/v3/objects/{type}/{id}", "archive", false, s.handleArchive)
 	h("POST /crm/v3/objects/{type}/search", "search", true, s.handleSearch)
+	h("POST /crm/v3/objects/{type}/merge", "merge", false, s.handleMerge)
 	h("POST /crm/v3/objects/{type}/batch/read", "batch_read", false, s.handleBatchRead)
 	h("POST /crm/v3/objects/{type}/batch/create", "batch_create", false, s.handleBatchCreate)
 	h("POST /crm/v3/objects/{type}/batch/update", "batch_update", false, s.handleBatchUpdate)
@@ -95,6 +113,7 @@ func (s *Server) routes() {
 	h("GET /crm/v3/properties/{type}", "properties", false, s.handleProperties)
 	h("POST /crm/v3/properties/{type}", "create_property", false, s.handleCreateProperty)
 	h("GET /crm/v3/properties/{type}/{name}", "property", false, s.handleProperty)
+	h("PUT /crm/v3/objects/{from}/{id}/associations/{to}/{toId}/{assocType}", "associate_v3", false, s.handleAssocV3)
 	h("GET /crm/v4/objects/{from}/{id}/associations/{to}", "associations", false, s.handleAssocList)
 	h("PUT /crm/v4/objects/{from}/{id}/associations/default/{to}/{toId}", "associate_default", false, s.handleAssocDefault)
 	h("POST /crm/v4/associations/{from}/{to}/batch/read", "associations_batch_read", false, s.handleAssocBatchRead)
@@ -103,11 +122,21 @@ func (s *Server) routes() {
 		s.writeError(w, http.StatusNotFound, "OBJECT_NOT_FOUND", "Unable to route "+r.Method+" "+r.URL.Path, nil)
 	})
 	s.mux = m
+	s.handler = s.faults.Wrap(m, s.writeInjectedTooMany, s.writeInjectedServerError)
 }
 
 // ServeHTTP answers one API request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.mux.ServeHTTP(w, r)
+	s.handler.ServeHTTP(w, r)
+}
+
+// Faults reports the faults injected so far by kind and the number of batch
+// records failed on purpose; both are empty without Options.Faults.
+func (s *Server) Faults() (byKind map[fault.Kind]int, records int) {
+	if s.faults == nil {
+		return map[fault.Kind]int{}, 0
+	}
+	return s.faults.Counts()
 }
 
 // wrap counts the call, checks the token and applies the rate limits.

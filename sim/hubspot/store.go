@@ -26,6 +26,9 @@ type record struct {
 	updatedAt  time.Time
 	archivedAt time.Time
 	archived   bool
+	origin     uint8                // source of values without stored versions
+	baseMs     int64                // time of values without stored versions
+	hist       map[string][]version // versions of changed properties only
 }
 
 // objStore holds the records of one object type. order lists every id
@@ -37,10 +40,12 @@ type objStore struct {
 	order  []uint64
 	maxID  uint64
 	uniq   map[string]map[string]uint64 // unique property -> lower(value) -> id
+	merged map[uint64]uint64            // id merged away -> id of the record it became
 }
 
 func newObjStore(ti int, now time.Time) *objStore {
-	st := &objStore{ti: ti, schema: newSchema(ti, now), recs: map[uint64]*record{}, uniq: map[string]map[string]uint64{}}
+	st := &objStore{ti: ti, schema: newSchema(ti, now), recs: map[uint64]*record{},
+		uniq: map[string]map[string]uint64{}, merged: map[uint64]uint64{}}
 	for name, p := range st.schema.props {
 		if p.HasUniqueValue {
 			st.uniq[name] = map[string]uint64{}
@@ -178,6 +183,13 @@ func (s *Server) Load(object string, recs []seed.Record) error {
 			rec.props[st.intern(k, now)] = v
 		}
 		s.fillTimes(st, rec, now)
+		rec.baseMs = rec.updatedAt.UnixMilli()
+		for _, old := range mergedIDs(rec.props["hs_merged_object_ids"]) {
+			if old != rec.id && st.recs[old] == nil {
+				st.merged[old] = rec.id
+				next = max(next, old)
+			}
+		}
 		if old := st.recs[rec.id]; old != nil {
 			for name := range st.uniq {
 				st.setValue(old, name, "")
@@ -195,6 +207,7 @@ func (s *Server) Load(object string, recs []seed.Record) error {
 	if unsorted {
 		slices.Sort(st.order)
 	}
+	st.maxID = max(st.maxID, next)
 	s.log.Debug("hubspot sim: loaded records", "object", objTypes[ti].name, "count", len(recs))
 	return nil
 }
