@@ -105,7 +105,7 @@ func TestUsageAndBadInput(t *testing.T) {
 		{"unknown command", []string{"frobnicate"}, 2, []string{"Usage", "demo"}},
 		{"unknown flag", []string{"demo", "--nope"}, 2, []string{"unknown flag", "Usage"}},
 		{"missing seed dir", []string{"demo", "--seed", filepath.Join(dir, "absent")}, 2, []string{"absent"}},
-		{"malformed seed file", []string{"demo", "--seed", bad, "--lake", filepath.Join(dir, "lake")}, 1, []string{"contacts.csv", "line 3"}},
+		{"malformed seed file", []string{"demo", "--seed", bad, "--lake", filepath.Join(dir, "lake")}, 1, []string{"contacts.csv:3:"}},
 		{"sql before any run", []string{"sql", "--lake", filepath.Join(dir, "empty"), "select 1"}, 1, []string{"nothing published"}},
 		{"bad records", []string{"demo", "--records", "0"}, 2, []string{"--records"}},
 	}
