@@ -33,11 +33,20 @@ type CLI struct {
 	SQL      SQLCmd      `cmd:"" name:"sql" help:"Query the published tables with DuckDB SQL."`
 	Sim      SimCmd      `cmd:"" help:"Serve the HubSpot and Salesforce simulators."`
 	Validate ValidateCmd `cmd:"" help:"Check a pipeline file and report every mistake with its line."`
+	Pipeline PipelineCmd `cmd:"" help:"Pipeline file reference docs and scheduler entries."`
+	Audit    AuditCmd    `cmd:"" help:"Parity audit: read sampled golden records back from both CRMs and compare critical fields."`
 	Quality  QualityCmd  `cmd:"" help:"Score matching on every benchmark seed (pairwise precision, recall, F1)."`
+	Bench    BenchCmd    `cmd:"" help:"Benchmarks: crmhub bench match --people N."`
+	Docs     DocsCmd     `cmd:"" help:"Document the sync (what, when, which way, field rules, matching, model lineage) as Markdown and HTML."`
+	Models   ModelsCmd   `cmd:"" help:"Run, test and trace the SQL models (data engineers)."`
+	Report   ReportCmd   `cmd:"" help:"Write the HTML report of the last run and the history dashboard into the lake."`
+	Gen      GenCmd      `cmd:"" help:"Write generated data with ground truth as a seed directory."`
 }
 
 // Main parses args and runs the command; it returns the process exit code:
-// 0 success, 1 failure, 2 usage error, 3 load refused by a safeguard.
+// 0 success, 1 failure, 2 usage error, 3 load refused by a safeguard; crmhub
+// run adds 4 locked, 5 audit below threshold, 6 monitoring not delivered
+// (cli/run.go, docs/operations.md).
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var c CLI
 	exit := -1

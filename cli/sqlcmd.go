@@ -14,21 +14,36 @@ import (
 	"time"
 
 	"github.com/crmhub/crmhub/cycle"
+	"github.com/crmhub/crmhub/docsgen"
 	"github.com/crmhub/crmhub/internal/lake"
+	sqlmodels "github.com/crmhub/crmhub/sql"
 	"github.com/crmhub/crmhub/transform"
 )
 
 // SQLCmd is `crmhub sql`: DuckDB over the last published run's tables.
 type SQLCmd struct {
-	Lake   string `help:"Lake location: a folder or s3://bucket/prefix." default:"./lake"`
-	Format string `help:"Output format." default:"table" enum:"table,csv,json"`
-	Query  string `arg:"" help:"SQL to run; the published tables (xref, golden_persons, ...) are views by name."`
+	Lake    string `help:"Lake location: a folder or s3://bucket/prefix." default:"./lake"`
+	Format  string `help:"Output format." default:"table" enum:"table,csv,json"`
+	WriteDB string `name:"write-db" help:"Write a DuckDB database file with a documented view per published table of the last run (any DuckDB client opens it; runs on a local lake keep LAKE/published/crmhub.duckdb up to date)." placeholder:"FILE"`
+	Query   string `arg:"" optional:"" help:"SQL to run; the published tables (xref, golden_persons, ...) are views by name."`
 }
 
 func (s *SQLCmd) Run(ctx context.Context, g *Globals) error {
 	store, err := openLake(ctx, s.Lake)
 	if err != nil {
 		return err
+	}
+	if s.WriteDB != "" {
+		if err := writeAnalystDB(ctx, store, s.WriteDB); err != nil {
+			return err
+		}
+		fmt.Fprintf(g.stderr, "wrote %s\n", s.WriteDB)
+	}
+	if s.Query == "" {
+		if s.WriteDB != "" {
+			return nil
+		}
+		return codedError{errors.New("give a query, or --write-db FILE"), 2}
 	}
 	db, err := OpenPublished(ctx, store)
 	if err != nil {
@@ -79,6 +94,28 @@ func OpenPublished(ctx context.Context, store lake.Store) (*sql.DB, error) {
 		}
 	}
 	return db, nil
+}
+
+// writeAnalystDB writes the analyst database for the last published run.
+func writeAnalystDB(ctx context.Context, store lake.Store, dest string) error {
+	latest, err := cycle.ReadLatest(ctx, store)
+	if err != nil {
+		return err
+	}
+	if latest == nil {
+		return errors.New("nothing published in " + store.String() + " yet: run `crmhub demo` or `crmhub run` first")
+	}
+	files := map[string]string{}
+	for t, key := range latest.Tables {
+		if files[t], err = store.LocalPath(ctx, key); err != nil {
+			return err
+		}
+	}
+	fm, err := docsgen.ReadFieldMap(sqlmodels.Models)
+	if err != nil {
+		return err
+	}
+	return docsgen.WriteAnalystDB(ctx, dest, latest.RunID, files, fm)
 }
 
 func writeRows(w io.Writer, rows *sql.Rows, format string) error {

@@ -48,6 +48,12 @@ type Config struct {
 	Now func() time.Time
 	// Progress reports steps and counts; nil is silent.
 	Progress Progress
+	// Session is the run holding the lake's lock (Start); nil takes the
+	// lock for this call and starts a new run.
+	Session *Session
+	// APIStats returns the CRM clients' cumulative counters per system,
+	// for the per-step API figures in sync_run_steps; nil leaves them out.
+	APIStats func() map[string]APIStats
 }
 
 // Progress receives what a terminal shows.
@@ -68,6 +74,14 @@ type Report struct {
 	Quality    []quality.Scores
 	Published  *Latest
 	GuardError error
+	// Attempt is the attempt of the run (above 1 when resumed).
+	Attempt int
+	// Resumed lists the steps done by an earlier attempt and skipped.
+	Resumed []string
+	// LoadSkipped counts changes an earlier attempt had already sent.
+	LoadSkipped int64
+	// StepRecords are the run's steps over all attempts.
+	StepRecords []StepRecord
 }
 
 // StepTime is one step's duration.
@@ -114,37 +128,106 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		cfg.Now = time.Now
 	}
 	rep := &Report{StartedAt: cfg.Now().UTC()}
-	rep.RunID = NewRunID(rep.StartedAt)
+	if cfg.Pipeline != nil {
+		m, err := withMappings(cfg.Models, cfg.Pipeline.Mappings)
+		if err != nil {
+			return rep, err
+		}
+		cfg.Models = m
+	}
+	sess := cfg.Session
+	if sess == nil {
+		name := ""
+		if cfg.Pipeline != nil {
+			name = cfg.Pipeline.Name
+		}
+		s, err := Start(ctx, cfg.Store, SessionOptions{Pipeline: name, Now: cfg.Now, Logger: log})
+		if err != nil {
+			return rep, err
+		}
+		defer s.Close(ctx)
+		sess = s
+	}
+	rep.RunID, rep.Attempt = sess.RunID, sess.State.Attempt
+	if sess.Resumed {
+		rep.StartedAt = sess.State.StartedAt
+	}
+	log = log.With("run_id", rep.RunID)
 	work, err := os.MkdirTemp(cfg.WorkDir, "crmhub-run-")
 	if err != nil {
 		return rep, err
 	}
 	defer os.RemoveAll(work)
-	step := func(name string, fn func() error) error {
+	// step runs one step and records it in runs/RUN/state.json; a step an
+	// earlier attempt finished is skipped when skippable.
+	step := func(name string, skippable bool, fn func(r *StepRecord) error) error {
+		if done, ok := sess.State.Done(name); ok && skippable {
+			log.Info("step done by an earlier attempt, skipped", "step", name, "attempt", done.Attempt)
+			rep.Resumed = append(rep.Resumed, name)
+			rep.Extract = append(rep.Extract, done.Extract...)
+			return nil
+		}
 		if cfg.Progress != nil {
 			cfg.Progress.Step(name)
 		}
 		start := time.Now()
-		err := fn()
+		rec := StepRecord{Name: name, Status: StepRunning, StartedAt: start.UTC()}
+		if err := sess.Record(ctx, rec); err != nil {
+			return err
+		}
+		var before map[string]APIStats
+		if cfg.APIStats != nil {
+			before = cfg.APIStats()
+		}
+		log.Info("step started", "step", name, "attempt", sess.State.Attempt)
+		err := fn(&rec)
+		if err == nil {
+			err = sess.Lost()
+		}
 		rep.Steps = append(rep.Steps, StepTime{Name: name, Duration: time.Since(start)})
+		rec.FinishedAt, rec.Status = time.Now().UTC(), StepSucceeded
+		if cfg.APIStats != nil {
+			rec.API = apiDelta(before, cfg.APIStats())
+		}
 		if err != nil {
-			log.Error("step failed", "step", name, "run_id", rep.RunID, "err", err)
+			rec.Status, rec.Error = StepFailed, err.Error()
+			log.Error("step failed", "step", name, "err", err)
+		} else {
+			log.Info("step finished", "step", name, "records", rec.Records, "errors", rec.Errors, "seconds", time.Since(start).Seconds())
+		}
+		if rerr := sess.Record(context.WithoutCancel(ctx), rec); rerr != nil && err == nil {
+			err = rerr
 		}
 		return err
 	}
+	defer func() {
+		rep.StepRecords = sess.Steps()
+		if rep.Published == nil {
+			_ = sess.Finish(context.WithoutCancel(ctx), StepFailed)
+		}
+	}()
 	prev, err := ReadLatest(ctx, cfg.Store)
 	if err != nil {
 		return rep, err
 	}
 
-	err = step("extract", func() error {
-		var progress func(string, string, int64)
+	err = step("extract", true, func(rec *StepRecord) error {
+		var progress func(string, string, int64, int64)
 		if cfg.Progress != nil {
-			progress = func(sys, obj string, n int64) { cfg.Progress.Count(sys+" "+obj, n, 0) }
+			progress = func(sys, obj string, n, total int64) { cfg.Progress.Count(sys+" "+obj, n, total) }
 		}
-		res, err := extract.Run(ctx, extract.Options{Store: cfg.Store, RunID: rep.RunID, Sources: cfg.Sources,
-			Full: cfg.FullExtract, Overlap: cfg.Pipeline.Extract.Overlap.Duration, TempDir: work, Logger: log, Progress: progress})
-		rep.Extract = res
+		sources, committed, err := pendingSources(ctx, cfg.Store, rep.RunID, cfg.Sources)
+		if err != nil {
+			return err
+		}
+		res, err := extract.Run(ctx, extract.Options{Store: cfg.Store, RunID: rep.RunID, Sources: sources,
+			Full: cfg.FullExtract, Overlap: cfg.Pipeline.Extract.Overlap.Duration, TempDir: work, Logger: log,
+			ProgressTotal: progress, Now: cfg.Now})
+		rep.Extract = append(committed, res...)
+		rec.Extract = rep.Extract
+		for _, r := range rep.Extract {
+			rec.Records += r.Records
+		}
 		return err
 	})
 	if err != nil {
@@ -162,7 +245,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	defer db.Close()
 
 	files := map[string]string{}
-	err = step("transform", func() error {
+	err = step("transform", false, func(rec *StepRecord) error {
 		prevXref, lastRunAt := "", time.Time{}
 		if prev != nil {
 			if prevXref, err = cfg.Store.LocalPath(ctx, prev.Tables["xref"]); err != nil {
@@ -177,7 +260,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		if err := transform.Prepare(ctx, db, in); err != nil {
 			return err
 		}
-		if err := loadFieldRules(ctx, db, cfg.Pipeline); err != nil {
+		if err := goldenInputs(ctx, db, cfg.Store, cfg.Pipeline, prevTable(ctx, cfg.Store, prev, "write_log")); err != nil {
 			return err
 		}
 		models, err := transform.LoadModels(cfg.Models)
@@ -193,6 +276,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		}
 		if rep.Counts, err = countTransform(ctx, db); err != nil {
 			return err
+		}
+		for _, n := range rep.Counts.Records {
+			rec.Records += n
 		}
 		for _, t := range []string{"xref", "golden_persons", "golden_companies", "golden_deals", "match_pairs", "review_queue", "conflicts", "outbox"} {
 			if files[t], err = exportTable(ctx, db, t, work); err != nil {
@@ -213,7 +299,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return rep, err
 	}
 
-	err = step("load", func() error {
+	err = step("load", false, func(rec *StepRecord) error {
 		if cfg.DryRun || !cfg.Pipeline.Load.Enabled || len(cfg.Targets) == 0 {
 			return nil
 		}
@@ -225,7 +311,21 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		if err != nil {
 			return err
 		}
-		opts := load.Options{Targets: cfg.Targets, Totals: totals, Logger: log,
+		ledger, err := openLedger(ctx, cfg.Store, rep.RunID, sess.State.Attempt)
+		if err != nil {
+			return err
+		}
+		if ledger.Len() > 0 {
+			log.Info("resuming load", "changes_already_sent", ledger.Len())
+		}
+		defer func() {
+			rep.LoadSkipped = ledger.skipped.Load()
+			for _, l := range rep.Load {
+				rec.Records += int64(l.Records)
+				rec.Errors += int64(len(l.Errors))
+			}
+		}()
+		opts := load.Options{Targets: wrapTargets(cfg.Targets, ledger), Totals: totals, Logger: log, BulkThreshold: cfg.Pipeline.Load.BulkThreshold,
 			Guard: load.Guard{MaxShare: cfg.Pipeline.Load.MaxUpdateShare, MaxCount: cfg.Pipeline.Load.MaxUpdates,
 				Approved: cfg.Approve != "", Reason: cfg.Approve}}
 		if cfg.Progress != nil {
@@ -244,11 +344,21 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return rep, err
 	}
 
-	err = step("publish", func() error {
+	err = step("publish", false, func(rec *StepRecord) error {
 		if err := writeHistory(ctx, db, cfg, rep, prev); err != nil {
 			return err
 		}
-		for _, t := range []string{"sync_runs", "sync_errors"} {
+		// this step's row says succeeded: the rows become visible only when
+		// the publish below succeeds
+		done := *rec
+		done.Status, done.FinishedAt = StepSucceeded, time.Now().UTC()
+		if err := sess.Record(ctx, done); err != nil {
+			return err
+		}
+		if err := writeSteps(ctx, db, cfg, sess, prev); err != nil {
+			return err
+		}
+		for _, t := range []string{"sync_runs", "sync_errors", StepsTable, "write_log"} {
 			if files[t], err = exportTable(ctx, db, t, work); err != nil {
 				return err
 			}
@@ -256,6 +366,10 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		rep.Published, err = publish(ctx, cfg.Store, rep.RunID, files, cfg.Now())
 		return err
 	})
+	if err == nil {
+		err = sess.Finish(ctx, StepSucceeded)
+	}
+	afterPublish(ctx, cfg, rep, log)
 	return rep, err
 }
 

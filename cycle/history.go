@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 
 	"github.com/crmhub/crmhub/load"
 )
@@ -20,7 +21,7 @@ func writeHistory(ctx context.Context, db *sql.DB, cfg Config, rep *Report, prev
 			matched_pairs BIGINT, review_items BIGINT, conflicts BIGINT, outbox_fields BIGINT,
 			records_pushed BIGINT, push_errors BIGINT, guard_refusal VARCHAR, steps JSON, extract JSON)`,
 		`CREATE OR REPLACE TABLE sync_errors (run_id VARCHAR, system VARCHAR, object VARCHAR, record_id VARCHAR,
-			code VARCHAR, message VARCHAR, retry_state VARCHAR, failed_at TIMESTAMP)`,
+			code VARCHAR, message VARCHAR, retry_state VARCHAR, failed_at TIMESTAMP, field VARCHAR, attempts INTEGER)`,
 	}
 	for _, s := range stmts {
 		if _, err := db.ExecContext(ctx, s); err != nil {
@@ -37,11 +38,12 @@ func writeHistory(ctx context.Context, db *sql.DB, cfg Config, rep *Report, prev
 				return err
 			}
 		}
-		// errors of earlier runs are retried by this one: the outbox is
-		// recomputed from the CRMs' state, so a record still wrong is sent again
-		if _, err := db.ExecContext(ctx, `UPDATE sync_errors SET retry_state = 'retried' WHERE retry_state = 'pending_retry'`); err != nil {
-			return err
-		}
+	}
+	if err := writeErrors(ctx, db, cfg, rep); err != nil {
+		return err
+	}
+	if err := writeLog(ctx, db, cfg, rep, prev); err != nil {
+		return err
 	}
 	var extracted, sources, golden, pushed, pushErrors int64
 	for _, e := range rep.Extract {
@@ -57,12 +59,6 @@ func writeHistory(ctx context.Context, db *sql.DB, cfg Config, rep *Report, prev
 	for _, l := range rep.Load {
 		pushed += int64(l.Records)
 		pushErrors += int64(len(l.Errors))
-		for _, e := range l.Errors {
-			if _, err := db.ExecContext(ctx, `INSERT INTO sync_errors VALUES (?, ?, ?, ?, ?, ?, 'pending_retry', ?)`,
-				rep.RunID, e.System, e.Object, e.RecordID, e.Code, e.Message, now); err != nil {
-				return err
-			}
-		}
 	}
 	status := "succeeded"
 	var refusal any
@@ -85,5 +81,83 @@ func writeHistory(ctx context.Context, db *sql.DB, cfg Config, rep *Report, prev
 		rep.RunID, rep.StartedAt, now, status, cfg.DryRun, approved, extracted, sources, golden,
 		rep.Counts.MatchedPairs, rep.Counts.ReviewItems, rep.Counts.Conflicts, rep.Counts.OutboxFields,
 		pushed, pushErrors, refusal, string(stepsJSON), string(extractJSON))
+	return err
+}
+
+// writeErrors adds this run's per-record failures to sync_errors. The
+// outbox is recomputed from the CRMs' state every run, so a record still
+// wrong is sent again: earlier pending rows become resolved (it went
+// through) or retried (it failed again), and attempts counts the runs in a
+// row a record has failed; from load.max_attempts on, its row says stuck
+// (it is still retried, never dropped).
+func writeErrors(ctx context.Context, db *sql.DB, cfg Config, rep *Report) error {
+	if _, err := db.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE run_errors (system VARCHAR, object VARCHAR,
+		record_id VARCHAR, field VARCHAR, code VARCHAR, message VARCHAR)`); err != nil {
+		return err
+	}
+	for _, l := range rep.Load {
+		for _, e := range l.Errors {
+			if _, err := db.ExecContext(ctx, `INSERT INTO run_errors VALUES (?, ?, ?, ?, ?, ?)`,
+				e.System, e.Object, e.RecordID, nullable(e.Field), e.Code, e.Message); err != nil {
+				return err
+			}
+		}
+	}
+	maxAttempts := cfg.Pipeline.Load.MaxAttempts
+	if maxAttempts < 1 {
+		maxAttempts = 3
+	}
+	loaded := len(rep.Load) > 0
+	stmts := []struct {
+		q    string
+		args []any
+	}{
+		{`INSERT INTO sync_errors BY NAME
+		  SELECT ? AS run_id, e.system, e.object, e.record_id, e.code, e.message, e.field, ? AS failed_at,
+		         1 + coalesce((SELECT max(coalesce(p.attempts, 1)) FROM sync_errors p
+		                       WHERE p.system = e.system AND p.object = e.object AND p.record_id = e.record_id
+		                         AND p.retry_state IN ('pending_retry', 'stuck')), 0) AS attempts,
+		         'pending_retry' AS retry_state
+		  FROM run_errors e`, []any{rep.RunID, cfg.Now().UTC()}},
+		{`UPDATE sync_errors SET retry_state = 'stuck' WHERE run_id = ? AND attempts >= ?`, []any{rep.RunID, maxAttempts}},
+		// only a run that loaded can tell whether earlier failures went through
+		{`UPDATE sync_errors p SET retry_state = CASE WHEN EXISTS (SELECT 1 FROM run_errors e WHERE e.system = p.system
+		     AND e.object = p.object AND e.record_id = p.record_id) THEN 'retried' ELSE 'resolved' END
+		  WHERE run_id <> ? AND retry_state IN ('pending_retry', 'stuck') AND ?`, []any{rep.RunID, loaded}},
+	}
+	for _, s := range stmts {
+		if _, err := db.ExecContext(ctx, s.q, s.args...); err != nil {
+			return fmt.Errorf("sync_errors: %w", err)
+		}
+	}
+	return nil
+}
+
+// writeLog carries forward what crmhub wrote, per record and field: the
+// previous log plus this run's outbox rows the CRMs accepted. The next run
+// tells its own writes coming back (echoes) from user edits with it.
+func writeLog(ctx context.Context, db *sql.DB, cfg Config, rep *Report, prev *Latest) error {
+	if _, err := db.ExecContext(ctx, `CREATE OR REPLACE TABLE write_log AS SELECT * FROM prev_writes`); err != nil {
+		return err
+	}
+	if len(rep.Load) == 0 || rep.GuardError != nil {
+		return nil
+	}
+	return writeLogPlain(ctx, db, rep)
+}
+
+func writeLogPlain(ctx context.Context, db *sql.DB, rep *Report) error {
+	_, err := db.ExecContext(ctx, `CREATE OR REPLACE TABLE write_log AS
+		SELECT * FROM (
+		  SELECT * FROM prev_writes
+		  UNION ALL BY NAME
+		  SELECT o.system, o.object, o.record_id, o.crm_field, o.new_value AS value, o.source_changed_at,
+		         ? AS run_id, ?::TIMESTAMP AS written_at
+		  FROM outbox o
+		  WHERE o.kind IN ('field', 'cross_id')
+		    AND NOT EXISTS (SELECT 1 FROM run_errors e WHERE e.system = o.system AND e.object = o.object
+		                    AND e.record_id = o.record_id AND (e.field IS NULL OR e.field = o.crm_field)))
+		QUALIFY row_number() OVER (PARTITION BY system, object, record_id, crm_field ORDER BY written_at DESC) = 1`,
+		rep.RunID, rep.StartedAt)
 	return err
 }

@@ -2,7 +2,6 @@ package cycle
 
 import (
 	"context"
-	"database/sql"
 	"encoding/csv"
 	"fmt"
 	"io/fs"
@@ -79,25 +78,6 @@ func mappedColumns(refs fs.FS) (map[string][]string, error) {
 		out[t] = append(out[t], r[4])
 	}
 	return out, nil
-}
-
-// loadFieldRules puts the pipeline's golden rules in table cfg_field_rules.
-func loadFieldRules(ctx context.Context, db *sql.DB, p *pipelines.Pipeline) error {
-	if _, err := db.ExecContext(ctx, `CREATE OR REPLACE TABLE cfg_field_rules (entity VARCHAR, field VARCHAR,
-		rule VARCHAR, owner VARCHAR, direction VARCHAR)`); err != nil {
-		return err
-	}
-	for _, r := range p.Golden.Rules {
-		dir := r.Direction
-		if dir == "" {
-			dir = "both"
-		}
-		if _, err := db.ExecContext(ctx, `INSERT INTO cfg_field_rules VALUES (?, ?, ?, ?, ?)`,
-			r.Entity, r.Field, r.Rule, nullable(r.Owner), dir); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 func nullable(s string) any {

@@ -19,7 +19,8 @@ import (
 // PublishedTables are the tables every run publishes (DESIGN.md).
 var PublishedTables = []string{
 	"xref", "golden_persons", "golden_companies", "golden_deals",
-	"match_pairs", "review_queue", "conflicts", "outbox", "sync_runs", "sync_errors",
+	"match_pairs", "review_queue", "conflicts", "outbox", "sync_runs", "sync_errors", "write_log",
+	StepsTable,
 }
 
 // LatestKey points at the last complete run's published folder.

@@ -21,12 +21,36 @@ import (
 type Source interface {
 	System() string
 	Object() string
-	// Fields lists the object's fields from the API's schema.
-	Fields(ctx context.Context) ([]string, error)
+	// Schema lists the object's fields from the API's schema, typed.
+	Schema(ctx context.Context) ([]Column, error)
 	// ReadAll emits every record, archived ones included.
-	ReadAll(ctx context.Context, fields []string, emit func([]Row) error) error
+	ReadAll(ctx context.Context, cols []Column, out Sink) error
 	// ReadSince emits records modified (or archived) at or after since.
-	ReadSince(ctx context.Context, fields []string, since time.Time, emit func([]Row) error) error
+	ReadSince(ctx context.Context, cols []Column, since time.Time, out Sink) error
+}
+
+// Sink receives a source's pages as they arrive.
+type Sink interface {
+	// Write lands one page of rows; the rows are not kept after it returns.
+	Write(rows []Row) error
+	// Expect adds to the number of records the API said it will return
+	// (HubSpot search total, Salesforce totalSize), for progress.
+	Expect(n int64)
+}
+
+// Metered is a source whose client counts its calls; Run reports each
+// object's share.
+type Metered interface {
+	Calls() map[string]CallStats
+}
+
+// CallStats are the calls of one endpoint kind.
+type CallStats struct {
+	Calls   int           `json:"calls"`
+	Errors  int           `json:"errors"`
+	Retries int           `json:"retries"`
+	Latency time.Duration `json:"latency"`
+	Status  map[int]int   `json:"status,omitempty"` // HTTP status -> attempts
 }
 
 // Options controls a run.
@@ -43,6 +67,11 @@ type Options struct {
 	Logger  *slog.Logger
 	// Progress, when set, is told of every page landed.
 	Progress func(system, object string, records int64)
+	// ProgressTotal, when set, is told of every page landed with the
+	// expected total (0 when unknown), for a rate and an ETA.
+	ProgressTotal func(system, object string, records, total int64)
+	// LogEvery is how often a progress line is logged; default 15 s.
+	LogEvery time.Duration
 	Now      func() time.Time
 }
 
@@ -51,10 +80,24 @@ type Result struct {
 	System   string
 	Object   string
 	Mode     string
-	Records  int64
-	Since    time.Time
-	Cursor   time.Time
-	Duration time.Duration
+	Records  int64 // rows landed, tombstones included
+	Expected int64 // records the API announced, 0 when it does not say
+	// Tombstones are rows marking merged-away (HubSpot) or purged
+	// (Salesforce deleted window) records.
+	Tombstones int64
+	Since      time.Time
+	Cursor     time.Time
+	Duration   time.Duration
+	// SchemaChanges lists fields added, removed or retyped since the last
+	// committed extract of the object.
+	SchemaChanges []SchemaChange
+	// Invalid counts values per field that did not parse as their type;
+	// they are kept as text in the _invalid column. InvalidSamples names
+	// the first few records.
+	Invalid        map[string]int64
+	InvalidSamples []InvalidValue
+	// Calls are the API calls made for this object, by endpoint kind.
+	Calls map[string]CallStats
 }
 
 // Run extracts every source, the two systems' sources in parallel and each
@@ -65,6 +108,9 @@ func Run(ctx context.Context, opts Options) ([]Result, error) {
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.LogEvery <= 0 {
+		opts.LogEvery = 15 * time.Second
 	}
 	bySystem := map[string][]Source{}
 	var order []string
@@ -102,23 +148,89 @@ func Run(ctx context.Context, opts Options) ([]Result, error) {
 	return out, nil
 }
 
+// sink writes pages to the raw file, tracks the cursor and reports progress.
+type sink struct {
+	opts     Options
+	sys, obj string
+	w        *RawWriter
+	maxSeen  time.Time
+	expected int64
+	estimate int64 // previous size of the object, until the API says
+	tombs    int64
+	started  time.Time
+	lastLog  time.Time
+}
+
+func (s *sink) Expect(n int64) { s.expected += n }
+
+func (s *sink) Write(rows []Row) error {
+	for i := range rows {
+		if rows[i].UpdatedAt.After(s.maxSeen) {
+			s.maxSeen = rows[i].UpdatedAt
+		}
+		if rows[i].Tombstone {
+			s.tombs++
+		}
+	}
+	if err := s.w.Write(rows); err != nil {
+		return err
+	}
+	n := s.w.Rows()
+	total := s.expected
+	if total == 0 {
+		total = s.estimate
+	}
+	if s.opts.Progress != nil {
+		s.opts.Progress(s.sys, s.obj, n)
+	}
+	if s.opts.ProgressTotal != nil {
+		s.opts.ProgressTotal(s.sys, s.obj, n, total)
+	}
+	if now := time.Now(); now.Sub(s.lastLog) >= s.opts.LogEvery {
+		s.lastLog = now
+		elapsed := now.Sub(s.started).Seconds()
+		rate := float64(n) / max(elapsed, 1e-9)
+		args := []any{"system", s.sys, "object", s.obj, "records", n, "rate_per_s", int64(rate)}
+		if total > n && rate > 0 {
+			args = append(args, "total", total, "eta", time.Duration(float64(total-n)/rate*float64(time.Second)).Round(time.Second))
+		}
+		s.opts.Logger.Info("extract progress", args...)
+	}
+	return nil
+}
+
 func extractOne(ctx context.Context, opts Options, src Source) (Result, error) {
 	start := opts.Now()
 	sys, obj := src.System(), src.Object()
 	res := Result{System: sys, Object: obj, Mode: ModeFull}
+	var before map[string]CallStats
+	if m, ok := src.(Metered); ok {
+		before = m.Calls()
+	}
 	prev, err := Current(ctx, opts.Store, sys, obj)
 	if err != nil {
 		return res, err
 	}
-	var cursor time.Time
-	if len(prev) > 0 && !opts.Full {
-		cursor = prev[len(prev)-1].Cursor
-		res.Mode = ModeIncremental
-		res.Since = cursor.Add(-opts.Overlap)
+	var prevCursor time.Time
+	var prevCols []Column
+	var estimate int64
+	if len(prev) > 0 {
+		prevCols = prev[len(prev)-1].Columns()
+		estimate = prev[0].Records
 	}
-	fields, err := src.Fields(ctx)
+	if len(prev) > 0 && !opts.Full {
+		prevCursor = prev[len(prev)-1].Cursor
+		res.Mode = ModeIncremental
+		res.Since = prevCursor.Add(-opts.Overlap)
+		estimate = 0
+	}
+	cols, err := src.Schema(ctx)
 	if err != nil {
 		return res, fmt.Errorf("extract %s %s: schema: %w", sys, obj, err)
+	}
+	res.SchemaChanges = DiffSchema(prevCols, cols)
+	for _, ch := range res.SchemaChanges {
+		opts.Logger.Warn("schema changed", "system", sys, "object", obj, "field", ch.Field, "change", ch.Change, "old", ch.Old, "new", ch.New)
 	}
 	tmpDir := opts.TempDir
 	if tmpDir == "" {
@@ -130,49 +242,117 @@ func extractOne(ctx context.Context, opts Options, src Source) (Result, error) {
 	}
 	tmp.Close()
 	defer os.Remove(tmp.Name())
-	w, err := NewRawWriter(tmp.Name(), fields, opts.RunID, start)
+	w, err := NewTypedRawWriter(tmp.Name(), cols, opts.RunID, start)
 	if err != nil {
 		return res, fmt.Errorf("extract %s %s: %w", sys, obj, err)
 	}
-	emit := func(rows []Row) error {
-		for i := range rows {
-			if rows[i].UpdatedAt.After(cursor) {
-				cursor = rows[i].UpdatedAt
-			}
-		}
-		if err := w.Write(rows); err != nil {
-			return err
-		}
-		if opts.Progress != nil {
-			opts.Progress(sys, obj, w.Rows())
-		}
-		return nil
-	}
+	sk := &sink{opts: opts, sys: sys, obj: obj, w: w, estimate: estimate, started: time.Now(), lastLog: time.Now()}
 	if res.Mode == ModeFull {
-		err = src.ReadAll(ctx, fields, emit)
+		err = src.ReadAll(ctx, cols, sk)
 	} else {
-		err = src.ReadSince(ctx, fields, res.Since, emit)
+		err = src.ReadSince(ctx, cols, res.Since, sk)
 	}
 	if err != nil {
-		w.Close()
+		w.Abort()
 		return res, fmt.Errorf("extract %s %s: %w", sys, obj, err)
 	}
-	res.Records = w.Rows()
+	res.Records, res.Expected, res.Tombstones = w.Rows(), sk.expected, sk.tombs
+	res.Invalid, res.InvalidSamples = w.Invalid()
 	if err := w.Close(); err != nil {
 		return res, err
+	}
+	for field, n := range res.Invalid {
+		opts.Logger.Warn("values kept as text: they do not parse as their field's type", "system", sys, "object", obj, "field", field, "count", n)
+	}
+	for _, v := range res.InvalidSamples {
+		opts.Logger.Warn("invalid value", "system", sys, "object", obj, "record", v.Record, "field", v.Field, "type", v.Type, "value", v.Value)
 	}
 	key := path.Join(ObjectPrefix(sys, obj), opts.RunID+".parquet")
 	if err := opts.Store.PutFile(ctx, key, tmp.Name()); err != nil {
 		return res, fmt.Errorf("extract %s %s: store %s: %w", sys, obj, filepath.Base(key), err)
 	}
-	res.Cursor = cursor
+	res.Cursor = nextCursor(res.Mode, prevCursor, sk.maxSeen, start)
 	res.Duration = opts.Now().Sub(start)
+	if m, ok := src.(Metered); ok {
+		res.Calls = callsDelta(before, m.Calls())
+	}
 	m := Manifest{System: sys, Object: obj, RunID: opts.RunID, Mode: res.Mode, Files: []string{key},
-		Records: res.Records, Fields: fields, Since: res.Since, Cursor: cursor, StartedAt: start, FinishedAt: opts.Now()}
+		Records: res.Records, Fields: columnNames(cols), Schema: cols, SchemaChanges: res.SchemaChanges,
+		Invalid: res.Invalid, Tombstones: res.Tombstones,
+		Since: res.Since, Cursor: res.Cursor, StartedAt: start, FinishedAt: opts.Now()}
+	// The manifest commits the file and the cursor together, after the
+	// file is durable in the lake.
 	if err := writeManifest(ctx, opts.Store, m); err != nil {
 		return res, fmt.Errorf("extract %s %s: commit manifest: %w", sys, obj, err)
 	}
 	opts.Logger.Info("extracted", "system", sys, "object", obj, "mode", res.Mode, "records", res.Records,
-		"since", res.Since, "cursor", cursor, "duration", res.Duration)
+		"tombstones", res.Tombstones, "since", res.Since, "cursor", res.Cursor, "duration", res.Duration,
+		"schema_changes", len(res.SchemaChanges), "calls", totalCalls(res.Calls))
 	return res, nil
+}
+
+// nextCursor is where the next incremental read starts: the newest
+// modification seen, but never after this run's start (a record changed
+// while the run read others could otherwise be skipped), and never behind
+// the previous cursor.
+func nextCursor(mode string, prev, maxSeen, start time.Time) time.Time {
+	c := maxSeen
+	if c.After(start) {
+		c = start
+	}
+	if mode == ModeIncremental && c.Before(prev) {
+		c = prev
+	}
+	return c
+}
+
+func callsDelta(before, after map[string]CallStats) map[string]CallStats {
+	out := map[string]CallStats{}
+	for k, a := range after {
+		b := before[k]
+		d := CallStats{Calls: a.Calls - b.Calls, Errors: a.Errors - b.Errors, Retries: a.Retries - b.Retries,
+			Latency: a.Latency - b.Latency}
+		for st, n := range a.Status {
+			if n -= b.Status[st]; n > 0 {
+				if d.Status == nil {
+					d.Status = map[int]int{}
+				}
+				d.Status[st] = n
+			}
+		}
+		if d.Calls > 0 || d.Retries > 0 {
+			out[k] = d
+		}
+	}
+	return out
+}
+
+func totalCalls(c map[string]CallStats) int {
+	n := 0
+	for _, s := range c {
+		n += s.Calls
+	}
+	return n
+}
+
+// SumCalls adds the calls of several results, by endpoint kind.
+func SumCalls(results []Result) map[string]CallStats {
+	out := map[string]CallStats{}
+	for _, r := range results {
+		for k, c := range r.Calls {
+			s := out[k]
+			s.Calls += c.Calls
+			s.Errors += c.Errors
+			s.Retries += c.Retries
+			s.Latency += c.Latency
+			for st, n := range c.Status {
+				if s.Status == nil {
+					s.Status = map[int]int{}
+				}
+				s.Status[st] += n
+			}
+			out[k] = s
+		}
+	}
+	return out
 }

@@ -2,6 +2,7 @@ package extract
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"strings"
 	"time"
@@ -19,75 +20,177 @@ type HubSpotSource struct {
 func (s HubSpotSource) System() string { return seed.HubSpot }
 func (s HubSpotSource) Object() string { return s.Obj }
 
-// Fields lists every property, custom ones included.
-func (s HubSpotSource) Fields(ctx context.Context) ([]string, error) {
+// Calls reports the client's call counters.
+func (s HubSpotSource) Calls() map[string]CallStats {
+	out := map[string]CallStats{}
+	for k, v := range s.Client.Calls() {
+		out[k] = CallStats{Calls: v.Calls, Errors: v.Errors, Retries: v.Retries, Latency: v.Latency, Status: v.Status}
+	}
+	return out
+}
+
+// Schema lists every property, custom ones included, typed from the
+// properties API.
+func (s HubSpotSource) Schema(ctx context.Context) ([]Column, error) {
 	props, err := s.Client.Properties(ctx, s.Obj)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]string, 0, len(props))
+	out := make([]Column, 0, len(props))
 	for _, p := range props {
-		out = append(out, p.Name)
+		out = append(out, Column{Name: p.Name, Type: HubSpotType(p.Type), APIType: p.Type})
 	}
-	sort.Strings(out)
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil
 }
 
-// withCompanies says whether the object's company associations are landed.
-func (s HubSpotSource) withCompanies() bool { return s.Obj == "contacts" || s.Obj == "deals" }
-
-// ReadAll lists live records, then archived ones.
-func (s HubSpotSource) ReadAll(ctx context.Context, fields []string, emit func([]Row) error) error {
-	opts := hubspot.ListOptions{Properties: fields, PageSize: 100}
-	if s.withCompanies() {
-		opts.Associations = []string{"companies"}
+// assocTargets are the object types whose associations are landed:
+// contacts and deals to companies, deals also to contacts.
+func (s HubSpotSource) assocTargets() []string {
+	switch s.Obj {
+	case "contacts":
+		return []string{"companies"}
+	case "deals":
+		return []string{"companies", "contacts"}
 	}
-	page := func(objs []hubspot.Object) error { return emit(s.rows(objs, nil)) }
-	if err := s.Client.List(ctx, s.Obj, opts, page); err != nil {
+	return nil
+}
+
+// ReadAll lists live records with their associations, then archived ones.
+func (s HubSpotSource) ReadAll(ctx context.Context, cols []Column, out Sink) error {
+	opts := hubspot.ListOptions{Properties: columnNames(cols), PageSize: 100, Associations: s.assocTargets()}
+	page := 0
+	emit := func(objs []hubspot.Object) error {
+		page++
+		rows, err := s.rows(ctx, objs, nil, "list", page)
+		if err != nil {
+			return err
+		}
+		return out.Write(rows)
+	}
+	if err := s.Client.List(ctx, s.Obj, opts, emit); err != nil {
 		return err
 	}
-	opts.Archived = true
-	return s.Client.List(ctx, s.Obj, opts, page)
+	opts.Archived, opts.Associations, page = true, nil, 0
+	return s.Client.List(ctx, s.Obj, opts, func(objs []hubspot.Object) error {
+		page++
+		rows, err := s.rows(ctx, objs, map[string]map[string][]string{}, "archived list", page)
+		if err != nil {
+			return err
+		}
+		return out.Write(rows)
+	})
 }
 
 // ReadSince searches on the last-modified property (past the 10,000-result
-// cap, see hubspot.Client.ModifiedSince), reads the found records' company
-// associations in one batch per page, and picks up records archived since.
-func (s HubSpotSource) ReadSince(ctx context.Context, fields []string, since time.Time, emit func([]Row) error) error {
-	err := s.Client.ModifiedSince(ctx, s.Obj, since, fields, func(objs []hubspot.Object) error {
-		var assoc map[string][]hubspot.Association
-		if s.withCompanies() && len(objs) > 0 {
-			ids := make([]string, len(objs))
-			for i, o := range objs {
-				ids[i] = o.ID
+// cap, see hubspot.Client.ModifiedSince), reads the found records'
+// associations in one batch per page and target type, and picks up
+// records archived since (search never shows them; archiving bumps
+// updatedAt).
+func (s HubSpotSource) ReadSince(ctx context.Context, cols []Column, since time.Time, out Sink) error {
+	page := 0
+	err := s.Client.ScanModified(ctx, s.Obj, since, columnNames(cols), func(n int) { out.Expect(int64(n)) },
+		func(objs []hubspot.Object) error {
+			page++
+			assoc, err := s.batchAssociations(ctx, objs, nil)
+			if err != nil {
+				return fmt.Errorf("%s search page %d: %w", s.Obj, page, err)
 			}
-			var err error
-			if assoc, err = s.Client.BatchAssociations(ctx, s.Obj, "companies", ids); err != nil {
+			rows, err := s.rows(ctx, objs, assoc, "search", page)
+			if err != nil {
 				return err
 			}
-		}
-		return emit(s.rows(objs, assoc))
-	})
+			return out.Write(rows)
+		})
 	if err != nil {
 		return err
 	}
-	// Search never shows archived records; the archived list does, and
-	// archiving bumps updatedAt.
-	opts := hubspot.ListOptions{Properties: fields, PageSize: 100, Archived: true}
+	opts := hubspot.ListOptions{Properties: columnNames(cols), PageSize: 100, Archived: true}
+	page = 0
 	return s.Client.List(ctx, s.Obj, opts, func(objs []hubspot.Object) error {
+		page++
 		recent := objs[:0]
 		for _, o := range objs {
 			if !o.UpdatedAt.Before(since) {
 				recent = append(recent, o)
 			}
 		}
-		return emit(s.rows(recent, nil))
+		rows, err := s.rows(ctx, recent, map[string]map[string][]string{}, "archived list", page)
+		if err != nil {
+			return err
+		}
+		return out.Write(rows)
 	})
 }
 
-func (s HubSpotSource) rows(objs []hubspot.Object, assoc map[string][]hubspot.Association) []Row {
+// batchAssociations reads the associations of objs for every target type
+// (all of them when only is nil, else the ids only lists per type).
+func (s HubSpotSource) batchAssociations(ctx context.Context, objs []hubspot.Object, only map[string][]string) (map[string]map[string][]string, error) {
+	res := map[string]map[string][]string{}
+	for _, to := range s.assocTargets() {
+		var ids []string
+		if only == nil {
+			for _, o := range objs {
+				ids = append(ids, o.ID)
+			}
+		} else {
+			ids = only[to]
+		}
+		if len(ids) == 0 {
+			continue
+		}
+		got, err := s.Client.BatchAssociations(ctx, s.Obj, to, ids)
+		if err != nil {
+			return nil, err
+		}
+		m := make(map[string][]string, len(got))
+		for id, as := range got {
+			seen := map[string]bool{}
+			for _, a := range as {
+				if !seen[a.ToObjectID] {
+					seen[a.ToObjectID] = true
+					m[id] = append(m[id], a.ToObjectID)
+				}
+			}
+		}
+		res[to] = m
+	}
+	return res, nil
+}
+
+// rows turns a page into lake rows. assoc, when not nil, holds the
+// associations read apart (target -> id -> ids); otherwise the embedded
+// ones are used, completed by a batch read where HubSpot truncated them. A
+// record without id or modification time fails the page. A record that
+// absorbed others by merge (hs_merged_object_ids) also lands a tombstone
+// for each merged-away id, pointing at it.
+func (s HubSpotSource) rows(ctx context.Context, objs []hubspot.Object, assoc map[string]map[string][]string, what string, page int) ([]Row, error) {
+	batchAll := assoc != nil
+	if assoc == nil {
+		var more map[string][]string
+		for _, o := range objs {
+			for to := range o.AssociationsTruncated {
+				if more == nil {
+					more = map[string][]string{}
+				}
+				more[to] = append(more[to], o.ID)
+			}
+		}
+		if more != nil {
+			var err error
+			if assoc, err = s.batchAssociations(ctx, objs, more); err != nil {
+				return nil, fmt.Errorf("%s %s page %d: %w", s.Obj, what, page, err)
+			}
+		}
+	}
 	rows := make([]Row, 0, len(objs))
-	for _, o := range objs {
+	for i, o := range objs {
+		if o.ID == "" {
+			return nil, fmt.Errorf("%s %s page %d: record %d has no id", s.Obj, what, page, i+1)
+		}
+		if o.UpdatedAt.IsZero() {
+			return nil, fmt.Errorf("%s %s page %d: record %s has no updatedAt", s.Obj, what, page, o.ID)
+		}
 		r := Row{ID: o.ID, CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt, Archived: o.Archived,
 			Values: make(map[string]string, len(o.Properties))}
 		for k, v := range o.Properties {
@@ -95,17 +198,24 @@ func (s HubSpotSource) rows(objs []hubspot.Object, assoc map[string][]hubspot.As
 				r.Values[k] = *v
 			}
 		}
-		if s.withCompanies() {
-			ids := o.Associations["companies"]
-			if assoc != nil {
-				ids = ids[:0:0]
-				for _, a := range assoc[o.ID] {
-					ids = append(ids, a.ToObjectID)
-				}
+		for _, to := range s.assocTargets() {
+			ids := o.Associations[to]
+			if m, ok := assoc[to]; ok && (batchAll || o.AssociationsTruncated[to]) {
+				ids = m[o.ID]
 			}
-			r.AssocCompanies = strings.Join(ids, ",")
+			switch to {
+			case "companies":
+				r.AssocCompanies = strings.Join(ids, ",")
+			case "contacts":
+				r.AssocContacts = strings.Join(ids, ",")
+			}
 		}
 		rows = append(rows, r)
+		for _, old := range strings.Split(r.Values["hs_merged_object_ids"], ";") {
+			if old = strings.TrimSpace(old); old != "" && old != o.ID {
+				rows = append(rows, Row{ID: old, UpdatedAt: o.UpdatedAt, Archived: true, MergedInto: o.ID, Tombstone: true})
+			}
+		}
 	}
-	return rows
+	return rows, nil
 }

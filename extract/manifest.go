@@ -22,17 +22,36 @@ const (
 // lake's current view only once the manifest exists, and the cursor it holds
 // is where the next incremental run starts.
 type Manifest struct {
-	System     string    `json:"system"`
-	Object     string    `json:"object"`
-	RunID      string    `json:"run_id"`
-	Mode       string    `json:"mode"`
-	Files      []string  `json:"files"`
-	Records    int64     `json:"records"`
-	Fields     []string  `json:"fields"`
+	System  string   `json:"system"`
+	Object  string   `json:"object"`
+	RunID   string   `json:"run_id"`
+	Mode    string   `json:"mode"`
+	Files   []string `json:"files"`
+	Records int64    `json:"records"`
+	Fields  []string `json:"fields"`
+	// Schema is every field with its API and lake type; older manifests
+	// have only Fields (all strings).
+	Schema []Column `json:"schema,omitempty"`
+	// SchemaChanges are the differences from the previous extract's schema.
+	SchemaChanges []SchemaChange `json:"schema_changes,omitempty"`
+	// Invalid counts, per field, values kept as text in _invalid because
+	// they did not parse as the field's type.
+	Invalid map[string]int64 `json:"invalid,omitempty"`
+	// Tombstones counts rows that mark merged-away or purged records.
+	Tombstones int64     `json:"tombstones,omitempty"`
 	Since      time.Time `json:"since,omitzero"`
 	Cursor     time.Time `json:"cursor,omitzero"`
 	StartedAt  time.Time `json:"started_at"`
 	FinishedAt time.Time `json:"finished_at"`
+}
+
+// Columns returns the manifest's schema, typing old manifests' fields as
+// strings.
+func (m Manifest) Columns() []Column {
+	if m.Schema != nil {
+		return m.Schema
+	}
+	return stringColumns(m.Fields)
 }
 
 // ObjectPrefix is the lake folder of one CRM object's raw files.

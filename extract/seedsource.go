@@ -9,7 +9,8 @@ import (
 )
 
 // SeedSource reads one object of a seed dataset directly, without an API:
-// for evaluating the models on a benchmark seed and for tests.
+// for evaluating the models on a benchmark seed and for tests. Every field
+// is a string (seed files carry no types).
 type SeedSource struct {
 	Dataset *seed.Dataset
 	Sys     string
@@ -19,7 +20,7 @@ type SeedSource struct {
 func (s SeedSource) System() string { return s.Sys }
 func (s SeedSource) Object() string { return s.Obj }
 
-func (s SeedSource) Fields(ctx context.Context) ([]string, error) {
+func (s SeedSource) Schema(ctx context.Context) ([]Column, error) {
 	cols := append([]string(nil), s.Dataset.ColumnsOf(s.Sys, s.Obj)...)
 	sort.Strings(cols)
 	out := cols[:0]
@@ -28,20 +29,23 @@ func (s SeedSource) Fields(ctx context.Context) ([]string, error) {
 			out = append(out, c)
 		}
 	}
-	return out, nil
+	return stringColumns(out), nil
 }
 
-func (s SeedSource) ReadAll(ctx context.Context, fields []string, emit func([]Row) error) error {
-	return s.emit(time.Time{}, emit)
+func (s SeedSource) ReadAll(ctx context.Context, cols []Column, out Sink) error {
+	return s.emit(time.Time{}, out)
 }
 
-func (s SeedSource) ReadSince(ctx context.Context, fields []string, since time.Time, emit func([]Row) error) error {
-	return s.emit(since, emit)
+func (s SeedSource) ReadSince(ctx context.Context, cols []Column, since time.Time, out Sink) error {
+	return s.emit(since, out)
 }
 
-func (s SeedSource) emit(since time.Time, emit func([]Row) error) error {
+func (s SeedSource) emit(since time.Time, out Sink) error {
 	const page = 1000
 	recs := s.Dataset.Records(s.Sys, s.Obj)
+	if since.IsZero() {
+		out.Expect(int64(len(recs)))
+	}
 	rows := make([]Row, 0, page)
 	for _, r := range recs {
 		if r.UpdatedAt.Before(since) {
@@ -53,14 +57,14 @@ func (s SeedSource) emit(since time.Time, emit func([]Row) error) error {
 		}
 		rows = append(rows, row)
 		if len(rows) == page {
-			if err := emit(rows); err != nil {
+			if err := out.Write(rows); err != nil {
 				return err
 			}
 			rows = rows[:0]
 		}
 	}
 	if len(rows) > 0 {
-		return emit(rows)
+		return out.Write(rows)
 	}
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 type HubSpotTarget struct {
 	Client *hubspot.Client
 	Batch  int
+	specs  map[string]map[string]fieldSpec // object -> property -> what it accepts
 }
 
 func (t *HubSpotTarget) System() string { return seed.HubSpot }
@@ -27,62 +28,169 @@ func (t *HubSpotTarget) BatchSize() int {
 // groupOf is the property group crmhub's own properties go in.
 var groupOf = map[string]string{"contacts": "contactinformation", "companies": "companyinformation", "deals": "dealinformation"}
 
-// Prepare creates crmhub's own properties (crmhub_*) when missing; any other
-// missing property is a mapping mistake and stops the load.
+// Merger is the HubSpot merge call (POST /crm/v3/objects/{type}/merge);
+// the load merges duplicates through it when the client offers it.
+type Merger interface {
+	Merge(ctx context.Context, object, primaryID, mergeID string) error
+}
+
+// Prepare creates crmhub's own properties (crmhub_*) when missing, the golden
+// id one with hasUniqueValue so creates upsert on it; any other missing
+// property is a mapping mistake and stops the load. It keeps each written
+// property's type, options and length for checking values before the call.
 func (t *HubSpotTarget) Prepare(ctx context.Context, fieldsByObject map[string][]string) error {
+	t.specs = map[string]map[string]fieldSpec{}
 	for obj, fields := range fieldsByObject {
 		props, err := t.Client.Properties(ctx, obj)
 		if err != nil {
 			return err
 		}
-		have := map[string]bool{}
+		have := map[string]hubspot.Property{}
 		for _, p := range props {
-			have[p.Name] = true
+			have[p.Name] = p
 		}
+		specs := map[string]fieldSpec{}
 		for _, f := range fields {
-			if have[f] {
-				continue
+			p, ok := have[f]
+			if !ok {
+				if !strings.HasPrefix(f, "crmhub_") {
+					return fmt.Errorf("hubspot %s has no property %q that the field map writes", obj, f)
+				}
+				p = hubspot.Property{Name: f, Label: propertyLabel(f), Type: "string", FieldType: "text", GroupName: groupOf[obj],
+					HasUniqueValue: f == GoldenIDProperty,
+					Description:    "Written by crmhub: " + propertyLabel(f) + "."}
+				if _, err := t.Client.CreateProperty(ctx, obj, p); err != nil {
+					return fmt.Errorf("create hubspot property %s.%s: %w", obj, f, err)
+				}
 			}
-			if !strings.HasPrefix(f, "crmhub_") {
-				return fmt.Errorf("hubspot %s has no property %q that the field map writes", obj, f)
-			}
-			_, err := t.Client.CreateProperty(ctx, obj, hubspot.Property{Name: f, Label: propertyLabel(f),
-				Type: "string", FieldType: "text", GroupName: groupOf[obj],
-				Description: "Written by crmhub: the id of this record's counterpart in the other CRM."})
-			if err != nil {
-				return fmt.Errorf("create hubspot property %s.%s: %w", obj, f, err)
-			}
+			specs[f] = hubspotSpec(f, p)
 		}
+		t.specs[obj] = specs
 	}
 	return nil
 }
 
+// GoldenIDProperty is the unique HubSpot property creates upsert on.
+const GoldenIDProperty = "crmhub_golden_id"
+
+func hubspotSpec(name string, p hubspot.Property) fieldSpec {
+	s := fieldSpec{Type: "string", Length: 65536}
+	switch {
+	case name == "email" || p.FieldType == "email":
+		s.Type = "email"
+	case p.Type == "number":
+		s.Type = "number"
+	case p.Type == "date":
+		s.Type = "date"
+	case p.Type == "bool":
+		s.Type = "bool"
+	case p.Type == "enumeration" && len(p.Options) > 0:
+		s.Options = map[string]bool{}
+		for _, o := range p.Options {
+			s.Options[o.Value] = true
+		}
+	}
+	return s
+}
+
 func propertyLabel(name string) string {
-	if name == "crmhub_salesforce_id" {
+	switch name {
+	case "crmhub_salesforce_id":
 		return "Salesforce ID (crmhub)"
+	case GoldenIDProperty:
+		return "Golden ID (crmhub)"
 	}
 	return name
 }
 
-// Apply sends one batch update; per-record failures of a 207 answer come
-// back as RecordErrors.
+// Apply sends one batch: update by id, create as upsert keyed on the golden
+// id (a batch retried after a timeout finds the records it created), archive,
+// or merge. Values HubSpot would refuse are held back and reported;
+// per-record failures of a 207 answer come back as RecordErrors.
 func (t *HubSpotTarget) Apply(ctx context.Context, object string, batch []Change) ([]RecordError, error) {
-	inputs := make([]hubspot.BatchInput, len(batch))
-	for i, c := range batch {
-		inputs[i] = hubspot.BatchInput{ID: c.RecordID, Properties: c.Values}
+	kind := kindOf(batch[0])
+	if kind == KindMerge {
+		return t.merge(ctx, object, batch)
 	}
-	res, err := t.Client.BatchUpdate(ctx, object, inputs)
+	send, out := batch, []RecordError(nil)
+	if kind != KindArchive {
+		send, out = screen(seed.HubSpot, object, batch, t.specs[object])
+	}
+	if len(send) == 0 {
+		return out, nil
+	}
+	var res *hubspot.BatchResult
+	var err error
+	switch kind {
+	case KindArchive:
+		ids := make([]string, len(send))
+		for i, c := range send {
+			ids[i] = c.RecordID
+		}
+		res, err = t.Client.BatchArchive(ctx, object, ids)
+	case KindCreate:
+		inputs := make([]hubspot.BatchInput, len(send))
+		for i, c := range send {
+			props := make(map[string]string, len(c.Values))
+			for k, v := range c.Values {
+				if k != GoldenIDProperty {
+					props[k] = v
+				}
+			}
+			inputs[i] = hubspot.BatchInput{ID: c.Values[GoldenIDProperty], IDProperty: GoldenIDProperty, Properties: props}
+		}
+		res, err = t.Client.BatchUpsert(ctx, object, inputs)
+	default:
+		inputs := make([]hubspot.BatchInput, len(send))
+		for i, c := range send {
+			inputs[i] = hubspot.BatchInput{ID: c.RecordID, Properties: c.Values}
+		}
+		res, err = t.Client.BatchUpdate(ctx, object, inputs)
+	}
 	if err != nil {
 		return nil, err
 	}
-	var out []RecordError
+	if kind == KindCreate {
+		byGolden := map[string]string{}
+		for _, r := range res.Results {
+			if v, ok := r.Value(GoldenIDProperty); ok {
+				byGolden[v] = r.ID
+			}
+		}
+		for i := range batch {
+			if id, ok := byGolden[batch[i].Values[GoldenIDProperty]]; ok {
+				batch[i].CreatedID = id
+			}
+		}
+	}
 	for _, e := range res.Errors {
 		ids := e.IDs
 		if len(ids) == 0 {
 			ids = []string{""}
 		}
 		for _, id := range ids {
+			if kind == KindCreate { // errors name the golden id the input carried
+				id = "new:" + id
+			}
 			out = append(out, RecordError{System: seed.HubSpot, Object: object, RecordID: id, Code: e.Category, Message: e.Message})
+		}
+	}
+	return out, nil
+}
+
+// merge merges each duplicate into its primary record; one call per pair,
+// as the API takes them.
+func (t *HubSpotTarget) merge(ctx context.Context, object string, batch []Change) ([]RecordError, error) {
+	m, ok := any(t.Client).(Merger)
+	var out []RecordError
+	for _, c := range batch {
+		if !ok {
+			out = append(out, RecordError{System: seed.HubSpot, Object: object, RecordID: c.RecordID, Code: "CRMHUB_MERGE_UNSUPPORTED",
+				Message: "the HubSpot client has no merge call; record " + c.RecordID + " stays a duplicate of " + c.Values["_merge_into"]})
+			continue
+		}
+		if err := m.Merge(ctx, object, c.Values["_merge_into"], c.RecordID); err != nil {
+			out = append(out, RecordError{System: seed.HubSpot, Object: object, RecordID: c.RecordID, Code: "MERGE_FAILED", Message: err.Error()})
 		}
 	}
 	return out, nil

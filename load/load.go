@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -30,11 +33,14 @@ type RecordError struct {
 	System   string `json:"system"`
 	Object   string `json:"object"`
 	RecordID string `json:"record_id"`
+	Field    string `json:"field,omitempty"` // set when one value was refused before the call
 	Code     string `json:"code"`
 	Message  string `json:"message"`
 }
 
-// Guard is the mass-update safeguard.
+// Guard is the mass-write safeguard: per system, updates, creates and
+// archives (merges count as archives) are each held to MaxShare of the
+// system's records or MaxCount, whichever is lower.
 type Guard struct {
 	MaxShare float64
 	MaxCount int
@@ -49,7 +55,10 @@ type Options struct {
 	Guard   Guard
 	// Totals are the records per system, the base of the share limit.
 	Totals map[string]int64
-	Logger *slog.Logger
+	// BulkThreshold: a target that can (BulkTarget) writes more records than
+	// this of one object and kind in one bulk job; 0 never.
+	BulkThreshold int
+	Logger        *slog.Logger
 	// Progress, when set, is told after each batch.
 	Progress func(system string, done, total int)
 }
@@ -57,42 +66,76 @@ type Options struct {
 // Result reports what one system received.
 type Result struct {
 	System   string
-	Records  int
+	Records  int // records written (any kind)
 	Fields   int
-	Batches  int
-	Errors   []RecordError
-	Duration time.Duration
+	Creates  int
+	Archives int // archives and merges
+	Batches  int // write calls (a bulk job counts as one)
+	// MinBatches is the least number of write calls the changes needed:
+	// per object and kind, ceil(records / batch size).
+	MinBatches int
+	Bulk       int // records sent through bulk jobs
+	Errors     []RecordError
+	Duration   time.Duration
+}
+
+func kindOf(c Change) string {
+	switch c.Kind {
+	case KindCreate, KindArchive, KindMerge:
+		return c.Kind
+	}
+	return KindUpdate
 }
 
 // Check applies the safeguard to the changes without writing anything.
 func (g Guard) Check(changes []Change, totals map[string]int64) error {
-	per := map[string]int{}
+	type key struct{ sys, kind string }
+	per := map[key]int{}
 	for _, c := range changes {
-		per[c.System]++
+		k := kindOf(c)
+		if k == KindMerge {
+			k = KindArchive
+		}
+		per[key{c.System, k}]++
 	}
-	systems := make([]string, 0, len(per))
-	for sys := range per {
-		systems = append(systems, sys)
+	keys := make([]key, 0, len(per))
+	for k := range per {
+		keys = append(keys, k)
 	}
-	sort.Strings(systems) // one message order run after run
+	sort.Slice(keys, func(i, j int) bool { // one message order run after run
+		if keys[i].sys != keys[j].sys {
+			return keys[i].sys < keys[j].sys
+		}
+		return keys[i].kind > keys[j].kind
+	})
+	verb := map[string]string{KindUpdate: "updated", KindCreate: "created", KindArchive: "archived"}
 	var errs []error
-	for _, sys := range systems {
-		n := per[sys]
+	for _, k := range keys {
+		n := per[k]
 		limit := g.MaxCount
-		if share := int(g.MaxShare * float64(totals[sys])); share < limit {
+		if share := int(g.MaxShare * float64(totals[k.sys])); share < limit {
 			limit = share
 		}
 		if n > limit && !g.Approved {
-			errs = append(errs, fmt.Errorf("%w: %s: %d of %d records would be updated, above the limit of %d (max_update_share %.0f%%, max_updates %d); approve this run with --approve \"reason\"",
-				ErrGuard, sys, n, totals[sys], limit, g.MaxShare*100, g.MaxCount))
+			errs = append(errs, fmt.Errorf("%w: %s: %d of %d records would be %s, above the limit of %d (max_update_share %.0f%%, max_updates %d); approve this run with --approve \"reason\"",
+				ErrGuard, k.sys, n, totals[k.sys], verb[k.kind], limit, g.MaxShare*100, g.MaxCount))
 		}
 	}
 	return errors.Join(errs...)
 }
 
-// Run checks the guard, then sends each system's changes in batches. A batch
-// that fails as a whole stops that system (it is retried on the next run);
-// records refused one by one are reported and the load goes on.
+// BulkTarget is a Target that can also write many records of one object
+// and kind in one bulk job (Salesforce Bulk API 2.0).
+type BulkTarget interface {
+	ApplyBulk(ctx context.Context, object string, changes []Change) ([]RecordError, error)
+}
+
+// Run checks the guard, then writes in three phases over every target:
+// creates (upserts keyed on the golden id, so a retried batch creates
+// nothing twice), then updates with the created records' ids written back
+// to their sources, then merges and archives. A batch that fails as a whole
+// stops that system (it is retried on the next run); records refused one by
+// one are reported and the load goes on.
 func Run(ctx context.Context, changes []Change, opts Options) ([]Result, error) {
 	log := opts.Logger
 	if log == nil {
@@ -101,63 +144,191 @@ func Run(ctx context.Context, changes []Change, opts Options) ([]Result, error) 
 	if err := opts.Guard.Check(changes, opts.Totals); err != nil {
 		return nil, err
 	}
-	var results []Result
-	for _, t := range opts.Targets {
-		start := time.Now()
-		res := Result{System: t.System()}
-		var mine []Change
-		fields := map[string]map[string]bool{}
-		for _, c := range changes {
-			if c.System != t.System() {
+	results := make([]Result, len(opts.Targets))
+	mine := make([][]Change, len(opts.Targets))
+	failed := make([]error, len(opts.Targets))
+	index := map[string]int{}
+	for i, t := range opts.Targets {
+		results[i].System = t.System()
+		index[t.System()] = i
+	}
+	for _, c := range changes {
+		if i, ok := index[c.System]; ok {
+			mine[i] = append(mine[i], c)
+		}
+	}
+	start := time.Now()
+	for i, t := range opts.Targets {
+		if len(mine[i]) == 0 {
+			continue
+		}
+		if err := t.Prepare(ctx, fieldsByObject(mine[i])); err != nil {
+			return results, fmt.Errorf("load %s: prepare fields: %w", t.System(), err)
+		}
+	}
+	done := make([]int, len(opts.Targets))
+	for _, phase := range [][]string{{KindCreate}, {KindUpdate}, {KindMerge, KindArchive}} {
+		if phase[0] == KindUpdate {
+			mine = addBackRefs(mine, index)
+		}
+		for i, t := range opts.Targets {
+			if failed[i] != nil {
 				continue
 			}
-			mine = append(mine, c)
-			if fields[c.Object] == nil {
-				fields[c.Object] = map[string]bool{}
+			var todo []Change
+			for _, c := range mine[i] {
+				if slices.Contains(phase, kindOf(c)) {
+					todo = append(todo, c)
+				}
 			}
-			for f := range c.Values {
+			if err := apply(ctx, t, todo, opts, &results[i], &done[i], len(mine[i])); err != nil {
+				failed[i] = err
+			}
+			created := map[string]string{}
+			for _, c := range todo {
+				if c.CreatedID != "" {
+					created[c.Object+"/"+c.RecordID] = c.CreatedID
+				}
+			}
+			for k := range mine[i] {
+				if id, ok := created[mine[i][k].Object+"/"+mine[i][k].RecordID]; ok {
+					mine[i][k].CreatedID = id
+				}
+			}
+		}
+	}
+	for i := range results {
+		results[i].Duration = time.Since(start)
+		log.Info("loaded", "system", results[i].System, "records", results[i].Records, "batches", results[i].Batches,
+			"min_batches", results[i].MinBatches, "errors", len(results[i].Errors), "duration", results[i].Duration)
+	}
+	return results, errors.Join(failed...)
+}
+
+func fieldsByObject(changes []Change) map[string][]string {
+	fields := map[string]map[string]bool{}
+	for _, c := range changes {
+		if fields[c.Object] == nil {
+			fields[c.Object] = map[string]bool{}
+		}
+		for f := range c.Values {
+			if !strings.HasPrefix(f, "_") { // _archive, _merge_into, _delete are operations
 				fields[c.Object][f] = true
 			}
 		}
-		if len(mine) > 0 {
-			byObject := map[string][]string{}
-			for obj, fs := range fields {
-				for f := range fs {
-					byObject[obj] = append(byObject[obj], f)
-				}
-				sort.Strings(byObject[obj])
+	}
+	out := map[string][]string{}
+	for obj, fs := range fields {
+		out[obj] = slices.Sorted(maps.Keys(fs))
+	}
+	return out
+}
+
+// addBackRefs turns every created record's id into an update of its source
+// record's cross-id field, merged into that record's update when it has one.
+func addBackRefs(mine [][]Change, index map[string]int) [][]Change {
+	for i := range mine {
+		for _, c := range mine[i] {
+			if c.Kind != KindCreate || c.CreatedID == "" || c.BackRef == nil {
+				continue
 			}
-			if err := t.Prepare(ctx, byObject); err != nil {
-				return results, fmt.Errorf("load %s: prepare fields: %w", t.System(), err)
+			j, ok := index[c.BackRef.System]
+			if !ok {
+				continue
+			}
+			merged := false
+			for k := range mine[j] {
+				o := &mine[j][k]
+				if o.Object == c.BackRef.Object && o.RecordID == c.BackRef.RecordID && kindOf(*o) == KindUpdate {
+					o.Values[c.BackRef.Field] = c.CreatedID
+					merged = true
+					break
+				}
+			}
+			if !merged {
+				mine[j] = append(mine[j], Change{System: c.BackRef.System, Object: c.BackRef.Object, RecordID: c.BackRef.RecordID,
+					GoldenID: c.GoldenID, Kind: KindUpdate, Values: map[string]string{c.BackRef.Field: c.CreatedID}})
 			}
 		}
-		size := t.BatchSize()
-		for i := 0; i < len(mine); {
-			j := i + 1
-			for j < len(mine) && j-i < size && mine[j].Object == mine[i].Object {
-				j++
+	}
+	for i := range mine { // batches stay grouped by object and repeatable
+		sort.SliceStable(mine[i], func(a, b int) bool {
+			if mine[i][a].Object != mine[i][b].Object {
+				return mine[i][a].Object < mine[i][b].Object
 			}
-			batch := mine[i:j]
-			errs, err := t.Apply(ctx, batch[0].Object, batch)
+			return mine[i][a].RecordID < mine[i][b].RecordID
+		})
+	}
+	return mine
+}
+
+// apply sends one phase's changes of one target: per object and kind, one
+// bulk job above the threshold, else batches of BatchSize.
+func apply(ctx context.Context, t Target, todo []Change, opts Options, res *Result, done *int, total int) error {
+	sort.SliceStable(todo, func(a, b int) bool {
+		if todo[a].Object != todo[b].Object {
+			return todo[a].Object < todo[b].Object
+		}
+		return kindOf(todo[a]) < kindOf(todo[b])
+	})
+	size := t.BatchSize()
+	for i := 0; i < len(todo); {
+		j := i + 1
+		for j < len(todo) && todo[j].Object == todo[i].Object && kindOf(todo[j]) == kindOf(todo[i]) {
+			j++
+		}
+		group := todo[i:j]
+		bt, bulk := t.(BulkTarget)
+		bulk = bulk && opts.BulkThreshold > 0 && len(group) > opts.BulkThreshold && kindOf(group[0]) != KindMerge
+		if bulk {
+			res.MinBatches++
+			errs, err := bt.ApplyBulk(ctx, group[0].Object, group)
 			if err != nil {
-				res.Duration = time.Since(start)
-				results = append(results, res)
-				return results, fmt.Errorf("load %s %s: batch of %d from record %s: %w", t.System(), batch[0].Object, len(batch), batch[0].RecordID, err)
+				return fmt.Errorf("load %s %s: bulk job of %d: %w", t.System(), group[0].Object, len(group), err)
 			}
 			res.Batches++
-			res.Records += len(batch) - len(errs)
-			for _, c := range batch {
-				res.Fields += len(c.Values)
+			res.Bulk += len(group)
+			count(res, group, errs)
+		} else {
+			res.MinBatches += (len(group) + size - 1) / size
+			for k := 0; k < len(group); k += size {
+				batch := group[k:min(k+size, len(group))]
+				errs, err := t.Apply(ctx, batch[0].Object, batch)
+				if err != nil {
+					return fmt.Errorf("load %s %s: batch of %d from record %s: %w", t.System(), batch[0].Object, len(batch), batch[0].RecordID, err)
+				}
+				res.Batches++
+				count(res, batch, errs)
+				*done += len(batch)
+				if opts.Progress != nil {
+					opts.Progress(t.System(), *done, total)
+				}
 			}
-			res.Errors = append(res.Errors, errs...)
-			if opts.Progress != nil {
-				opts.Progress(t.System(), j, len(mine))
-			}
-			i = j
 		}
-		res.Duration = time.Since(start)
-		log.Info("loaded", "system", t.System(), "records", res.Records, "batches", res.Batches, "errors", len(res.Errors), "duration", res.Duration)
-		results = append(results, res)
+		i = j
 	}
-	return results, nil
+	return nil
+}
+
+func count(res *Result, batch []Change, errs []RecordError) {
+	bad := map[string]bool{}
+	for _, e := range errs {
+		if e.Field == "" { // a refused field alone does not fail the record
+			bad[e.RecordID] = true
+		}
+	}
+	for _, c := range batch {
+		if bad[c.RecordID] {
+			continue
+		}
+		res.Records++
+		res.Fields += len(c.Values)
+		switch kindOf(c) {
+		case KindCreate:
+			res.Creates++
+		case KindArchive, KindMerge:
+			res.Archives++
+		}
+	}
+	res.Errors = append(res.Errors, errs...)
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -17,17 +18,42 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 )
 
-// Change is every field write for one record.
+// Change is every write for one record.
 type Change struct {
 	System   string
 	Object   string
 	RecordID string
 	GoldenID string
 	Values   map[string]string // CRM field -> new value
+	// Kind is update (field and cross-id writes), create, archive or merge.
+	Kind string
+	// BackRef, for a create, names the source record's field that receives
+	// the created record's id (the other system's cross id).
+	BackRef *BackRef
+	// CreatedID is set by Target.Apply when a create succeeded.
+	CreatedID string
 }
 
-// outboxColumns are the outbox columns the loader needs.
-var outboxColumns = []string{"system", "object", "record_id", "golden_id", "crm_field", "new_value"}
+// BackRef is where a created record's id is written back.
+type BackRef struct {
+	System, Object, RecordID, Field string
+}
+
+// Kinds of change, in the order a load applies them: creates first (their
+// ids are written back with the updates), merges and archives last.
+const (
+	KindCreate  = "create"
+	KindUpdate  = "update"
+	KindMerge   = "merge"
+	KindArchive = "archive"
+)
+
+// outboxColumns are the outbox columns the loader needs; optionalColumns
+// it reads when present (an outbox without kind holds updates only).
+var (
+	outboxColumns   = []string{"system", "object", "record_id", "golden_id", "crm_field", "new_value"}
+	optionalColumns = []string{"kind", "backref_object", "backref_record_id", "backref_field"}
+)
 
 // ReadOutbox reads the outbox Parquet file in Arrow record batches and
 // groups its rows into one Change per record, ordered by system, object and
@@ -51,13 +77,20 @@ func ReadOutbox(ctx context.Context, path string) ([]Change, error) {
 	if err != nil {
 		return nil, err
 	}
-	idx := make([]int, len(outboxColumns))
-	for i, name := range outboxColumns {
+	var idx []int
+	for _, name := range outboxColumns {
 		found := schema.FieldIndices(name)
 		if len(found) == 0 {
 			return nil, fmt.Errorf("outbox %s: column %s missing", path, name)
 		}
-		idx[i] = found[0]
+		idx = append(idx, found[0])
+	}
+	names := slices.Clone(outboxColumns)
+	for _, name := range optionalColumns {
+		if found := schema.FieldIndices(name); len(found) > 0 {
+			idx = append(idx, found[0])
+			names = append(names, name)
+		}
 	}
 	rr, err := fr.GetRecordReader(ctx, idx, nil)
 	if err != nil {
@@ -68,13 +101,21 @@ func ReadOutbox(ctx context.Context, path string) ([]Change, error) {
 	seen := 0 // rows of earlier batches, so messages count from the file's start
 	for rr.Next() {
 		rec := rr.RecordBatch()
-		cols := make([]*array.String, len(outboxColumns))
-		for i := range outboxColumns {
+		cols := make([]*array.String, len(names))
+		opt := map[string]*array.String{}
+		for i := range names {
 			c, ok := rec.Column(i).(*array.String)
 			if !ok {
-				return nil, fmt.Errorf("outbox %s: column %s is %s, want string", path, outboxColumns[i], rec.Column(i).DataType())
+				return nil, fmt.Errorf("outbox %s: column %s is %s, want string", path, names[i], rec.Column(i).DataType())
 			}
 			cols[i] = c
+			opt[names[i]] = c
+		}
+		str := func(name string, r int) string {
+			if c := opt[name]; c != nil && !c.IsNull(r) {
+				return c.Value(r)
+			}
+			return ""
 		}
 		for r := 0; r < int(rec.NumRows()); r++ {
 			if cols[0].IsNull(r) || cols[2].IsNull(r) || cols[4].IsNull(r) {
@@ -87,6 +128,19 @@ func ReadOutbox(ctx context.Context, path string) ([]Change, error) {
 				byKey[k] = ch
 			}
 			ch.Values[cols[4].Value(r)] = cols[5].Value(r)
+			switch kind := str("kind", r); {
+			case kind == KindCreate || kind == KindArchive || kind == KindMerge:
+				ch.Kind = kind
+			case ch.Kind == "":
+				ch.Kind = KindUpdate
+			}
+			if f := str("backref_field", r); f != "" && ch.BackRef == nil {
+				other := "salesforce"
+				if k[0] == "salesforce" {
+					other = "hubspot"
+				}
+				ch.BackRef = &BackRef{System: other, Object: str("backref_object", r), RecordID: str("backref_record_id", r), Field: f}
+			}
 		}
 		seen += int(rec.NumRows())
 	}

@@ -1,8 +1,13 @@
 package load
 
 import (
+	"bytes"
 	"context"
+	"encoding/csv"
 	"fmt"
+	"log/slog"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -16,6 +21,9 @@ type SalesforceTarget struct {
 	Client *salesforce.Client
 	Batch  int
 	types  map[string]map[string]string // object -> field -> describe type
+	specs  map[string]map[string]fieldSpec
+	// noUpsert: objects whose golden id field is no External ID
+	noUpsert map[string]bool
 }
 
 func (t *SalesforceTarget) System() string { return seed.Salesforce }
@@ -27,10 +35,28 @@ func (t *SalesforceTarget) BatchSize() int {
 	return t.Batch
 }
 
+// GoldenIDField is the Salesforce External ID field creates upsert on.
+const GoldenIDField = "Crmhub_Golden_Id__c"
+
+// crmhubFields are the custom fields crmhub creates through the Tooling API
+// when missing: length, external id, unique.
+var crmhubFields = map[string]struct {
+	label          string
+	length         int
+	external, uniq bool
+}{
+	"hubspot_id__c":       {"HubSpot ID", 32, true, true},
+	"crmhub_golden_id__c": {"Golden ID (crmhub)", 64, true, true},
+	"crmhub_status__c":    {"Status (crmhub)", 32, false, false},
+}
+
 // Prepare reads describe for every object written, and creates crmhub's
-// external-id field (HubSpot_Id__c: unique, external id) where missing.
+// fields (HubSpot_Id__c, Crmhub_Golden_Id__c: unique external ids;
+// Crmhub_Status__c) where missing. It keeps each field's type, length and
+// picklist values for checking values before the call.
 func (t *SalesforceTarget) Prepare(ctx context.Context, fieldsByObject map[string][]string) error {
 	t.types = map[string]map[string]string{}
+	t.specs = map[string]map[string]fieldSpec{}
 	for obj, fields := range fieldsByObject {
 		d, err := t.Client.Describe(ctx, obj)
 		if err != nil {
@@ -41,10 +67,11 @@ func (t *SalesforceTarget) Prepare(ctx context.Context, fieldsByObject map[strin
 			if d.Field(f) != nil {
 				continue
 			}
-			if !strings.EqualFold(f, "HubSpot_Id__c") {
+			spec, ok := crmhubFields[strings.ToLower(f)]
+			if !ok {
 				return fmt.Errorf("salesforce %s has no field %q that the field map writes", obj, f)
 			}
-			if err := t.Client.CreateCustomField(ctx, obj, f, "HubSpot ID", 32, true, true); err != nil {
+			if err := t.Client.CreateCustomField(ctx, obj, f, spec.label, spec.length, spec.external, spec.uniq); err != nil {
 				return err
 			}
 			created = true
@@ -54,45 +81,206 @@ func (t *SalesforceTarget) Prepare(ctx context.Context, fieldsByObject map[strin
 				return err
 			}
 		}
+		if f := d.Field(GoldenIDField); f != nil && !f.ExternalID {
+			// an org whose field lost its External ID flag (or a simulator
+			// restored from records alone): creates cannot upsert on it
+			t.noUpsert = map[string]bool{obj: true}
+			slog.Warn("salesforce golden id field is not an External ID: creates use insert, a retried batch may duplicate",
+				"object", obj, "field", GoldenIDField)
+		}
 		types := map[string]string{}
+		specs := map[string]fieldSpec{}
 		for _, f := range d.Fields {
 			types[f.Name] = f.Type
+			specs[f.Name] = salesforceSpec(f)
 		}
 		t.types[obj] = types
+		t.specs[obj] = specs
 	}
 	return nil
 }
 
-// Apply sends one collection update; values are typed from describe.
+func salesforceSpec(f salesforce.Field) fieldSpec {
+	s := fieldSpec{Type: "string"}
+	switch f.Type {
+	case "email":
+		s.Type = "email"
+	case "double", "currency", "percent", "int", "long":
+		s.Type = "number"
+	case "date":
+		s.Type = "date"
+	case "boolean":
+		s.Type = "bool"
+	case "picklist":
+		s.Options = map[string]bool{}
+		for _, p := range f.PicklistValues {
+			if p.Active {
+				s.Options[p.Value] = true
+			}
+		}
+	}
+	switch f.Type {
+	case "string", "textarea", "email", "phone", "url", "picklist":
+		s.Length = f.Length
+	}
+	return s
+}
+
+// Apply sends one sObject Collections call, allOrNone false so one bad
+// record fails alone: update by Id, create as upsert on Crmhub_Golden_Id__c
+// (a batch retried after a timeout updates what it created), archive as the
+// status field, merge as a delete after the re-parenting updates. Values
+// Salesforce would refuse are held back and reported.
 func (t *SalesforceTarget) Apply(ctx context.Context, object string, batch []Change) ([]RecordError, error) {
-	recs := make([]salesforce.Record, len(batch))
-	for i, c := range batch {
-		r := salesforce.Record{"Id": c.RecordID}
+	kind := kindOf(batch[0])
+	send, out := batch, []RecordError(nil)
+	if kind != KindMerge {
+		send, out = screen(seed.Salesforce, object, batch, t.specs[object])
+	}
+	if len(send) == 0 {
+		return out, nil
+	}
+	var res []salesforce.SaveResult
+	var err error
+	switch kind {
+	case KindMerge:
+		ids := make([]string, len(send))
+		for i, c := range send {
+			ids[i] = c.RecordID
+		}
+		res, err = t.Client.Delete(ctx, ids, false)
+	case KindCreate:
+		if t.noUpsert[object] {
+			res, err = t.Client.Create(ctx, object, t.records(object, send, false), false)
+		} else {
+			res, err = t.Client.Upsert(ctx, object, GoldenIDField, t.records(object, send, false), false)
+		}
+	default:
+		res, err = t.Client.Update(ctx, object, t.records(object, send, true), false)
+	}
+	if err != nil {
+		return nil, err
+	}
+	for i, r := range res {
+		if r.Success {
+			if kind == KindCreate {
+				setCreated(batch, send[i].RecordID, r.ID)
+			}
+			continue
+		}
+		out = append(out, saveError(object, send[i].RecordID, r.Errors))
+	}
+	return out, nil
+}
+
+func setCreated(batch []Change, recordID, id string) {
+	for i := range batch {
+		if batch[i].RecordID == recordID {
+			batch[i].CreatedID = id
+		}
+	}
+}
+
+func saveError(object, recordID string, errs []salesforce.RecordError) RecordError {
+	e := RecordError{System: seed.Salesforce, Object: object, RecordID: recordID}
+	for _, x := range errs {
+		e.Code, e.Message = x.StatusCode, x.Message
+		if len(x.Fields) > 0 {
+			e.Message += " (fields: " + strings.Join(x.Fields, ", ") + ")"
+		}
+		break
+	}
+	return e
+}
+
+func (t *SalesforceTarget) records(object string, changes []Change, withID bool) []salesforce.Record {
+	recs := make([]salesforce.Record, len(changes))
+	for i, c := range changes {
+		r := salesforce.Record{}
+		if withID {
+			r["Id"] = c.RecordID
+		}
 		for f, v := range c.Values {
 			r[f] = typed(t.types[object][f], v)
 		}
 		recs[i] = r
 	}
-	res, err := t.Client.Update(ctx, object, recs, false)
-	if err != nil {
-		return nil, err
+	return recs
+}
+
+// ApplyBulk writes one object's changes of one kind in a Bulk API 2.0
+// ingest job (update by Id, or upsert on Crmhub_Golden_Id__c); failed rows
+// come back as RecordErrors with the API's message.
+func (t *SalesforceTarget) ApplyBulk(ctx context.Context, object string, changes []Change) ([]RecordError, error) {
+	kind := kindOf(changes[0])
+	send, out := screen(seed.Salesforce, object, changes, t.specs[object])
+	if len(send) == 0 {
+		return out, nil
 	}
-	var out []RecordError
-	for i, r := range res {
-		if r.Success {
-			continue
+	cols := map[string]bool{}
+	for _, c := range send {
+		for f := range c.Values {
+			cols[f] = true
 		}
-		e := RecordError{System: seed.Salesforce, Object: object, RecordID: batch[i].RecordID}
-		for _, x := range r.Errors {
-			e.Code, e.Message = x.StatusCode, x.Message
-			if len(x.Fields) > 0 {
-				e.Message += " (fields: " + strings.Join(x.Fields, ", ") + ")"
+	}
+	header := slices.Sorted(maps.Keys(cols))
+	op, ext, key := "update", "", "Id"
+	if kind == KindCreate {
+		op, ext, key = "upsert", GoldenIDField, GoldenIDField
+	} else {
+		header = append([]string{"Id"}, header...)
+	}
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	_ = w.Write(header)
+	byKey := map[string]string{} // key column value -> outbox record id
+	for _, c := range send {
+		row := make([]string, len(header))
+		for i, h := range header {
+			if h == "Id" {
+				row[i] = c.RecordID
+				continue
 			}
-			break
+			// Bulk API: an empty cell leaves the field as it is, #N/A clears it
+			if v, ok := c.Values[h]; ok && v == "" {
+				row[i] = "#N/A"
+			} else {
+				row[i] = v
+			}
 		}
-		out = append(out, e)
+		if kind == KindCreate {
+			byKey[c.Values[GoldenIDField]] = c.RecordID
+		} else {
+			byKey[c.RecordID] = c.RecordID
+		}
+		_ = w.Write(row)
 	}
-	return out, nil
+	w.Flush()
+	res, err := t.Client.BulkIngest(ctx, object, op, ext, &buf)
+	if res == nil {
+		return out, err
+	}
+	col := func(tab salesforce.CSVTable, name string) int { return slices.Index(tab.Header, name) }
+	if k, id := col(res.Successful, key), col(res.Successful, "sf__Id"); k >= 0 && id >= 0 && kind == KindCreate {
+		for _, row := range res.Successful.Rows {
+			setCreated(changes, byKey[row[k]], row[id])
+		}
+	}
+	for _, tab := range []salesforce.CSVTable{res.Failed, res.Unprocessed} {
+		k, msg := col(tab, key), col(tab, "sf__Error")
+		for _, row := range tab.Rows {
+			e := RecordError{System: seed.Salesforce, Object: object, Code: "BULK_UNPROCESSED", Message: "not processed by the bulk job"}
+			if k >= 0 {
+				e.RecordID = byKey[row[k]]
+			}
+			if msg >= 0 {
+				code, text, _ := strings.Cut(row[msg], ":")
+				e.Code, e.Message = code, strings.TrimSpace(text)
+			}
+			out = append(out, e)
+		}
+	}
+	return out, err
 }
 
 // typed turns crmhub's string value into the JSON type the field expects;

@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -33,6 +34,14 @@ type Pipeline struct {
 	Matching   Matching   `yaml:"matching"`
 	Golden     Golden     `yaml:"golden"`
 	Load       Load       `yaml:"load"`
+	// Operations sections (declared in operations.go).
+	Objects  Objects   `yaml:"objects"`
+	Mappings []Mapping `yaml:"mappings"`
+	Run      Run       `yaml:"run"`
+	Schedule Schedule  `yaml:"schedule"`
+	Metrics  Metrics   `yaml:"metrics"`
+	Alerts   Alerts    `yaml:"alerts"`
+	Audit    Audit     `yaml:"audit"`
 
 	// Source is the file the pipeline came from ("" for the defaults).
 	Source string `yaml:"-"`
@@ -65,10 +74,27 @@ type Extract struct {
 
 // Matching holds blocking and decision settings per entity.
 type Matching struct {
-	MaxBlockSize int        `yaml:"max_block_size"`
-	Person       Thresholds `yaml:"person"`
-	Company      Thresholds `yaml:"company"`
-	Deal         Thresholds `yaml:"deal"`
+	// MaxBlockSize drops a blocking key shared by more records than this
+	// (a placeholder email, a switchboard): such a key says nothing.
+	MaxBlockSize int `yaml:"max_block_size"`
+	// BlockWindow bounds the work per record: within one blocking key the
+	// records are sorted (by a second field per rule) and each is compared
+	// with the next BlockWindow only (sorted neighbourhood). Keys shared by
+	// at most BlockWindow+1 records compare every pair.
+	BlockWindow int `yaml:"block_window"`
+	// ReferenceRecords is the number of live records the thresholds were
+	// set on; on more records they rise by log2(records / ReferenceRecords)
+	// (a random pair's prior odds of matching fall as 1/N).
+	ReferenceRecords int `yaml:"reference_records"`
+	// Estimate re-estimates m (EM over the candidate pairs) and u (random
+	// record pairs) from the data, starting from sql/ref/match_weights.csv.
+	Estimate bool `yaml:"estimate"`
+	// DefaultRegion is the ISO 3166 region of phone numbers written
+	// without a country code (E.164 normalisation).
+	DefaultRegion string     `yaml:"default_region"`
+	Person        Thresholds `yaml:"person"`
+	Company       Thresholds `yaml:"company"`
+	Deal          Thresholds `yaml:"deal"`
 }
 
 // Thresholds are on the Fellegi-Sunter score (sum of log2 m/u weights).
@@ -78,19 +104,70 @@ type Thresholds struct {
 	Prior  float64 `yaml:"prior"`
 }
 
-// Golden holds field precedence rules.
+// Golden holds field precedence rules and what the load may do beyond field
+// updates: create counterparts, merge duplicates, propagate deletions.
+// docs/golden.md explains each setting.
 type Golden struct {
 	Rules []FieldRule `yaml:"rules"`
+	// Create lists the counterparts crmhub creates: a golden record with a
+	// record in From and none in the other system gets one of Object there.
+	Create []CreateRule `yaml:"create"`
+	// MergeDuplicates names the systems where two records of one golden
+	// record are merged through the API; elsewhere they go to review.
+	MergeDuplicates []string `yaml:"merge_duplicates"`
+	// PropagateDeletions names the systems that receive a deletion made in
+	// the other one (HubSpot: archive; Salesforce: Crmhub_Status__c =
+	// deleted, the field_map row of role status).
+	PropagateDeletions []string `yaml:"propagate_deletions"`
 }
 
 // FieldRule decides one field of one entity.
+//
+//	rule: owner | owner_unless_blank | most_recent | priority | most_frequent | longest | sql
 type FieldRule struct {
 	Entity    string `yaml:"entity"`
 	Field     string `yaml:"field"`
 	Rule      string `yaml:"rule"`
 	Owner     string `yaml:"owner"`
 	Direction string `yaml:"direction"`
-	line      int
+	// Priority orders sources for rule priority: systems ("salesforce") or
+	// system:Object ("salesforce:Contact"); the first non-blank wins.
+	Priority []string `yaml:"priority"`
+	// Expression is a DuckDB expression for rule sql, over one candidate
+	// (value, system, object, record_id, changed_at, updated_at); the
+	// highest score wins.
+	Expression string `yaml:"expression"`
+	// OnConflict is decide (default: the rule settles it) or review (the
+	// field is held and the conflict goes to the review queue).
+	OnConflict string `yaml:"on_conflict"`
+	// Lock freezes the field to one system's value while a condition holds.
+	Lock *Lock `yaml:"lock"`
+	line int
+}
+
+// Lock: while When holds (a DuckDB boolean expression over has_hubspot,
+// has_salesforce, hubspot_value, salesforce_value), System's value wins and
+// System receives no write for the field.
+type Lock struct {
+	System string `yaml:"system"`
+	When   string `yaml:"when"`
+}
+
+// Line is the rule's line in its file (0 for the defaults).
+func (r FieldRule) Line() int { return r.line }
+
+// CreateRule creates counterparts of one entity's records.
+type CreateRule struct {
+	Entity string `yaml:"entity"`
+	From   string `yaml:"from"`   // system holding the record
+	Object string `yaml:"object"` // object created in the other system
+	line   int
+}
+
+func (c *CreateRule) UnmarshalYAML(n *yaml.Node) error {
+	type plain CreateRule
+	c.line = n.Line
+	return n.Decode((*plain)(c))
 }
 
 // Load holds write-back settings and safeguards.
@@ -100,6 +177,12 @@ type Load struct {
 	SalesforceBatchSize int     `yaml:"salesforce_batch_size"`
 	MaxUpdateShare      float64 `yaml:"max_update_share"`
 	MaxUpdates          int     `yaml:"max_updates"`
+	// BulkThreshold: Salesforce writes of more records than this per object
+	// go through Bulk API 2.0 instead of sObject Collections.
+	BulkThreshold int `yaml:"bulk_threshold"`
+	// MaxAttempts: a record failing this many runs in a row is reported as
+	// stuck in sync_errors (it is still retried, never dropped).
+	MaxAttempts int `yaml:"max_attempts"`
 }
 
 // Duration reads "5m"-style durations.
@@ -115,7 +198,10 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
-var ruleKeys = map[string]bool{"entity": true, "field": true, "rule": true, "owner": true, "direction": true}
+var ruleKeys = map[string]bool{"entity": true, "field": true, "rule": true, "owner": true, "direction": true,
+	"priority": true, "expression": true, "on_conflict": true, "lock": true}
+
+var lockKeys = map[string]bool{"system": true, "when": true}
 
 func (r *FieldRule) UnmarshalYAML(n *yaml.Node) error {
 	type plain FieldRule
@@ -125,7 +211,14 @@ func (r *FieldRule) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind == yaml.MappingNode {
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			if k := n.Content[i]; !ruleKeys[k.Value] {
-				errs = append(errs, fmt.Sprintf("line %d: field %s not found in golden rule (want entity, field, rule, owner, direction)", k.Line, k.Value))
+				errs = append(errs, fmt.Sprintf("line %d: field %s not found in golden rule (want entity, field, rule, owner, direction, priority, expression, on_conflict, lock)", k.Line, k.Value))
+			}
+			if k, v := n.Content[i], n.Content[i+1]; k.Value == "lock" && v.Kind == yaml.MappingNode {
+				for j := 0; j+1 < len(v.Content); j += 2 {
+					if lk := v.Content[j]; !lockKeys[lk.Value] {
+						errs = append(errs, fmt.Sprintf("line %d: field %s not found in lock (want system, when)", lk.Line, lk.Value))
+					}
+				}
 			}
 		}
 	}
@@ -145,7 +238,9 @@ func (r *FieldRule) UnmarshalYAML(n *yaml.Node) error {
 
 // Default returns the embedded default pipeline.
 func Default() *Pipeline {
-	p, err := parse("default.yaml", defaultYAML, nil)
+	// spec.go declares the defaults; default.yaml adds those of sections
+	// not yet declared there
+	p, err := parse("default.yaml", defaultYAML, specDefaults())
 	if err != nil {
 		panic("embedded default pipeline is invalid: " + err.Error())
 	}
@@ -165,7 +260,8 @@ func parse(name string, b []byte, base *Pipeline) (*Pipeline, error) {
 	p := &Pipeline{}
 	if base != nil {
 		cp := *base
-		cp.Golden.Rules = nil // a file's rules replace the defaults' rules
+		cp.Golden.Rules = nil  // a file's rules replace the defaults' rules
+		cp.Golden.Create = nil // and so do its create rules
 		p = &cp
 	}
 	var doc yaml.Node
@@ -184,10 +280,13 @@ func parse(name string, b []byte, base *Pipeline) (*Pipeline, error) {
 		}
 		// Type mistakes leave the rest decoded: validate it too, so one
 		// run reports every mistake.
-		errs = append(errs, decodeErrors(name, err))
+		errs = append(errs, p.hintUnknown(decodeErrors(name, err)))
 	}
 	if base != nil && len(p.Golden.Rules) == 0 {
 		p.Golden.Rules = base.Golden.Rules
+	}
+	if base != nil && p.Golden.Create == nil { // "create: []" turns creation off
+		p.Golden.Create = base.Golden.Create
 	}
 	errs = append(errs, p.Validate())
 	if err := errors.Join(errs...); err != nil {
@@ -195,6 +294,8 @@ func parse(name string, b []byte, base *Pipeline) (*Pipeline, error) {
 	}
 	return p, nil
 }
+
+var regionRe = regexp.MustCompile(`^[A-Z]{2}$`)
 
 var yamlLineRe = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
 
@@ -247,8 +348,18 @@ func (p *Pipeline) line(path ...string) int {
 }
 
 var (
-	entities   = map[string]bool{"person": true, "company": true, "deal": true}
-	rules      = map[string]bool{"most_recent": true, "owner": true, "owner_unless_blank": true}
+	entities = map[string]bool{"person": true, "company": true, "deal": true}
+	rules    = map[string]bool{"most_recent": true, "owner": true, "owner_unless_blank": true,
+		"priority": true, "most_frequent": true, "longest": true, "sql": true}
+	// createObjects: what a counterpart of an entity's record can be, per
+	// system it is created in
+	createObjects = map[string]map[string]bool{
+		"person":  {"Lead": true, "Contact": true, "contacts": true},
+		"company": {"Account": true, "companies": true},
+		"deal":    {"Opportunity": true, "deals": true},
+	}
+	objectSystem = map[string]string{"Lead": "salesforce", "Contact": "salesforce", "Account": "salesforce",
+		"Opportunity": "salesforce", "contacts": "hubspot", "companies": "hubspot", "deals": "hubspot"}
 	systems    = map[string]bool{"hubspot": true, "salesforce": true}
 	directions = map[string]bool{"": true, "both": true, "to_hubspot": true, "to_salesforce": true, "none": true}
 )
@@ -263,6 +374,7 @@ func (p *Pipeline) Validate() error {
 		}
 		errs = append(errs, fmt.Errorf("%w: %s: %s", ErrInvalid, where, fmt.Sprintf(format, args...)))
 	}
+	p.validateSpec(bad)
 	for _, t := range []struct {
 		name string
 		th   Thresholds
@@ -278,6 +390,15 @@ func (p *Pipeline) Validate() error {
 	if p.Matching.MaxBlockSize < 2 {
 		bad(p.line("matching", "max_block_size"), "matching.max_block_size %d: must be at least 2", p.Matching.MaxBlockSize)
 	}
+	if p.Matching.BlockWindow < 1 || p.Matching.BlockWindow > 100 {
+		bad(p.line("matching", "block_window"), "matching.block_window %d: want 1 to 100 neighbours per record and key", p.Matching.BlockWindow)
+	}
+	if p.Matching.ReferenceRecords < 1 {
+		bad(p.line("matching", "reference_records"), "matching.reference_records %d: must be at least 1", p.Matching.ReferenceRecords)
+	}
+	if !regionRe.MatchString(p.Matching.DefaultRegion) {
+		bad(p.line("matching", "default_region"), "matching.default_region %q: want a two-letter region code such as US, GB, DE", p.Matching.DefaultRegion)
+	}
 	if p.Extract.Overlap.Duration < 0 {
 		bad(p.line("extract", "overlap"), "extract.overlap %s: must not be negative", p.Extract.Overlap.Duration)
 	}
@@ -289,7 +410,36 @@ func (p *Pipeline) Validate() error {
 			bad(r.line, "golden rule needs a field")
 		}
 		if !rules[r.Rule] {
-			bad(r.line, "golden rule %q for %s.%s: want most_recent, owner or owner_unless_blank", r.Rule, r.Entity, r.Field)
+			bad(r.line, "golden rule %q for %s.%s: want owner, owner_unless_blank, most_recent, priority, most_frequent, longest or sql", r.Rule, r.Entity, r.Field)
+		}
+		if r.Rule == "priority" && len(r.Priority) == 0 {
+			bad(r.line, "golden rule priority for %s.%s needs priority: [system or system:Object, ...]", r.Entity, r.Field)
+		}
+		for _, src := range r.Priority {
+			sys, obj, _ := strings.Cut(src, ":")
+			if !systems[sys] || (obj != "" && objectSystem[obj] != sys) {
+				bad(r.line, "golden rule priority entry %q for %s.%s: want hubspot, salesforce or system:Object (salesforce:Contact)", src, r.Entity, r.Field)
+			}
+		}
+		if r.Rule == "sql" && strings.TrimSpace(r.Expression) == "" {
+			bad(r.line, "golden rule sql for %s.%s needs expression (a DuckDB expression scoring one candidate)", r.Entity, r.Field)
+		}
+		if r.Rule != "sql" && r.Expression != "" {
+			bad(r.line, "golden rule %s for %s.%s: expression applies to rule sql only", r.Rule, r.Entity, r.Field)
+		}
+		if strings.Contains(r.Expression, ";") {
+			bad(r.line, "golden rule expression for %s.%s: one expression, no ';'", r.Entity, r.Field)
+		}
+		if r.OnConflict != "" && r.OnConflict != "decide" && r.OnConflict != "review" {
+			bad(r.line, "golden rule on_conflict %q for %s.%s: want decide or review", r.OnConflict, r.Entity, r.Field)
+		}
+		if r.Lock != nil {
+			if !systems[r.Lock.System] {
+				bad(r.line, "golden rule lock for %s.%s needs system: hubspot or salesforce", r.Entity, r.Field)
+			}
+			if strings.TrimSpace(r.Lock.When) == "" || strings.Contains(r.Lock.When, ";") {
+				bad(r.line, "golden rule lock for %s.%s needs when: one DuckDB boolean expression (e.g. has_salesforce)", r.Entity, r.Field)
+			}
 		}
 		if (r.Rule == "owner" || r.Rule == "owner_unless_blank") && !systems[r.Owner] {
 			bad(r.line, "golden rule %s for %s.%s needs owner: hubspot or salesforce", r.Rule, r.Entity, r.Field)
@@ -297,6 +447,27 @@ func (p *Pipeline) Validate() error {
 		if !directions[r.Direction] {
 			bad(r.line, "golden rule direction %q: want both, to_hubspot, to_salesforce or none", r.Direction)
 		}
+	}
+	for _, c := range p.Golden.Create {
+		if !entities[c.Entity] || !systems[c.From] || !createObjects[c.Entity][c.Object] || objectSystem[c.Object] == c.From {
+			bad(c.line, "golden create {entity: %s, from: %s, object: %s}: want an entity, the system holding the record and an object of that entity in the other system (person: Lead or Contact / contacts)", c.Entity, c.From, c.Object)
+		}
+	}
+	for _, list := range []struct {
+		key string
+		sys []string
+	}{{"merge_duplicates", p.Golden.MergeDuplicates}, {"propagate_deletions", p.Golden.PropagateDeletions}} {
+		for _, s := range list.sys {
+			if !systems[s] {
+				bad(p.line("golden", list.key), "golden.%s %q: want hubspot or salesforce", list.key, s)
+			}
+		}
+	}
+	if p.Load.BulkThreshold < 0 {
+		bad(p.line("load", "bulk_threshold"), "load.bulk_threshold %d: must not be negative (0 never uses Bulk API)", p.Load.BulkThreshold)
+	}
+	if p.Load.MaxAttempts < 1 {
+		bad(p.line("load", "max_attempts"), "load.max_attempts %d: must be at least 1", p.Load.MaxAttempts)
 	}
 	if p.Load.HubSpotBatchSize < 1 || p.Load.HubSpotBatchSize > 100 {
 		bad(p.line("load", "hubspot_batch_size"), "load.hubspot_batch_size %d: HubSpot batches take 1 to 100 inputs", p.Load.HubSpotBatchSize)
@@ -318,6 +489,10 @@ func (p *Pipeline) Vars() map[string]any {
 	m := p.Matching
 	return map[string]any{
 		"max_block_size":           m.MaxBlockSize,
+		"block_window":             m.BlockWindow,
+		"reference_records":        m.ReferenceRecords,
+		"match_estimate":           m.Estimate,
+		"default_region":           m.DefaultRegion,
 		"person_match_threshold":   m.Person.Match,
 		"person_review_threshold":  m.Person.Review,
 		"person_prior":             m.Person.Prior,

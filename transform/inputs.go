@@ -71,15 +71,112 @@ func Prepare(ctx context.Context, db *sql.DB, in Inputs) error {
 
 func createRaw(ctx context.Context, db *sql.DB, name string, files, cols []string) error {
 	tbl := quoteIdent(name)
+	// Raw files may type their fields (DECIMAL, BIGINT, DATE, TIMESTAMP,
+	// BOOLEAN); models read VARCHAR. canonical renders a typed column as
+	// text: dates YYYY-MM-DD, timestamps YYYY-MM-DDTHH:MM:SS.mmmZ, numbers
+	// in plain decimals without exponent or trailing zeros, booleans
+	// true/false.
+	canonical := func(col, typ string) string {
+		switch {
+		case typ == "DATE":
+			return "strftime(" + col + ", '%Y-%m-%d')"
+		case typ == "TIMESTAMP WITH TIME ZONE":
+			return "strftime(make_timestamp(epoch_us(" + col + ")), '%Y-%m-%dT%H:%M:%S.%gZ')"
+		case strings.HasPrefix(typ, "TIMESTAMP"):
+			return "strftime(" + col + "::TIMESTAMP, '%Y-%m-%dT%H:%M:%S.%gZ')"
+		case strings.HasPrefix(typ, "DECIMAL") && !strings.HasSuffix(typ, ",0)"):
+			return "rtrim(rtrim(CAST(" + col + " AS VARCHAR), '0'), '.')"
+		case typ == "DOUBLE" || typ == "FLOAT":
+			return "coalesce(rtrim(rtrim(TRY_CAST(TRY_CAST(" + col + " AS DECIMAL(38,9)) AS VARCHAR), '0'), '.'), CAST(" + col + " AS VARCHAR))"
+		}
+		return "CAST(" + col + " AS VARCHAR)"
+	}
+	// selectFiles groups the files by schema (a field whose type changed
+	// between runs reads from each file in its own type) and selects every
+	// field as text; a value kept in _invalid because it did not parse as
+	// its type shows as its original text. Metadata columns (_*) keep
+	// their types.
+	selectFiles := func() (string, []any, error) {
+		rows, err := db.QueryContext(ctx, `SELECT file_name,
+			string_agg(name || ':' || coalesce(type, '') || ':' || coalesce(logical_type, ''), ',' ORDER BY name)
+			FROM parquet_schema(?::VARCHAR[]) GROUP BY file_name`, files)
+		if err != nil {
+			return "", nil, err
+		}
+		groups := map[string][]string{}
+		var sigs []string
+		for rows.Next() {
+			var file, sig string
+			if err := rows.Scan(&file, &sig); err != nil {
+				rows.Close()
+				return "", nil, err
+			}
+			if _, ok := groups[sig]; !ok {
+				sigs = append(sigs, sig)
+			}
+			groups[sig] = append(groups[sig], file)
+		}
+		if err := rows.Close(); err != nil {
+			return "", nil, err
+		}
+		sort.Strings(sigs)
+		var parts []string
+		var args []any
+		for _, sig := range sigs {
+			desc, err := db.QueryContext(ctx, "SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet(?::VARCHAR[]))", groups[sig])
+			if err != nil {
+				return "", nil, err
+			}
+			var names, types []string
+			for desc.Next() {
+				var n, t string
+				if err := desc.Scan(&n, &t); err != nil {
+					desc.Close()
+					return "", nil, err
+				}
+				names, types = append(names, n), append(types, t)
+			}
+			if err := desc.Close(); err != nil {
+				return "", nil, err
+			}
+			hasInvalid := false
+			for _, n := range names {
+				hasInvalid = hasInvalid || n == "_invalid"
+			}
+			sel := make([]string, 0, len(names)+1)
+			for i, n := range names {
+				q := quoteIdent(n)
+				if strings.HasPrefix(n, "_") || types[i] == "VARCHAR" {
+					sel = append(sel, q)
+					continue
+				}
+				expr := canonical(q, types[i])
+				if hasInvalid {
+					expr = "coalesce(" + expr + ", _invalid ->> '" + strings.ReplaceAll(n, "'", "''") + "')"
+				}
+				sel = append(sel, expr+" AS "+q)
+			}
+			sel = append(sel, "file_row_number")
+			parts = append(parts, "SELECT "+strings.Join(sel, ", ")+" FROM read_parquet(?::VARCHAR[], file_row_number = true)")
+			args = append(args, groups[sig])
+		}
+		return strings.Join(parts, "\nUNION ALL BY NAME\n"), args, nil
+	}
 	var err error
 	if len(files) == 0 {
 		_, err = db.ExecContext(ctx, "CREATE OR REPLACE TABLE "+tbl+" ("+rawMeta+")")
 	} else {
-		// Re-read records (incremental overlap, repeated runs) collapse to
-		// their latest version here.
-		_, err = db.ExecContext(ctx, "CREATE OR REPLACE TABLE "+tbl+` AS
-			SELECT * FROM read_parquet(?::VARCHAR[], union_by_name = true)
-			QUALIFY row_number() OVER (PARTITION BY _id ORDER BY _updated_at DESC, _extracted_at DESC) = 1`, files)
+		var query string
+		var args []any
+		if query, args, err = selectFiles(); err == nil {
+			// Re-read records (incremental overlap, repeated runs) collapse
+			// to their latest version; ties go to the later extract, then
+			// the later run, then the later row of the file.
+			_, err = db.ExecContext(ctx, "CREATE OR REPLACE TABLE "+tbl+` AS
+				SELECT * EXCLUDE (file_row_number) FROM (`+query+`)
+				QUALIFY row_number() OVER (PARTITION BY _id
+					ORDER BY _updated_at DESC, _extracted_at DESC, _run_id DESC, file_row_number DESC) = 1`, args...)
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("input %s: %w", name, err)

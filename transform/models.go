@@ -24,7 +24,15 @@ var ErrBadModel = errors.New("bad model")
 //	-- test: unique(record_key)
 //	-- test: not_null(golden_id)
 //	-- test: accepted_values(decision, 'match', 'review', 'non-match')
+//	-- test: relationships(company_golden_id, golden_companies.golden_id)
+//	-- test: sql(SELECT * FROM golden_deals WHERE amount < 0)
 //	-- kind: script | macros
+//
+// Other comment lines of the header describe the model (Description).
+// Custom SQL tests also live in files under tests/ (tests/NAME.sql): a
+// SELECT returning the offending rows, with an optional "-- depends:" line
+// naming the tables it reads; it runs once they are all built. Folders
+// named testdata hold fixtures (see Scenario), never models.
 //
 // A plain model's body is one SELECT, materialised as a table named after
 // the file. A script model runs its statements in order and must create its
@@ -39,35 +47,77 @@ type Model struct {
 	Script bool
 	Macros bool
 	SQL    string
+	// Description is the header's free comment text.
+	Description string
 }
 
-// Test is a data test declared by a model.
+// Test is a data test declared by a model, or a custom SQL test file.
 type Test struct {
-	Kind string   // unique, not_null, accepted_values
-	Args []string // columns, then values for accepted_values
+	// Kind is unique, not_null, accepted_values, relationships or sql.
+	Kind string
+	// Args are the columns; for accepted_values the column then the values;
+	// for relationships the column, the referenced table and its column.
+	Args []string
 	Line int
+	// SQL is the query of a sql test: it returns the offending rows.
+	SQL string `json:",omitempty"`
+	// Path is the file of a test from tests/ ("" for a header test).
+	Path string `json:",omitempty"`
+}
+
+// Name is a short label of the test, e.g. "unique(record_key)".
+func (t Test) Name() string {
+	switch {
+	case t.Path != "":
+		return "sql(" + t.Path + ")"
+	case t.Kind == "sql":
+		q := strings.Join(strings.Fields(t.SQL), " ")
+		if len(q) > 60 {
+			q = q[:57] + "..."
+		}
+		return "sql(" + q + ")"
+	case t.Kind == "relationships" && len(t.Args) == 3:
+		return "relationships(" + t.Args[0] + " -> " + t.Args[1] + "." + t.Args[2] + ")"
+	}
+	return t.Kind + "(" + strings.Join(t.Args, ", ") + ")"
 }
 
 var (
 	headerRe = regexp.MustCompile(`^--\s*(depends|test|kind)\s*:\s*(.*)$`)
-	testRe   = regexp.MustCompile(`^(unique|not_null|accepted_values)\((.*)\)$`)
+	testRe   = regexp.MustCompile(`^(unique|not_null|accepted_values|relationships|sql)\s*\((.*)\)$`)
 	identRe  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 )
 
 // LoadModels reads every *.sql file under fsys (recursively) and returns the
-// models in dependency order.
+// models in dependency order, with the custom tests of tests/*.sql attached
+// to the model after which they can run.
 func LoadModels(fsys fs.FS) ([]Model, error) {
 	var models []Model
+	var custom []customTest
 	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		if d.IsDir() || !strings.HasSuffix(p, ".sql") {
+		if d.IsDir() {
+			if d.Name() == "testdata" {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(p, ".sql") {
 			return nil
 		}
 		b, err := fs.ReadFile(fsys, p)
 		if err != nil {
 			return err
+		}
+		if isTestFile(p) {
+			ct, err := parseCustomTest(p, string(b))
+			if err != nil {
+				return err
+			}
+			custom = append(custom, ct)
+			return nil
 		}
 		m, err := parseModel(p, string(b))
 		if err != nil {
@@ -79,7 +129,20 @@ func LoadModels(fsys fs.FS) ([]Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	return order(models)
+	ordered, err := order(models)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkRelationships(ordered); err != nil {
+		return nil, err
+	}
+	return attachCustomTests(ordered, custom)
+}
+
+// isTestFile says whether a path is a custom test: a file in a folder
+// named tests, at any depth.
+func isTestFile(p string) bool {
+	return slices.Contains(strings.Split(path.Dir(p), "/"), "tests")
 }
 
 func parseModel(p, text string) (Model, error) {
@@ -97,6 +160,12 @@ func parseModel(p, text string) (Model, error) {
 		}
 		hm := headerRe.FindStringSubmatch(line)
 		if hm == nil {
+			if d := strings.TrimSpace(strings.TrimPrefix(line, "--")); d != "" && !strings.HasPrefix(d, "@") {
+				if m.Description != "" {
+					m.Description += " "
+				}
+				m.Description += d
+			}
 			continue
 		}
 		val := strings.TrimSpace(hm[2])
@@ -133,9 +202,29 @@ func parseModel(p, text string) (Model, error) {
 func parseTest(s string) (Test, error) {
 	tm := testRe.FindStringSubmatch(s)
 	if tm == nil {
-		return Test{}, fmt.Errorf("test %q: want unique(cols), not_null(cols) or accepted_values(col, 'v', ...)", s)
+		return Test{}, fmt.Errorf("test %q: want unique(cols), not_null(cols), accepted_values(col, 'v', ...), relationships(col, table.col) or sql(SELECT offending rows)", s)
 	}
 	t := Test{Kind: tm[1]}
+	switch t.Kind {
+	case "sql":
+		t.SQL = strings.TrimSpace(tm[2])
+		if t.SQL == "" {
+			return t, fmt.Errorf("test %q: missing arguments", s)
+		}
+		return t, nil
+	case "relationships":
+		parts := strings.Split(tm[2], ",")
+		if len(parts) != 2 {
+			return t, fmt.Errorf("test %q: want relationships(column, table.column)", s)
+		}
+		col := strings.TrimSpace(parts[0])
+		tbl, refCol, ok := strings.Cut(strings.TrimSpace(parts[1]), ".")
+		if !identRe.MatchString(col) || !ok || !identRe.MatchString(tbl) || !identRe.MatchString(refCol) {
+			return t, fmt.Errorf("test %q: want relationships(column, table.column) with plain identifiers", s)
+		}
+		t.Args = []string{col, tbl, refCol}
+		return t, nil
+	}
 	for _, a := range strings.Split(tm[2], ",") {
 		a = strings.TrimSpace(a)
 		if t.Kind == "accepted_values" && len(t.Args) > 0 {

@@ -22,7 +22,20 @@ type Result struct {
 	Rows     int64
 	Duration time.Duration
 	Tests    int
+	// TestResults has one entry per test run on the model.
+	TestResults []TestResult
 }
+
+// TestResult is one data test's outcome.
+type TestResult struct {
+	Model string
+	Test  Test
+	// Failing counts the offending rows (0: the test passed).
+	Failing int64
+}
+
+// Passed says whether the test found no offending row.
+func (t TestResult) Passed() bool { return t.Failing == 0 }
 
 // Runner runs models on a DuckDB connection pool.
 type Runner struct {
@@ -30,6 +43,10 @@ type Runner struct {
 	Logger *slog.Logger
 	// Progress, when set, is told when each model starts.
 	Progress func(i, n int, model string)
+	// KeepGoing runs every model and test even when tests fail; Run then
+	// returns every failure at the end (errors.Is ErrTestFailed). Without
+	// it the first failing test stops the run.
+	KeepGoing bool
 }
 
 // Run materialises every model in order, then its tests. It checks first
@@ -43,6 +60,7 @@ func (r *Runner) Run(ctx context.Context, models []Model) ([]Result, error) {
 		return nil, err
 	}
 	results := make([]Result, 0, len(models))
+	var failed []error
 	for i, m := range models {
 		if r.Progress != nil {
 			r.Progress(i, len(models), m.Name)
@@ -59,14 +77,18 @@ func (r *Runner) Run(ctx context.Context, models []Model) ([]Result, error) {
 		if err := r.DB.QueryRowContext(ctx, "SELECT count(*) FROM "+quoteIdent(m.Name)).Scan(&rows); err != nil {
 			return results, fmt.Errorf("model %s (%s): count rows: %w", m.Name, m.Path, err)
 		}
-		if err := r.runTests(ctx, m); err != nil {
-			return results, err
+		tests, err := r.runTests(ctx, m)
+		res := Result{Model: m.Name, Rows: rows, Duration: time.Since(start), Tests: len(m.Tests), TestResults: tests}
+		if err != nil {
+			if !r.KeepGoing || !errors.Is(err, ErrTestFailed) {
+				return results, err
+			}
+			failed = append(failed, err)
 		}
-		res := Result{Model: m.Name, Rows: rows, Duration: time.Since(start), Tests: len(m.Tests)}
 		log.Debug("model", "name", m.Name, "rows", rows, "duration", res.Duration)
 		results = append(results, res)
 	}
-	return results, nil
+	return results, errors.Join(failed...)
 }
 
 func (r *Runner) checkInputs(ctx context.Context, models []Model) error {
@@ -164,18 +186,31 @@ func splitStatements(text string) []statement {
 	return out
 }
 
-func (r *Runner) runTests(ctx context.Context, m Model) error {
+// runTests runs a model's tests; with KeepGoing it runs them all and
+// returns every failure, else it stops at the first.
+func (r *Runner) runTests(ctx context.Context, m Model) ([]TestResult, error) {
+	var out []TestResult
+	var failed []error
 	for _, t := range m.Tests {
+		where := fmt.Sprintf("%s:%d", m.Path, t.Line)
+		if t.Path != "" {
+			where = fmt.Sprintf("%s:%d", t.Path, t.Line)
+		}
 		q, args := testQuery(m.Name, t)
 		var bad int64
 		if err := r.DB.QueryRowContext(ctx, q, args...).Scan(&bad); err != nil {
-			return fmt.Errorf("model %s (%s:%d): test %s: %w", m.Name, m.Path, t.Line, t.Kind, err)
+			return out, fmt.Errorf("model %s (%s): test %s: %w", m.Name, where, t.Kind, err)
 		}
+		out = append(out, TestResult{Model: m.Name, Test: t, Failing: bad})
 		if bad > 0 {
-			return fmt.Errorf("%w: model %s (%s:%d): %s(%s): %d offending rows", ErrTestFailed, m.Name, m.Path, t.Line, t.Kind, strings.Join(t.Args, ", "), bad)
+			err := fmt.Errorf("%w: model %s (%s): %s: %d offending rows", ErrTestFailed, m.Name, where, t.Name(), bad)
+			if !r.KeepGoing {
+				return out, err
+			}
+			failed = append(failed, err)
 		}
 	}
-	return nil
+	return out, errors.Join(failed...)
 }
 
 // testQuery counts offending rows; identifiers are quoted and values bound.
@@ -191,6 +226,14 @@ func testQuery(table string, t Test) (string, []any) {
 			conds[i] = quoteIdent(c) + " IS NULL"
 		}
 		return "SELECT count(*) FROM " + tbl + " WHERE " + strings.Join(conds, " OR "), nil
+	case "relationships":
+		col, ref, refCol := quoteIdent(t.Args[0]), quoteIdent(t.Args[1]), quoteIdent(t.Args[2])
+		return "SELECT count(*) FROM " + tbl + " m WHERE m." + col + " IS NOT NULL AND NOT EXISTS (SELECT 1 FROM " +
+			ref + " r WHERE r." + refCol + " = m." + col + ")", nil
+	case "sql":
+		// The query is model code, like the models themselves: it returns
+		// the offending rows.
+		return "SELECT count(*) FROM (\n" + strings.TrimRight(strings.TrimSpace(t.SQL), ";") + "\n) offending", nil
 	default: // accepted_values
 		marks := strings.TrimSuffix(strings.Repeat("?, ", len(t.Args)-1), ", ")
 		args := make([]any, 0, len(t.Args)-1)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
@@ -20,6 +21,9 @@ type Progress struct {
 	enabled bool
 	bar     *progressbar.ProgressBar
 	label   string
+	// per-object extract progress (Extract)
+	objects  map[string]*objectProgress
+	lastLine time.Time
 }
 
 // New returns a progress display on w, live only when w is a terminal.
@@ -59,6 +63,8 @@ func (p *Progress) Count(label string, done, total int64) {
 			progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("rec"),
 			progressbar.OptionThrottle(100_000_000), progressbar.OptionClearOnFinish())
 		p.label = label
+	} else if total > 0 && p.bar.GetMax64() != total {
+		p.bar.ChangeMax64(total)
 	}
 	_ = p.bar.Set64(done)
 }
@@ -71,6 +77,10 @@ func (p *Progress) Done() {
 }
 
 func (p *Progress) finish() {
+	if p.objects != nil {
+		fmt.Fprint(p.w, "\r\033[K")
+		p.objects = nil
+	}
 	if p.bar != nil {
 		_ = p.bar.Finish()
 		p.bar = nil

@@ -18,6 +18,9 @@ var (
 	ErrValidation   = errors.New("hubspot: validation error")
 	ErrConflict     = errors.New("hubspot: conflict")
 	ErrBadConfig    = errors.New("hubspot: bad config")
+	// ErrDailyBudget: the account's daily budget is spent (429 DAILY) or
+	// down to the configured reserve; retrying today cannot succeed.
+	ErrDailyBudget = errors.New("hubspot: daily API budget spent")
 )
 
 // APIError is a non-2xx answer from HubSpot.
@@ -63,6 +66,8 @@ func (e *APIError) Is(target error) bool {
 		return e.Status == http.StatusUnauthorized
 	case ErrRateLimited:
 		return e.Status == http.StatusTooManyRequests
+	case ErrDailyBudget:
+		return e.Status == http.StatusTooManyRequests && e.PolicyName == "DAILY"
 	case ErrNotFound:
 		return e.Status == http.StatusNotFound
 	case ErrConflict:

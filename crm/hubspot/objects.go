@@ -150,6 +150,12 @@ func LastModifiedProperty(object string) string {
 // 10,000-result cap with hs_object_id > the last id read, so any number of records sharing
 // one timestamp are read exactly once.
 func (c *Client) ModifiedSince(ctx context.Context, object string, since time.Time, props []string, fn func([]Object) error) error {
+	return c.ScanModified(ctx, object, since, props, nil, fn)
+}
+
+// ScanModified is ModifiedSince that also reports, through total when it is
+// not nil, how many records the first search said match.
+func (c *Client) ScanModified(ctx context.Context, object string, since time.Time, props []string, total func(int), fn func([]Object) error) error {
 	lastID := "0" // last id handed to fn
 	floor := "0"  // hs_object_id bound of the running query; moves only on restart
 	after := ""
@@ -167,6 +173,9 @@ func (c *Client) ModifiedSince(ctx context.Context, object string, since time.Ti
 		page, err := c.Search(ctx, object, req)
 		if err != nil {
 			return fmt.Errorf("hubspot: modified since %s after id %s: %w", since.Format(time.RFC3339), lastID, err)
+		}
+		if total != nil && floor == "0" && after == "" {
+			total(page.Total)
 		}
 		if len(page.Results) > 0 {
 			if err := fn(page.Results); err != nil {
@@ -188,4 +197,16 @@ func (c *Client) ModifiedSince(ctx context.Context, object string, since time.Ti
 		}
 		after = page.After
 	}
+}
+
+// Merge merges objectIDToMerge into primaryObjectID and returns the
+// resulting record (HubSpot may give it a new id; the old ids land in
+// hs_merged_object_ids).
+func (c *Client) Merge(ctx context.Context, object, primaryObjectID, objectIDToMerge string) (Object, error) {
+	var w wireObject
+	body := map[string]string{"primaryObjectId": primaryObjectID, "objectIdToMerge": objectIDToMerge}
+	if _, err := c.do(ctx, call{kind: "merge", method: http.MethodPost, path: objectPath(object) + "/merge", body: body, out: &w}); err != nil {
+		return Object{}, fmt.Errorf("hubspot: merge %s %s into %s: %w", object, objectIDToMerge, primaryObjectID, err)
+	}
+	return w.object(), nil
 }

@@ -13,6 +13,9 @@ type Object struct {
 	UpdatedAt    time.Time
 	Archived     bool
 	Associations map[string][]string // to-object type -> ids
+	// AssociationsTruncated names the to-object types whose embedded
+	// association list has more pages (read them with BatchAssociations).
+	AssociationsTruncated map[string]bool
 }
 
 // Value returns a property value and whether it is non-null.
@@ -36,6 +39,11 @@ type wireObject struct {
 			ID   jsonID `json:"id"`
 			Type string `json:"type"`
 		} `json:"results"`
+		Paging *struct {
+			Next *struct {
+				After string `json:"after"`
+			} `json:"next"`
+		} `json:"paging"`
 	} `json:"associations"`
 }
 
@@ -47,6 +55,12 @@ func (w *wireObject) object() Object {
 	for to, page := range w.Associations {
 		if o.Associations == nil {
 			o.Associations = map[string][]string{}
+		}
+		if page.Paging != nil && page.Paging.Next != nil {
+			if o.AssociationsTruncated == nil {
+				o.AssociationsTruncated = map[string]bool{}
+			}
+			o.AssociationsTruncated[to] = true
 		}
 		seen := map[string]bool{}
 		for _, r := range page.Results {

@@ -69,6 +69,8 @@ func (d *Describe) Field(name string) *Field {
 type QueryOptions struct {
 	All       bool // queryAll: include deleted and archived rows
 	BatchSize int  // 200..2000; 0 lets the server choose
+	// Total, when set, is called once with the first answer's totalSize.
+	Total func(n int)
 }
 
 // MaxCollection is the most records one sObject Collections call takes.
@@ -116,12 +118,12 @@ func (c *Client) Query(ctx context.Context, soql string, opts QueryOptions, fn f
 	}
 	path := c.dataPath(resource) + "?q=" + url.QueryEscape(soql)
 	kind := resource
-	for path != "" {
+	for page := 1; path != ""; page++ {
 		raw, err := c.call(ctx, kind, http.MethodGet, path, nil, hdr)
 		if err != nil {
-			return fmt.Errorf("%s: %w", resource, err)
+			return fmt.Errorf("%s page %d: %w", resource, page, err)
 		}
-		var page struct {
+		var answer struct {
 			TotalSize      int      `json:"totalSize"`
 			Done           bool     `json:"done"`
 			NextRecordsURL string   `json:"nextRecordsUrl"`
@@ -129,10 +131,13 @@ func (c *Client) Query(ctx context.Context, soql string, opts QueryOptions, fn f
 		}
 		dec := json.NewDecoder(bytes.NewReader(raw))
 		dec.UseNumber()
-		if err := dec.Decode(&page); err != nil {
-			return fmt.Errorf("%s: decode answer: %w", resource, err)
+		if err := dec.Decode(&answer); err != nil {
+			return fmt.Errorf("%s page %d: decode answer: %w", resource, page, err)
 		}
-		recs := page.Records
+		if page == 1 && opts.Total != nil {
+			opts.Total(answer.TotalSize)
+		}
+		recs := answer.Records
 		for _, r := range recs {
 			stripAttributes(r)
 		}
@@ -142,11 +147,11 @@ func (c *Client) Query(ctx context.Context, soql string, opts QueryOptions, fn f
 			}
 		}
 		path, kind = "", "queryMore"
-		if !page.Done {
-			if !strings.HasPrefix(page.NextRecordsURL, "/services/data/") {
-				return fmt.Errorf("%s: answer not done but nextRecordsUrl %q is unusable", resource, page.NextRecordsURL)
+		if !answer.Done {
+			if !strings.HasPrefix(answer.NextRecordsURL, "/services/data/") {
+				return fmt.Errorf("%s page %d: answer not done but nextRecordsUrl %q is unusable", resource, page, answer.NextRecordsURL)
 			}
-			path = page.NextRecordsURL
+			path = answer.NextRecordsURL
 		}
 	}
 	return nil

@@ -13,6 +13,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
+	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -39,6 +41,17 @@ type Config struct {
 	BulkPollInterval time.Duration
 	Logger           *slog.Logger
 
+	// SlowdownAt is the share of the org's daily API allocation in use
+	// (from Sforce-Limit-Info) past which calls are spaced out, so other
+	// integrations keep headroom; default 0.9. StopAt is the share at which
+	// calls fail with ErrLimitExceeded before being sent; default 0.98.
+	// Set either to 1 to disable it.
+	SlowdownAt float64
+	StopAt     float64
+	// SlowdownDelay is the wait before each call at StopAt; it grows
+	// linearly from zero at SlowdownAt. Default 2s.
+	SlowdownDelay time.Duration
+
 	// JWT bearer grant: when a private key is configured the client logs in
 	// with an RS256 assertion (iss ClientID, sub Username, aud LoginURL or
 	// Audience) instead of client credentials; ClientSecret is then not
@@ -57,6 +70,7 @@ type EndpointStats struct {
 	Errors  int           // calls that ended in an error
 	Retries int           // extra attempts
 	Latency time.Duration // total time spent, retries included
+	Status  map[int]int   // HTTP status (0: no answer) -> attempts
 }
 
 // CallStats maps endpoint kind (token, query, describe, create, ...) to stats.
@@ -133,6 +147,15 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.SlowdownAt <= 0 {
+		cfg.SlowdownAt = 0.9
+	}
+	if cfg.StopAt <= 0 {
+		cfg.StopAt = 0.98
+	}
+	if cfg.SlowdownDelay <= 0 {
+		cfg.SlowdownDelay = 2 * time.Second
+	}
 	return &Client{cfg: cfg, key: key, log: cfg.Logger, http: cfg.HTTPClient, stats: map[string]*EndpointStats{}}, nil
 }
 
@@ -149,9 +172,56 @@ func (c *Client) Calls() CallStats {
 	defer c.statsMu.Unlock()
 	out := make(CallStats, len(c.stats))
 	for k, v := range c.stats {
-		out[k] = *v
+		cp := *v
+		cp.Status = maps.Clone(v.Status)
+		out[k] = cp
 	}
 	return out
+}
+
+func (c *Client) noteStatus(kind string, status int) {
+	c.statsMu.Lock()
+	defer c.statsMu.Unlock()
+	st := c.stats[kind]
+	if st == nil {
+		st = &EndpointStats{}
+		c.stats[kind] = st
+	}
+	if st.Status == nil {
+		st.Status = map[int]int{}
+	}
+	st.Status[status]++
+}
+
+// pace waits before a call when the org's API usage is near its daily
+// allocation, and refuses the call at StopAt.
+func (c *Client) pace(ctx context.Context, kind string) error {
+	if kind == "token" {
+		return nil
+	}
+	used, limit := c.Usage()
+	if limit <= 0 {
+		return nil
+	}
+	share := float64(used) / float64(limit)
+	if c.cfg.StopAt < 1 && share >= c.cfg.StopAt {
+		return fmt.Errorf("%w: %d of %d daily API requests used; stopping at %.0f%% to leave headroom",
+			ErrLimitExceeded, used, limit, c.cfg.StopAt*100)
+	}
+	if c.cfg.SlowdownAt >= 1 || share < c.cfg.SlowdownAt {
+		return nil
+	}
+	span := max(c.cfg.StopAt, c.cfg.SlowdownAt+0.01) - c.cfg.SlowdownAt
+	d := time.Duration(float64(c.cfg.SlowdownDelay) * min(1, (share-c.cfg.SlowdownAt)/span))
+	c.log.Debug("salesforce: near the daily API allocation, slowing down", "used", used, "limit", limit, "wait", d)
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 func (c *Client) record(kind string, start time.Time, retries int, err error) {
@@ -293,6 +363,9 @@ func (c *Client) send(ctx context.Context, kind, method, target, token string, b
 	start := time.Now()
 	retries := 0
 	op := func() (*reply, error) {
+		if err := c.pace(ctx, kind); err != nil {
+			return nil, backoff.Permanent(err)
+		}
 		req, err := http.NewRequestWithContext(ctx, method, target, bytes.NewReader(body))
 		if err != nil {
 			return nil, backoff.Permanent(fmt.Errorf("salesforce: build request: %w", err))
@@ -311,6 +384,7 @@ func (c *Client) send(ctx context.Context, kind, method, target, token string, b
 		}
 		resp, err := c.http.Do(req)
 		if err != nil {
+			c.noteStatus(kind, 0)
 			if ctx.Err() != nil {
 				return nil, backoff.Permanent(err)
 			}
@@ -319,6 +393,7 @@ func (c *Client) send(ctx context.Context, kind, method, target, token string, b
 		defer resp.Body.Close()
 		raw, err := io.ReadAll(resp.Body)
 		c.noteUsage(resp.Header)
+		c.noteStatus(kind, resp.StatusCode)
 		if err != nil {
 			return nil, fmt.Errorf("salesforce: read %s answer: %w", kind, err)
 		}
@@ -328,6 +403,11 @@ func (c *Client) send(ctx context.Context, kind, method, target, token string, b
 		}
 		apiErr := parseError(resp.StatusCode, raw)
 		if retryable(apiErr) {
+			if wait := retryAfter(resp.Header); wait > 0 {
+				// the server said how long; add up to a quarter of jitter
+				wait += time.Duration(rand.Int64N(int64(wait/4) + 1))
+				return nil, &waitError{err: apiErr, wait: &backoff.RetryAfterError{Duration: min(wait, c.cfg.RetryMaxDelay)}}
+			}
 			return nil, apiErr
 		}
 		return nil, backoff.Permanent(apiErr)
@@ -342,7 +422,35 @@ func (c *Client) send(ctx context.Context, kind, method, target, token string, b
 			c.log.Warn("salesforce: retrying", "kind", kind, "error", err, "wait", d)
 		}))
 	c.record(kind, start, retries, err)
+	var w *waitError
+	if errors.As(err, &w) {
+		err = w.err
+	}
 	return rep, err
+}
+
+// waitError carries a server's Retry-After to backoff, keeping the API error.
+type waitError struct {
+	err  error
+	wait *backoff.RetryAfterError
+}
+
+func (w *waitError) Error() string   { return w.err.Error() }
+func (w *waitError) Unwrap() []error { return []error{w.err, w.wait} }
+
+// retryAfter reads a Retry-After header (seconds or an HTTP date).
+func retryAfter(h http.Header) time.Duration {
+	v := h.Get("Retry-After")
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.Atoi(v); err == nil && secs >= 0 {
+		return time.Duration(secs) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(0, time.Until(t))
+	}
+	return 0
 }
 
 // parseError decodes the error body of an answer.

@@ -102,6 +102,29 @@ func (a *assocStore) addOne(from int, fromID uint64, to int, toID uint64, typeID
 	return true
 }
 
+// remove drops every association between fromID and toID, both directions;
+// it reports whether anything changed.
+func (a *assocStore) remove(from int, fromID uint64, to int, toID uint64) bool {
+	if from == to {
+		return false
+	}
+	drop := func(m map[uint64][]edge, id, other uint64) bool {
+		es := m[id]
+		kept := slices.DeleteFunc(slices.Clone(es), func(e edge) bool { return e.id == other })
+		if len(kept) == len(es) {
+			return false
+		}
+		if len(kept) == 0 {
+			delete(m, id)
+		} else {
+			m[id] = kept
+		}
+		return true
+	}
+	changed := drop(a.m[from][to], fromID, toID)
+	return drop(a.m[to][from], toID, fromID) || changed
+}
+
 // edges returns the stored edges (not a copy; callers must not modify).
 func (a *assocStore) edges(from int, fromID uint64, to int) []edge {
 	if from == to {

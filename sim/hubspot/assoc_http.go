@@ -94,28 +94,6 @@ func (s *Server) exists(ti int, id string) (uint64, bool) {
 	return rec.id, true
 }
 
-func (s *Server) handleAssocDefault(w http.ResponseWriter, r *http.Request) {
-	from, to, ok := s.assocPair(w, r)
-	if !ok {
-		return
-	}
-	s.mu.Lock()
-	fromID, ok1 := s.exists(from, r.PathValue("id"))
-	toID, ok2 := s.exists(to, r.PathValue("toId"))
-	if ok1 && ok2 {
-		s.associate(from, fromID, to, toID, defaultTypeID(from, to))
-	}
-	s.mu.Unlock()
-	if !ok1 || !ok2 {
-		s.notFound(w)
-		return
-	}
-	b := newBatch(s.now())
-	writeJSON(w, http.StatusOK, map[string]any{"status": "COMPLETE", "results": []assocCreated{{
-		FromObjectTypeID: objTypes[from].typeID, FromObjectID: fromID, ToObjectTypeID: objTypes[to].typeID,
-		ToObjectID: toID, Labels: []string{}}}, "startedAt": isoTime(b.started), "completedAt": isoTime(s.now())})
-}
-
 type assocBatchInput struct {
 	From struct {
 		ID flexString `json:"id"`

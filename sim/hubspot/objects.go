@@ -41,7 +41,7 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request) {
 		}
 		after = n
 	}
-	archived := q.Get("archived") == "true"
+	archived := queryBool(q, "archived")
 	names := propNames(ti, splitList(q["properties"]))
 	withHist := splitList(q["propertiesWithHistory"])
 	if len(withHist) > 0 {
@@ -128,7 +128,7 @@ func (s *Server) handleGet(w http.ResponseWriter, r *http.Request) {
 	names := propNames(ti, splitList(q["properties"]))
 	s.mu.RLock()
 	st := s.stores[ti]
-	rec := st.lookup(r.PathValue("id"), q.Get("idProperty"), q.Get("archived") == "true")
+	rec := st.lookup(r.PathValue("id"), q.Get("idProperty"), queryBool(q, "archived"))
 	var o apiObject
 	if rec != nil {
 		o = st.render(rec, names)
@@ -234,9 +234,9 @@ func (s *Server) associate(ti int, id uint64, tj int, toID uint64, typeID int32)
 	s.assoc.add(ti, id, tj, toID, typeID)
 	contact, company := id, toID
 	if objTypes[ti].name == "companies" {
-		ti, contact, company = tj, toID, id
+		ti, tj, contact, company = tj, ti, toID, id
 	}
-	if objTypes[ti].name == "contacts" {
+	if objTypes[ti].name == "contacts" && objTypes[tj].name == "companies" {
 		if rec := s.stores[ti].recs[contact]; rec != nil && rec.props["associatedcompanyid"] == "" {
 			rec.props["associatedcompanyid"] = strconv.FormatUint(company, 10)
 		}
@@ -344,4 +344,10 @@ func keys(m map[string]string) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// queryBool reads a boolean query parameter as HubSpot does, ignoring case:
+// HubSpot's Python client sends archived=True.
+func queryBool(q url.Values, name string) bool {
+	return strings.EqualFold(q.Get(name), "true")
 }

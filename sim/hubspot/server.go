@@ -118,6 +118,10 @@ func (s *Server) routes() {
 	h("PUT /crm/v4/objects/{from}/{id}/associations/default/{to}/{toId}", "associate_default", false, s.handleAssocDefault)
 	h("POST /crm/v4/associations/{from}/{to}/batch/read", "associations_batch_read", false, s.handleAssocBatchRead)
 	h("POST /crm/v4/associations/{from}/{to}/batch/create", "associations_batch_create", false, s.handleAssocBatchCreate)
+	h("POST /crm/v4/associations/{from}/{to}/batch/associate/default", "associations_batch_default", false, s.handleAssocBatchDefault)
+	h("POST /crm/v4/associations/{from}/{to}/batch/archive", "associations_batch_archive", false, s.handleAssocBatchArchive)
+	h("PUT /crm/v4/objects/{from}/{id}/associations/{to}/{toId}", "associate_labels", false, s.handleAssocCreate)
+	h("DELETE /crm/v4/objects/{from}/{id}/associations/{to}/{toId}", "associations_archive", false, s.handleAssocArchive)
 	h("/", "unknown", false, func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, http.StatusNotFound, "OBJECT_NOT_FOUND", "Unable to route "+r.Method+" "+r.URL.Path, nil)
 	})

@@ -98,7 +98,7 @@ func (s *Server) handleCollections(w http.ResponseWriter, r *http.Request, c *re
 		}
 	default:
 		for i, rec := range body.Records {
-			id, _ := rec["Id"].(string)
+			id := idOf(rec)
 			results[i].ID = id
 			var errs []inputError
 			if id == "" {
@@ -115,6 +115,18 @@ func (s *Server) handleCollections(w http.ResponseWriter, r *http.Request, c *re
 	}
 	s.finish(tx, body.AllOrNone, n == 2 && r.Method == http.MethodPost, results)
 	writeJSON(w, http.StatusOK, results)
+}
+
+// idOf is a record's Id; field names are case-insensitive, and
+// Salesforce's own Collections examples write "id".
+func idOf(rec map[string]any) string {
+	for k, v := range rec {
+		if strings.EqualFold(k, fID) {
+			id, _ := v.(string)
+			return id
+		}
+	}
+	return ""
 }
 
 func nonNil(errs []inputError) []inputError {

@@ -255,6 +255,8 @@ func (s *Server) route(method string, segs []string) (string, handler) {
 		return "describe", s.handleDescribe
 	case segs[0] == "sobjects" && n == 3 && method == http.MethodGet && (segs[2] == "updated" || segs[2] == "deleted"):
 		return segs[2], s.handleReplication
+	case segs[0] == "sobjects" && n == 4 && method == http.MethodGet:
+		return "retrieve_external", s.handleExternalRetrieve
 	case segs[0] == "sobjects" && n == 4:
 		return "upsert", s.handleSingleUpsert
 	case segs[0] == "jobs" && n >= 2 && segs[1] == "ingest":
@@ -286,6 +288,8 @@ func (s *Server) route(method string, segs []string) (string, handler) {
 			return "composite_delete", s.handleCollections
 		case n == 4 && method == http.MethodPatch:
 			return "composite_upsert", s.handleCollections
+		case n == 3 && (method == http.MethodGet || method == http.MethodPost):
+			return "composite_retrieve", s.handleCollectionRetrieve
 		}
 		return "composite", s.handleCollections
 	case n == 3 && segs[0] == "tooling" && segs[1] == "sobjects" && segs[2] == "CustomField":

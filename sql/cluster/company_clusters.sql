@@ -5,21 +5,33 @@
 -- Company clusters: connected components over matched pairs, re-clustered
 -- without chaining where a component holds a compared non-match (see
 -- cluster_macros), then golden ids carried over from the previous run.
+-- The work runs on the integer rid of stg_companies; only the records of
+-- conflicted components take part in the repeated merge rounds.
+CREATE OR REPLACE TEMP TABLE company_nodes AS
+  SELECT rid AS record_key FROM stg_companies;
 CREATE OR REPLACE TEMP TABLE company_match_edges AS
-  SELECT left_key AS a, right_key AS b,
+  SELECT a, b,
          CASE WHEN decided_by = 'cross_id' THEN 1e9 ELSE score END AS strength
-  FROM company_pairs WHERE decision = 'match';
+  FROM company_links WHERE decision = 'match';
 CREATE OR REPLACE TEMP TABLE company_cannot_link AS
-  SELECT left_key AS a, right_key AS b FROM company_pairs WHERE decision = 'non-match' AND (score < 0 OR decided_by <> 'score');
+  SELECT a, b FROM company_links WHERE decision = 'non-match';
 CREATE OR REPLACE TEMP TABLE company_first_components AS
-  SELECT * FROM connected_components('stg_companies', 'company_match_edges');
-CREATE OR REPLACE TEMP TABLE company_labels AS
-  SELECT * FROM cluster_labels('company_first_components', 'company_cannot_link');
+  SELECT * FROM connected_components('company_nodes', 'company_match_edges');
+CREATE OR REPLACE TEMP TABLE company_conflicted AS
+  SELECT * FROM conflicted_labels('company_first_components', 'company_cannot_link');
+CREATE OR REPLACE TEMP TABLE company_conflict_edges AS
+  SELECT * FROM edges_within('company_match_edges', 'company_conflicted');
+CREATE OR REPLACE TEMP TABLE company_conflict_cannot AS
+  SELECT * FROM edges_within('company_cannot_link', 'company_conflicted');
 -- @repeat
-UPDATE company_labels SET label = m.new_label
-  FROM merge_step('company_labels', 'company_match_edges', 'company_cannot_link') m
-  WHERE company_labels.label = m.old_label;
+UPDATE company_conflicted SET label = m.new_label
+  FROM merge_step('company_conflicted', 'company_conflict_edges', 'company_conflict_cannot') m
+  WHERE company_conflicted.label = m.old_label;
 CREATE OR REPLACE TEMP TABLE company_components AS
-  SELECT record_key, label AS component FROM company_labels;
+  SELECT s.record_key, ck.record_key AS component
+  FROM company_first_components f
+  LEFT JOIN company_conflicted x ON x.record_key = f.record_key
+  JOIN stg_companies s ON s.rid = f.record_key
+  JOIN stg_companies ck ON ck.rid = coalesce(x.label, f.component);
 CREATE OR REPLACE TABLE company_clusters AS
   SELECT * FROM stable_golden_ids('company_components', 'company', 'C');

@@ -5,21 +5,33 @@
 -- Person clusters: connected components over matched pairs, re-clustered
 -- without chaining where a component holds a compared non-match (see
 -- cluster_macros), then golden ids carried over from the previous run.
+-- The work runs on the integer rid of stg_persons; only the records of
+-- conflicted components take part in the repeated merge rounds.
+CREATE OR REPLACE TEMP TABLE person_nodes AS
+  SELECT rid AS record_key FROM stg_persons;
 CREATE OR REPLACE TEMP TABLE person_match_edges AS
-  SELECT left_key AS a, right_key AS b,
+  SELECT a, b,
          CASE WHEN decided_by = 'cross_id' THEN 1e9 ELSE score END AS strength
-  FROM person_pairs WHERE decision = 'match';
+  FROM person_links WHERE decision = 'match';
 CREATE OR REPLACE TEMP TABLE person_cannot_link AS
-  SELECT left_key AS a, right_key AS b FROM person_pairs WHERE decision = 'non-match' AND (score < 0 OR decided_by <> 'score');
+  SELECT a, b FROM person_links WHERE decision = 'non-match';
 CREATE OR REPLACE TEMP TABLE person_first_components AS
-  SELECT * FROM connected_components('stg_persons', 'person_match_edges');
-CREATE OR REPLACE TEMP TABLE person_labels AS
-  SELECT * FROM cluster_labels('person_first_components', 'person_cannot_link');
+  SELECT * FROM connected_components('person_nodes', 'person_match_edges');
+CREATE OR REPLACE TEMP TABLE person_conflicted AS
+  SELECT * FROM conflicted_labels('person_first_components', 'person_cannot_link');
+CREATE OR REPLACE TEMP TABLE person_conflict_edges AS
+  SELECT * FROM edges_within('person_match_edges', 'person_conflicted');
+CREATE OR REPLACE TEMP TABLE person_conflict_cannot AS
+  SELECT * FROM edges_within('person_cannot_link', 'person_conflicted');
 -- @repeat
-UPDATE person_labels SET label = m.new_label
-  FROM merge_step('person_labels', 'person_match_edges', 'person_cannot_link') m
-  WHERE person_labels.label = m.old_label;
+UPDATE person_conflicted SET label = m.new_label
+  FROM merge_step('person_conflicted', 'person_conflict_edges', 'person_conflict_cannot') m
+  WHERE person_conflicted.label = m.old_label;
 CREATE OR REPLACE TEMP TABLE person_components AS
-  SELECT record_key, label AS component FROM person_labels;
+  SELECT s.record_key, ck.record_key AS component
+  FROM person_first_components f
+  LEFT JOIN person_conflicted x ON x.record_key = f.record_key
+  JOIN stg_persons s ON s.rid = f.record_key
+  JOIN stg_persons ck ON ck.rid = coalesce(x.label, f.component);
 CREATE OR REPLACE TABLE person_clusters AS
   SELECT * FROM stable_golden_ids('person_components', 'person', 'P');

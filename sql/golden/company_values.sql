@@ -1,5 +1,9 @@
--- depends: stg_companies, company_clusters
+-- depends: stg_companies, company_clusters, field_changes
 -- test: not_null(golden_id, field)
+-- Each value carries when it last changed (field_changes; the record's
+-- update time when the lake has no version of the field) and whether
+-- a user changed it since the last run.
+WITH vals AS (
 SELECT golden_id, record_key, system, object, record_id, updated_at, deleted, field, value
 FROM (
   SELECT c.golden_id, s.record_key, s.system, s.object, s.record_id, s.updated_at, s.deleted,
@@ -7,3 +11,10 @@ FROM (
          s.industry, s.employees, s.annual_revenue
   FROM stg_companies s JOIN company_clusters c USING (record_key)
 ) UNPIVOT INCLUDE NULLS (value FOR field IN (name, domain, phone, street, city, state, postal_code, country, industry, employees, annual_revenue))
+)
+SELECT v.golden_id, v.record_key, v.system, v.object, v.record_id, v.updated_at, v.deleted, v.field, v.value,
+       coalesce(fc.changed_at, v.updated_at) AS changed_at, coalesce(fc.basis, 'record_time') AS changed_basis,
+       coalesce(fc.changed_since_last_run, false) AS changed_since_last_run
+FROM vals v
+LEFT JOIN field_changes fc ON fc.entity = 'company' AND fc.system = v.system AND fc.object = v.object
+                          AND fc.record_id = v.record_id AND fc.field = v.field

@@ -1,10 +1,21 @@
--- depends: stg_deals, deal_clusters
+-- depends: stg_deals, deal_clusters, field_changes
 -- test: not_null(golden_id, field)
 -- Stages are kept in the shared vocabulary (ref_stage_map); the outbox maps
 -- them back to each CRM's own values.
+-- Each value carries when it last changed (field_changes; the record's
+-- update time when the lake has no version of the field) and whether
+-- a user changed it since the last run.
+WITH vals AS (
 SELECT golden_id, record_key, system, object, record_id, updated_at, deleted, field, value
 FROM (
   SELECT c.golden_id, s.record_key, s.system, s.object, s.record_id, s.updated_at, s.deleted,
          s.name, s.amount, s.close_date, s.stage_n AS stage
   FROM stg_deals s JOIN deal_clusters c USING (record_key)
 ) UNPIVOT INCLUDE NULLS (value FOR field IN (name, amount, close_date, stage))
+)
+SELECT v.golden_id, v.record_key, v.system, v.object, v.record_id, v.updated_at, v.deleted, v.field, v.value,
+       coalesce(fc.changed_at, v.updated_at) AS changed_at, coalesce(fc.basis, 'record_time') AS changed_basis,
+       coalesce(fc.changed_since_last_run, false) AS changed_since_last_run
+FROM vals v
+LEFT JOIN field_changes fc ON fc.entity = 'deal' AND fc.system = v.system AND fc.object = v.object
+                          AND fc.record_id = v.record_id AND fc.field = v.field

@@ -13,7 +13,7 @@ WITH vals AS (
 ),
 prov AS (
   SELECT golden_id, map_from_entries(list({'k': field, 'v': {'system': system, 'object': object, 'record_id': record_id,
-         'rule': rule, 'changed_at': changed_at}} ORDER BY field)) AS provenance
+         'rule': rule, 'changed_at': changed_at, 'changed_basis': changed_basis}} ORDER BY field)) AS provenance
   FROM golden_person_fields GROUP BY golden_id
 ),
 members AS (

@@ -64,6 +64,28 @@ LEFT JOIN kept k ON k.component = c.component;
 -- (so one round's merges are disjoint); a script repeats it until nothing
 -- merges. Components without a conflict, nearly all, are left as they are.
 
+-- conflicted_labels(components, cannot): record_key, label for the records
+-- of components that hold a cannot-link pair; each starts alone. Labels are
+-- record keys of the component, so the smallest stays the component's key
+-- when everything merges back.
+CREATE OR REPLACE MACRO conflicted_labels(components, cannot) AS TABLE
+WITH conflicted AS (
+  SELECT DISTINCT ca.component
+  FROM query_table(cannot) n
+  JOIN query_table(components) ca ON ca.record_key = n.a
+  JOIN query_table(components) cb ON cb.record_key = n.b
+  WHERE ca.component = cb.component
+)
+SELECT c.record_key, c.component, true AS conflicted, c.record_key AS label
+FROM query_table(components) c SEMI JOIN conflicted USING (component);
+
+-- edges_within(edges, labels): the rows of edges (a, b, ...) with both ends
+-- in labels
+CREATE OR REPLACE MACRO edges_within(edges, labels) AS TABLE
+SELECT e.* FROM query_table(edges) e
+SEMI JOIN query_table(labels) la ON la.record_key = e.a
+SEMI JOIN query_table(labels) lb ON lb.record_key = e.b;
+
 -- cluster_labels(components, cannot): record_key, label; records of a
 -- conflicted component start alone, the others keep their component
 CREATE OR REPLACE MACRO cluster_labels(components, cannot) AS TABLE

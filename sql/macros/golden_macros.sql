@@ -5,33 +5,65 @@
 -- field_winners(field_values, ent): for each golden record and field, the
 -- value that wins under the field's rule (cfg_field_rules, default
 -- most_recent), with its provenance. field_values has golden_id, record_key,
--- system, object, record_id, updated_at, deleted, field, value.
---   most_recent         newest non-blank value of any system
+-- system, object, record_id, updated_at, changed_at, changed_basis, deleted,
+-- field, value. Rules (docs/golden.md):
 --   owner               the owner system's value, even blank, when the
 --                       golden record has a record there; else most_recent
 --   owner_unless_blank  the owner system's non-blank value, else most_recent
--- Ties go to the newer record, then to the record key, so runs are repeatable.
+--   most_recent         the non-blank value changed last (per field)
+--   priority            the first non-blank source of the rule's list
+--                       (system or system:Object), then most_recent
+--   most_frequent       the value most records hold (canon_value), then most_recent
+--   longest             the longest non-blank value, then most_recent
+--   sql                 the highest golden_rule_score (the rule's
+--                       expression over one candidate), then most_recent
+-- A lock (lock_system, golden_lock_holds) overrides the rule while it holds:
+-- the lock system's non-blank value wins. Ties go to the newer change, the
+-- newer record, then the record key, so runs are repeatable.
 CREATE OR REPLACE MACRO field_winners(field_values, ent) AS TABLE
 WITH v AS (
-  SELECT fv.*, coalesce(r.rule, 'most_recent') AS rule, r.owner,
-         bool_or(fv.system = r.owner) OVER (PARTITION BY fv.golden_id, fv.field) AS owner_present
+  SELECT fv.*, coalesce(r.rule, 'most_recent') AS rule, r.owner, r.priority, r.rule_id, r.lock_system,
+         nullif(trim(fv.value), '') IS NULL AS blank,
+         bool_or(fv.system = r.owner) OVER g AS owner_present,
+         bool_or(fv.system = 'hubspot') OVER g AS has_hubspot,
+         bool_or(fv.system = 'salesforce') OVER g AS has_salesforce,
+         arg_max(fv.value, fv.changed_at) FILTER (WHERE fv.system = 'hubspot' AND nullif(trim(fv.value), '') IS NOT NULL) OVER g AS hubspot_value,
+         arg_max(fv.value, fv.changed_at) FILTER (WHERE fv.system = 'salesforce' AND nullif(trim(fv.value), '') IS NOT NULL) OVER g AS salesforce_value,
+         count(*) OVER (PARTITION BY fv.golden_id, fv.field, canon_value(fv.field, fv.value)) AS frequency
   FROM query_table(field_values) fv
   LEFT JOIN cfg_field_rules r ON r.entity = ent AND r.field = fv.field
   WHERE NOT fv.deleted
+  WINDOW g AS (PARTITION BY fv.golden_id, fv.field)
+),
+locked AS (
+  SELECT *, lock_system IS NOT NULL
+            AND golden_lock_holds(rule_id, has_hubspot, has_salesforce, hubspot_value, salesforce_value) AS lock_holds
+  FROM v
 ),
 ranked AS (
-  SELECT *, row_number() OVER (PARTITION BY golden_id, field ORDER BY
-      CASE
-        WHEN rule = 'owner' AND owner_present THEN (CASE WHEN system = owner THEN 0 ELSE 9 END)
-        WHEN rule = 'owner_unless_blank' AND system = owner AND value IS NOT NULL THEN 0
-        WHEN value IS NULL THEN 8
-        ELSE 1
-      END,
-      updated_at DESC, record_key) AS rank
-  FROM v
+  SELECT *,
+         CASE
+           WHEN lock_holds AND system = lock_system AND NOT blank THEN 0
+           WHEN rule = 'owner' AND owner_present THEN (CASE WHEN system = owner THEN 1 ELSE 9 END)
+           WHEN blank THEN 8
+           WHEN rule = 'owner_unless_blank' AND system = owner THEN 1
+           WHEN rule = 'priority' THEN 1 + coalesce(nullif(list_position(priority, system || ':' || object), 0),
+                                                    nullif(list_position(priority, system), 0), 6)
+           ELSE 1
+         END AS tier,
+         CASE rule
+           WHEN 'most_frequent' THEN frequency
+           WHEN 'longest' THEN length(trim(value))
+           WHEN 'sql' THEN golden_rule_score(rule_id, value, system, object, record_id, changed_at, updated_at)
+         END AS score
+  FROM locked
 )
-SELECT golden_id, field, value, system, object, record_id, rule, updated_at AS changed_at
-FROM ranked WHERE rank = 1;
+SELECT golden_id, field, value, system, object, record_id,
+       CASE WHEN tier = 0 THEN 'lock:' || lock_system ELSE rule END AS rule,
+       changed_at, changed_basis
+FROM ranked
+QUALIFY row_number() OVER (PARTITION BY golden_id, field
+                           ORDER BY tier, score DESC NULLS LAST, changed_at DESC, updated_at DESC, record_key) = 1;
 
 -- canon_value(field, v): the form of a value that two systems must agree
 -- on, so a difference of format alone (case, spacing, "PA" and

@@ -6,18 +6,23 @@ WITH d AS (
   SELECT * FROM stg_deals WHERE NOT deleted
 ),
 keys AS (
-  SELECT record_key, 'company' AS rule, company_golden_id AS k FROM d WHERE company_golden_id IS NOT NULL
-  UNION ALL SELECT record_key, 'name_close_date', name_n || ' ' || close_date_d FROM d WHERE name_n IS NOT NULL AND close_date_d IS NOT NULL
+  SELECT record_key, 'company' AS rule, company_golden_id AS k, coalesce(close_date_d::VARCHAR, '') || ' ' || coalesce(name_n, '') AS s
+    FROM d WHERE company_golden_id IS NOT NULL
+  UNION ALL SELECT record_key, 'name_close_date', name_n || ' ' || close_date_d, coalesce(company_golden_id, '') FROM d WHERE name_n IS NOT NULL AND close_date_d IS NOT NULL
 ),
-usable AS (
-  SELECT rule, k FROM keys GROUP BY rule, k
-  HAVING count(*) BETWEEN 2 AND getvariable('max_block_size')
+-- sorted neighbourhood within each key (see person_candidates): a company's
+-- deals meet their neighbours by close date
+windowed AS (
+  SELECT record_key, rule,
+         count(*) OVER (PARTITION BY rule, k) AS block_size,
+         list(record_key) OVER (PARTITION BY rule, k ORDER BY s, record_key
+                                ROWS BETWEEN 1 FOLLOWING AND getvariable('block_window') FOLLOWING) AS next_keys
+  FROM keys
 ),
 blocked AS (
-  SELECT a.record_key AS left_key, b.record_key AS right_key, a.rule
-  FROM keys a
-  JOIN usable u ON u.rule = a.rule AND u.k = a.k
-  JOIN keys b ON b.rule = a.rule AND b.k = a.k AND a.record_key < b.record_key
+  SELECT least(record_key, other) AS left_key, greatest(record_key, other) AS right_key, rule
+  FROM (SELECT record_key, rule, unnest(next_keys) AS other FROM windowed
+        WHERE block_size BETWEEN 2 AND getvariable('max_block_size'))
 ),
 crossed AS (
   SELECT least(h.record_key, s.record_key) AS left_key, greatest(h.record_key, s.record_key) AS right_key, 'cross_id' AS rule

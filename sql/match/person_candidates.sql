@@ -1,44 +1,58 @@
 -- depends: stg_persons
--- test: unique(left_key, right_key)
--- test: not_null(left_key, right_key)
+-- test: unique(left_rid, right_rid)
+-- test: not_null(left_rid, right_rid)
 -- Blocking: record pairs that share at least one blocking key. Each rule's
 -- pairs are unioned without duplicates; the rules that found a pair are kept.
--- Oversized blocks (a shared placeholder email, say) are dropped rather than
--- exploding into n^2 pairs; their size limit is the variable max_block_size.
+-- Sorted neighbourhood within each key: the records sharing a key are sorted
+-- by a second field of the rule and each meets its next block_window
+-- neighbours, so a key shared by a few records compares every pair and a
+-- common one ("john smith" among a million people) costs block_window pairs
+-- per record, not thousands. The sort puts likely duplicates side by side
+-- (same name and town, then postal code; same birth date, then surname).
+-- Keys shared by more than max_block_size records (placeholders) are dropped.
+-- Pairs are on rid (stg_persons), left_rid < right_rid.
 WITH p AS (
   SELECT * FROM stg_persons WHERE NOT deleted
 ),
 keys AS (
-  SELECT record_key, 'email' AS rule, email_n AS k FROM p WHERE email_n IS NOT NULL
-  UNION ALL SELECT record_key, 'phone', phone_n FROM p WHERE phone_n IS NOT NULL
-  UNION ALL SELECT record_key, 'full_name', first_key || ' ' || last_n FROM p WHERE first_key IS NOT NULL AND last_n IS NOT NULL
-  UNION ALL SELECT record_key, 'swapped_name', least(first_n, last_n) || ' ' || greatest(first_n, last_n) FROM p WHERE first_n IS NOT NULL AND last_n IS NOT NULL
-  UNION ALL SELECT record_key, 'birthdate', birthdate_d::VARCHAR FROM p WHERE birthdate_d IS NOT NULL
-  UNION ALL SELECT record_key, 'postal_code', postal_n FROM p WHERE postal_n IS NOT NULL
-  UNION ALL SELECT record_key, 'last_name_first_initial', left(last_n, 4) || ' ' || left(first_key, 1) FROM p WHERE last_n IS NOT NULL AND first_key IS NOT NULL
-  UNION ALL SELECT record_key, 'street_city', street_n || ' ' || coalesce(city_n, '') FROM p WHERE street_n IS NOT NULL
+  SELECT rid, 'email' AS rule, email_n AS k, last_n AS s FROM p WHERE email_n IS NOT NULL
+  UNION ALL SELECT rid, 'phone', phone_n, last_n FROM p WHERE phone_n IS NOT NULL
+  UNION ALL SELECT rid, 'phone', mobile_n, last_n FROM p WHERE mobile_n IS NOT NULL AND mobile_n <> phone_n
+  -- both names in either order, nicknames folded
+  UNION ALL SELECT rid, 'full_name', least(first_key, last_n) || ' ' || greatest(first_key, last_n), coalesce(postal_n, '') || ' ' || coalesce(city_n, '')
+    FROM p WHERE first_key IS NOT NULL AND last_n IS NOT NULL
+  UNION ALL SELECT rid, 'swapped_name', least(first_n, last_n) || ' ' || greatest(first_n, last_n), coalesce(postal_n, '') || ' ' || coalesce(city_n, '')
+    FROM p WHERE first_n IS NOT NULL AND last_n IS NOT NULL AND first_n <> first_key
+  -- a birth date and one name: the other name may be misspelt or missing
+  UNION ALL SELECT rid, 'birthdate', birthdate_d::VARCHAR, last_n || ' ' || coalesce(first_key, '') FROM p WHERE birthdate_d IS NOT NULL
+  UNION ALL SELECT rid, 'birthdate_first', birthdate_d::VARCHAR || ' ' || first_key, last_n FROM p WHERE birthdate_d IS NOT NULL AND first_key IS NOT NULL
+  UNION ALL SELECT rid, 'postal_code', postal_n, last_n || ' ' || coalesce(first_key, '') FROM p WHERE postal_n IS NOT NULL
+  UNION ALL SELECT rid, 'last_name_first_initial', left(last_n, 4) || ' ' || left(first_key, 1), coalesce(postal_n, city_n) FROM p WHERE last_n IS NOT NULL AND first_key IS NOT NULL
+  UNION ALL SELECT rid, 'street_city', street_n || ' ' || coalesce(city_n, ''), last_n FROM p WHERE street_n IS NOT NULL
   -- the mailbox survives a change of employer or a typo in the domain
-  UNION ALL SELECT record_key, 'mailbox', split_part(email_n, '@', 1) FROM p WHERE length(split_part(email_n, '@', 1)) >= 4
+  UNION ALL SELECT rid, 'mailbox', split_part(email_n, '@', 1), last_n FROM p WHERE length(split_part(email_n, '@', 1)) >= 4
   -- one name and the town, for records that lack or misspell the other name
-  UNION ALL SELECT record_key, 'first_name_city', first_key || ' ' || city_n FROM p WHERE first_key IS NOT NULL AND city_n IS NOT NULL
-  UNION ALL SELECT record_key, 'last_name_city', last_n || ' ' || city_n FROM p WHERE last_n IS NOT NULL AND city_n IS NOT NULL
+  UNION ALL SELECT rid, 'first_name_city', first_key || ' ' || city_n, last_n FROM p WHERE first_key IS NOT NULL AND city_n IS NOT NULL
+  UNION ALL SELECT rid, 'last_name_city', last_n || ' ' || city_n, first_key FROM p WHERE last_n IS NOT NULL AND city_n IS NOT NULL
 ),
-usable AS (
-  SELECT rule, k FROM keys GROUP BY rule, k
-  HAVING count(*) BETWEEN 2 AND getvariable('max_block_size')
+windowed AS (
+  SELECT rid, rule,
+         count(*) OVER (PARTITION BY rule, k) AS block_size,
+         list(rid) OVER (PARTITION BY rule, k ORDER BY s, rid
+                         ROWS BETWEEN 1 FOLLOWING AND getvariable('block_window') FOLLOWING) AS next_rids
+  FROM keys
 ),
 blocked AS (
-  SELECT a.record_key AS left_key, b.record_key AS right_key, a.rule
-  FROM keys a
-  JOIN usable u ON u.rule = a.rule AND u.k = a.k
-  JOIN keys b ON b.rule = a.rule AND b.k = a.k AND a.record_key < b.record_key
+  SELECT least(rid, other) AS left_rid, greatest(rid, other) AS right_rid, rule
+  FROM (SELECT rid, rule, unnest(next_rids) AS other FROM windowed
+        WHERE block_size BETWEEN 2 AND getvariable('max_block_size'))
 ),
 -- cross-system ids written back by earlier runs always form a candidate
 crossed AS (
-  SELECT least(h.record_key, s.record_key) AS left_key, greatest(h.record_key, s.record_key) AS right_key, 'cross_id' AS rule
+  SELECT least(h.rid, s.rid) AS left_rid, greatest(h.rid, s.rid) AS right_rid, 'cross_id' AS rule
   FROM p h JOIN p s ON h.system = 'hubspot' AND s.system = 'salesforce'
    AND (h.cross_id_n = s.record_id OR s.cross_id_n = h.record_id)
 )
-SELECT left_key, right_key, list(DISTINCT rule ORDER BY rule) AS rules
+SELECT left_rid, right_rid, list(DISTINCT rule ORDER BY rule) AS rules
 FROM (SELECT * FROM blocked UNION ALL SELECT * FROM crossed)
-GROUP BY left_key, right_key
+GROUP BY left_rid, right_rid

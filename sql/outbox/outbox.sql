@@ -1,11 +1,21 @@
--- depends: person_values, company_values, deal_values, golden_person_fields, golden_company_fields, golden_deal_fields, ref_field_map, ref_stage_map, cfg_field_rules, stg_persons, stg_companies, stg_deals, xref, golden_macros
+-- depends: person_values, company_values, deal_values, golden_person_fields, golden_company_fields, golden_deal_fields, ref_field_map, ref_stage_map, cfg_field_rules, cfg_create, cfg_systems, stg_persons, stg_companies, stg_deals, xref, conflicts, soft_deleted, golden_macros
 -- test: unique(system, object, record_id, crm_field)
 -- test: not_null(system, object, record_id, crm_field, new_value)
--- test: accepted_values(kind, 'field', 'cross_id')
--- Published: the smallest set of field writes that makes each CRM agree with
--- the golden values: nothing where the value is already there (format
--- differences included), nothing where the golden value is blank, nothing
--- against a field's sync direction; plus cross-system ids written back.
+-- test: accepted_values(kind, 'field', 'cross_id', 'create', 'archive', 'merge')
+-- Published: what the load writes (docs/golden.md), one row per record and
+-- CRM field:
+--   field     the smallest set of field writes that makes each CRM agree with
+--             the golden values: nothing where the value is already there
+--             (canon_value), nothing where the golden value is blank, nothing
+--             against a field's direction, nothing to the system that owns
+--             the field or holds its lock, nothing for a field held for review
+--   cross_id  the other system's id written back
+--   create    a counterpart where the pipeline's create rules say so
+--             (record_id 'new:' || golden_id; upserted on the golden id field)
+--   archive   a deletion propagated where the pipeline says so
+--   merge     a duplicate inside one system merged into its primary record
+-- A record is written only through one kind; ids of records not yet created
+-- reach the other system through backref_* (the loader writes them back).
 WITH vals AS (
   SELECT 'person' AS entity, * FROM person_values
   UNION ALL SELECT 'company', * FROM company_values
@@ -16,10 +26,39 @@ winners AS (
   UNION ALL SELECT 'company', * FROM golden_company_fields
   UNION ALL SELECT 'deal', * FROM golden_deal_fields
 ),
+records AS (
+  SELECT 'person' AS entity, record_key, system, object, record_id, deleted, updated_at, cross_id_n FROM stg_persons
+  UNION ALL SELECT 'company', record_key, system, object, record_id, deleted, updated_at, cross_id_n FROM stg_companies
+  UNION ALL SELECT 'deal', record_key, system, object, record_id, deleted, updated_at, cross_id_n FROM stg_deals
+),
+members AS (
+  SELECT x.entity, x.golden_id, r.system, r.object, r.record_id, r.cross_id_n,
+         r.deleted OR sd.record_id IS NOT NULL AS deleted, r.updated_at
+  FROM records r
+  JOIN xref x ON x.entity = r.entity AND x.system = r.system AND x.object = r.object AND x.record_id = r.record_id
+  LEFT JOIN soft_deleted sd ON sd.system = r.system AND sd.object = r.object AND sd.record_id = r.record_id
+),
+-- duplicates inside one system: the primary record stays, the others merge
+-- into it where the pipeline enables merging (else review_queue lists them)
+ranked_members AS (
+  SELECT *, row_number() OVER (PARTITION BY entity, golden_id, system, object
+                               ORDER BY record_id) AS member_rank
+  FROM members WHERE NOT deleted
+),
+merging AS (
+  SELECT d.*, p.record_id AS primary_id
+  FROM ranked_members d
+  JOIN ranked_members p ON p.entity = d.entity AND p.golden_id = d.golden_id AND p.system = d.system
+                       AND p.object = d.object AND p.member_rank = 1
+  WHERE d.member_rank > 1 AND d.system IN (SELECT system FROM cfg_systems WHERE setting = 'merge_duplicates')
+),
+held AS (
+  SELECT entity, golden_id, field FROM conflicts WHERE resolution = 'review'
+),
 field_writes AS (
   SELECT v.entity, v.golden_id, v.system, v.object, v.record_id, v.field, fm.crm_field,
          v.value AS current_value, w.value AS golden_value,
-         w.system AS source_system, w.record_id AS source_record_id, w.rule
+         w.system AS source_system, w.record_id AS source_record_id, w.rule, w.changed_at AS source_changed_at
   FROM vals v
   JOIN winners w ON w.entity = v.entity AND w.golden_id = v.golden_id AND w.field = v.field
   JOIN ref_field_map fm ON fm.entity = v.entity AND fm.field = v.field AND fm.system = v.system
@@ -27,6 +66,12 @@ field_writes AS (
   LEFT JOIN cfg_field_rules r ON r.entity = v.entity AND r.field = v.field
   WHERE NOT v.deleted AND w.value IS NOT NULL
     AND coalesce(r.direction, 'both') IN ('both', 'to_' || v.system)
+    -- the owner of a field, and the system holding its lock, receive nothing
+    AND NOT (r.rule IN ('owner', 'owner_unless_blank') AND r.owner = v.system)
+    AND w.rule IS DISTINCT FROM 'lock:' || v.system
+    AND (v.entity, v.golden_id, v.field) NOT IN (SELECT (entity, golden_id, field) FROM held)
+    AND (v.system, v.object, v.record_id) NOT IN (SELECT (system, object, record_id) FROM merging)
+    AND (v.system, v.object, v.record_id) NOT IN (SELECT (system, object, record_id) FROM soft_deleted)
     AND NOT same_value(v.field, v.value, w.value)
 ),
 field_rows AS (
@@ -37,34 +82,120 @@ field_rows AS (
               -- HubSpot's domain holds a bare host name, Salesforce's Website a URL
               WHEN f.field = 'domain' AND f.system = 'hubspot' THEN norm_domain(f.golden_value)
               ELSE f.golden_value END AS new_value,
-         f.source_system, f.source_record_id, f.rule, 'field' AS kind
+         f.source_system, f.source_record_id, f.rule, f.source_changed_at, 'field' AS kind
   FROM field_writes f
   LEFT JOIN ref_stage_map sm ON f.entity = 'deal' AND f.field = 'stage' AND sm.stage = f.golden_value
 ),
 -- cross-system ids: each golden record's primary record per system (Contacts
--- before Leads, then the newest) carries the other system's primary id
-records AS (
-  SELECT 'person' AS entity, record_key, system, object, record_id, deleted, updated_at, cross_id_n FROM stg_persons
-  UNION ALL SELECT 'company', record_key, system, object, record_id, deleted, updated_at, cross_id_n FROM stg_companies
-  UNION ALL SELECT 'deal', record_key, system, object, record_id, deleted, updated_at, cross_id_n FROM stg_deals
-),
+-- before Leads, then the lowest id: a stable choice, since crmhub's own
+-- writes bump modification times) carries the other system's primary id
 primaries AS (
-  SELECT x.entity, x.golden_id, r.system, r.object, r.record_id, r.cross_id_n
-  FROM records r
-  JOIN xref x ON x.entity = r.entity AND x.system = r.system AND x.object = r.object AND x.record_id = r.record_id
-  WHERE NOT r.deleted
-  QUALIFY row_number() OVER (PARTITION BY x.entity, x.golden_id, r.system
-                             ORDER BY r.object = 'Lead', r.updated_at DESC, r.record_id) = 1
+  SELECT * FROM members WHERE NOT deleted
+  QUALIFY row_number() OVER (PARTITION BY entity, golden_id, system
+                             ORDER BY object = 'Lead', record_id) = 1
 ),
 cross_rows AS (
   SELECT p.entity, p.golden_id, p.system, p.object, p.record_id, 'cross_id' AS field, fm.crm_field,
          p.cross_id_n AS old_value, o.record_id AS new_value,
-         o.system AS source_system, o.record_id AS source_record_id, 'cross_id' AS rule, 'cross_id' AS kind
+         o.system AS source_system, o.record_id AS source_record_id, 'cross_id' AS rule,
+         NULL::TIMESTAMP AS source_changed_at, 'cross_id' AS kind
   FROM primaries p
   JOIN primaries o ON o.entity = p.entity AND o.golden_id = p.golden_id AND o.system <> p.system
   JOIN ref_field_map fm ON fm.entity = p.entity AND fm.system = p.system AND fm.object = p.object AND fm.role = 'crossid'
   WHERE p.cross_id_n IS DISTINCT FROM o.record_id
+    AND (p.system, p.object, p.record_id) NOT IN (SELECT (system, object, record_id) FROM merging)
+),
+-- counterparts: a golden record with a live record in the create rule's
+-- source system and never any record (live or deleted) in the other one
+to_create AS (
+  SELECT c.entity, c.to_system, c.object, p.golden_id, p.system AS from_system, p.object AS from_object,
+         p.record_id AS from_record_id
+  FROM cfg_create c
+  JOIN primaries p ON p.entity = c.entity AND p.system = c.from_system
+  WHERE NOT EXISTS (SELECT 1 FROM members m WHERE m.entity = c.entity AND m.golden_id = p.golden_id AND m.system = c.to_system)
+),
+create_values AS (
+  -- mapped values from the golden record, or the field's create_default
+  -- when the object requires it and the golden value is blank
+  SELECT t.entity, t.golden_id, t.to_system AS system, t.object, fm.field, fm.crm_field,
+         CASE WHEN t.entity = 'deal' AND fm.field = 'stage'
+              THEN CASE t.to_system WHEN 'hubspot' THEN sm.hubspot_stage ELSE sm.salesforce_stage END
+              WHEN fm.field = 'domain' AND t.to_system = 'hubspot' THEN norm_domain(w.value)
+              ELSE nullif(trim(w.value), '') END AS golden_value,
+         fm.create_default, w.system AS source_system, w.record_id AS source_record_id, w.rule, w.changed_at
+  FROM to_create t
+  JOIN ref_field_map fm ON fm.entity = t.entity AND fm.system = t.to_system AND fm.object = t.object AND fm.role = 'value'
+  LEFT JOIN winners w ON w.entity = t.entity AND w.golden_id = t.golden_id AND w.field = fm.field
+  LEFT JOIN ref_stage_map sm ON t.entity = 'deal' AND fm.field = 'stage' AND sm.stage = w.value
+),
+create_rows AS (
+  SELECT entity, golden_id, system, object, 'new:' || golden_id AS record_id, field, crm_field, NULL AS old_value,
+         coalesce(golden_value, CASE create_default WHEN '@today+30' THEN strftime(current_date + 30, '%Y-%m-%d')
+                                                    ELSE create_default END) AS new_value,
+         source_system, source_record_id, coalesce(rule, 'create_default') AS rule, changed_at AS source_changed_at, 'create' AS kind
+  FROM create_values
+  WHERE coalesce(golden_value, create_default) IS NOT NULL
+  UNION ALL
+  -- the key the create is upserted on, and the source's id as cross id
+  SELECT t.entity, t.golden_id, t.to_system, t.object, 'new:' || t.golden_id, fm.role, fm.crm_field, NULL,
+         CASE fm.role WHEN 'goldenid' THEN t.golden_id ELSE t.from_record_id END,
+         t.from_system, t.from_record_id, 'create', NULL, 'create'
+  FROM to_create t
+  JOIN ref_field_map fm ON fm.entity = t.entity AND fm.system = t.to_system AND fm.object = t.object
+                       AND fm.role IN ('goldenid', 'crossid')
+),
+-- deletions: every record of the golden record in one system is deleted
+-- while the other system, named in propagate_deletions, still has live ones
+archive_rows AS (
+  SELECT m.entity, m.golden_id, m.system, m.object, m.record_id, 'deleted' AS field,
+         CASE m.system WHEN 'hubspot' THEN '_archive' ELSE fm.crm_field END AS crm_field,
+         NULL AS old_value, CASE m.system WHEN 'hubspot' THEN 'true' ELSE 'deleted' END AS new_value,
+         o.system AS source_system, NULL AS source_record_id, 'propagate_deletions' AS rule,
+         NULL::TIMESTAMP AS source_changed_at, 'archive' AS kind
+  FROM members m
+  JOIN (SELECT entity, golden_id, system FROM members GROUP BY ALL HAVING bool_and(deleted)) o
+    ON o.entity = m.entity AND o.golden_id = m.golden_id AND o.system <> m.system
+  LEFT JOIN ref_field_map fm ON fm.entity = m.entity AND fm.system = m.system AND fm.object = m.object AND fm.role = 'status'
+  WHERE NOT m.deleted AND m.system IN (SELECT system FROM cfg_systems WHERE setting = 'propagate_deletions')
+    AND (m.system = 'hubspot' OR fm.crm_field IS NOT NULL)
+),
+merge_rows AS (
+  SELECT entity, golden_id, system, object, record_id, 'merge' AS field,
+         CASE system WHEN 'hubspot' THEN '_merge_into' ELSE '_delete' END AS crm_field,
+         NULL AS old_value, primary_id AS new_value, system AS source_system, primary_id AS source_record_id,
+         'merge_duplicates' AS rule, NULL::TIMESTAMP AS source_changed_at, 'merge' AS kind
+  FROM merging
+),
+-- Salesforce merges re-parent first: Contacts and Opportunities of an
+-- Account being merged move to the primary Account
+reparent_rows AS (
+  SELECT r.entity, x.golden_id, r.system, r.object, r.record_id, 'company_ref' AS field, fm.crm_field,
+         mg.record_id AS old_value, mg.primary_id AS new_value, 'salesforce' AS source_system,
+         mg.primary_id AS source_record_id, 'merge_duplicates' AS rule, NULL::TIMESTAMP AS source_changed_at, 'field' AS kind
+  FROM (SELECT 'person' AS entity, system, object, record_id, company_ref, deleted FROM stg_persons
+        UNION ALL SELECT 'deal', system, object, record_id, company_ref, deleted FROM stg_deals) r
+  JOIN merging mg ON mg.entity = 'company' AND mg.system = 'salesforce' AND mg.record_id = r.company_ref
+  JOIN xref x ON x.entity = r.entity AND x.system = r.system AND x.object = r.object AND x.record_id = r.record_id
+  JOIN ref_field_map fm ON fm.entity = r.entity AND fm.system = r.system AND fm.object = r.object AND fm.role = 'link'
+  WHERE r.system = 'salesforce' AND NOT r.deleted
+),
+all_rows AS (
+  SELECT * FROM field_rows WHERE new_value IS NOT NULL
+  UNION ALL SELECT * FROM cross_rows
+  UNION ALL SELECT * FROM create_rows
+  UNION ALL SELECT * FROM archive_rows
+  UNION ALL SELECT * FROM merge_rows
+  UNION ALL SELECT * FROM reparent_rows
 )
-SELECT * FROM field_rows WHERE new_value IS NOT NULL
-UNION ALL
-SELECT * FROM cross_rows
+SELECT a.*,
+       -- where the created record's id goes once the CRM answers
+       CASE WHEN a.kind = 'create' THEN t.from_object END AS backref_object,
+       CASE WHEN a.kind = 'create' THEN t.from_record_id END AS backref_record_id,
+       CASE WHEN a.kind = 'create' THEN bfm.crm_field END AS backref_field
+FROM all_rows a
+LEFT JOIN to_create t ON a.kind = 'create' AND t.entity = a.entity AND t.golden_id = a.golden_id AND t.to_system = a.system
+LEFT JOIN ref_field_map bfm ON a.kind = 'create' AND bfm.entity = t.entity AND bfm.system = t.from_system
+                           AND bfm.object = t.from_object AND bfm.role = 'crossid'
+-- a record archived or merged gets nothing else
+QUALIFY a.kind IN ('archive', 'merge')
+     OR NOT bool_or(a.kind IN ('archive', 'merge')) OVER (PARTITION BY a.system, a.object, a.record_id)

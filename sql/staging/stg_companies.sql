@@ -27,5 +27,7 @@ SELECT u.system || ':' || u.object || ':' || u.record_id AS record_key,
        nullif(trim(u.cross_id), '') AS cross_id_n,
        street_number(norm_street(u.street)) AS house_n,
        street_core(norm_street(u.street)) AS street_core_n,
-       name_tokens(norm_company(u.name)) AS name_tokens
+       name_tokens(norm_company(u.name)) AS name_tokens,
+       -- a dense integer per record in record_key order (see stg_persons)
+       row_number() OVER (ORDER BY u.system, u.object, u.record_id) AS rid
 FROM unioned u

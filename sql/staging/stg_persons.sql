@@ -42,6 +42,10 @@ SELECT u.system || ':' || u.object || ':' || u.record_id AS record_key,
        nullif(trim(u.cross_id), '') AS cross_id_n,
        -- letters and digits of the address as typed, valid or not, for
        -- typo-tolerant comparison ("jo.smith@acme.com" / "josmithacme.com")
-       nullif(regexp_replace(lower(coalesce(u.email, '')), '[^a-z0-9]', '', 'g'), '') AS email_key
+       nullif(regexp_replace(lower(coalesce(u.email, '')), '[^a-z0-9]', '', 'g'), '') AS email_key,
+       norm_phone(u.mobile_phone) AS mobile_n,
+       -- a dense integer per record, in record_key order: blocking, scoring
+       -- and clustering join on it instead of the long text key
+       row_number() OVER (ORDER BY u.system, u.object, u.record_id) AS rid
 FROM unioned u
 LEFT JOIN ref_nicknames nick ON nick.name = norm_name(u.first_name)

@@ -1,0 +1,314 @@
+package cycle
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/crmhub/crmhub/extract"
+	"github.com/crmhub/crmhub/internal/lake"
+	"github.com/crmhub/crmhub/pipelines"
+)
+
+// ErrRuleExpression marks a golden rule expression (rule sql, lock when)
+// that does not parse or bind; the message names the pipeline file and line.
+var ErrRuleExpression = errors.New("golden rule expression")
+
+// goldenInputs are the tables and macros the golden, outbox and report
+// models read besides the raw tables:
+//
+//	cfg_field_rules     one row per golden rule (rule_id numbers the rules)
+//	cfg_create          counterparts to create
+//	cfg_systems         per setting (merge_duplicates, propagate_deletions) the systems it names
+//	golden_rule_score   macro: the score of rule sql's expression for one candidate
+//	golden_lock_holds   macro: whether a rule's lock holds for one golden record and field
+//	raw_versions        every extracted version of every mapped value field (long form)
+//	prev_writes         the last value crmhub wrote per record and field, with its run
+//
+// Expressions are pipeline code, not data: the pipeline author writes them
+// like a SQL model. They are checked to be one expression without subqueries
+// (so no table function, no file access) that binds over the documented
+// columns, then placed in a macro. Data values always travel as parameters.
+func goldenInputs(ctx context.Context, db *sql.DB, store lake.Store, p *pipelines.Pipeline, prevWrites string) error {
+	if err := loadFieldRules(ctx, db, p); err != nil {
+		return err
+	}
+	if err := loadGoldenSettings(ctx, db, p); err != nil {
+		return err
+	}
+	if err := createRuleMacros(ctx, db, p); err != nil {
+		return err
+	}
+	if err := loadRawVersions(ctx, db, store); err != nil {
+		return err
+	}
+	return loadPrevWrites(ctx, db, prevWrites)
+}
+
+// loadFieldRules puts the pipeline's golden rules in table cfg_field_rules.
+func loadFieldRules(ctx context.Context, db *sql.DB, p *pipelines.Pipeline) error {
+	if _, err := db.ExecContext(ctx, `CREATE OR REPLACE TABLE cfg_field_rules (rule_id INTEGER, entity VARCHAR, field VARCHAR,
+		rule VARCHAR, owner VARCHAR, direction VARCHAR, priority VARCHAR[], on_conflict VARCHAR, lock_system VARCHAR)`); err != nil {
+		return err
+	}
+	for i, r := range p.Golden.Rules {
+		dir := r.Direction
+		if dir == "" {
+			dir = "both"
+		}
+		onConflict := r.OnConflict
+		if onConflict == "" {
+			onConflict = "decide"
+		}
+		var lockSystem any
+		if r.Lock != nil {
+			lockSystem = r.Lock.System
+		}
+		// the priority list travels as JSON text and becomes a list in SQL
+		prio, _ := json.Marshal(append([]string{}, r.Priority...))
+		if _, err := db.ExecContext(ctx, `INSERT INTO cfg_field_rules VALUES (?, ?, ?, ?, ?, ?, CAST(json(?) AS VARCHAR[]), ?, ?)`,
+			i+1, r.Entity, r.Field, r.Rule, nullable(r.Owner), dir, string(prio), onConflict, lockSystem); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func loadGoldenSettings(ctx context.Context, db *sql.DB, p *pipelines.Pipeline) error {
+	stmts := []string{
+		`CREATE OR REPLACE TABLE cfg_create (entity VARCHAR, from_system VARCHAR, to_system VARCHAR, object VARCHAR)`,
+		`CREATE OR REPLACE TABLE cfg_systems (setting VARCHAR, system VARCHAR)`,
+	}
+	for _, s := range stmts {
+		if _, err := db.ExecContext(ctx, s); err != nil {
+			return err
+		}
+	}
+	for _, c := range p.Golden.Create {
+		to := "salesforce"
+		if c.From == "salesforce" {
+			to = "hubspot"
+		}
+		if _, err := db.ExecContext(ctx, `INSERT INTO cfg_create VALUES (?, ?, ?, ?)`, c.Entity, c.From, to, c.Object); err != nil {
+			return err
+		}
+	}
+	for setting, systems := range map[string][]string{"merge_duplicates": p.Golden.MergeDuplicates, "propagate_deletions": p.Golden.PropagateDeletions} {
+		for _, s := range systems {
+			if _, err := db.ExecContext(ctx, `INSERT INTO cfg_systems VALUES (?, ?)`, setting, s); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// The columns an expression may use, typed as the models pass them.
+const (
+	scoreColumns = `value VARCHAR, system VARCHAR, object VARCHAR, record_id VARCHAR, changed_at TIMESTAMP, updated_at TIMESTAMP`
+	scoreParams  = `value, system, object, record_id, changed_at, updated_at`
+	lockColumns  = `has_hubspot BOOLEAN, has_salesforce BOOLEAN, hubspot_value VARCHAR, salesforce_value VARCHAR`
+	lockParams   = `has_hubspot, has_salesforce, hubspot_value, salesforce_value`
+)
+
+// createRuleMacros validates every rule expression and builds the two macros
+// that evaluate them: CASE rule_id WHEN 1 THEN (expression) ... END.
+func createRuleMacros(ctx context.Context, db *sql.DB, p *pipelines.Pipeline) error {
+	for _, s := range []string{
+		`CREATE OR REPLACE TEMP TABLE golden_score_probe (` + scoreColumns + `)`,
+		`CREATE OR REPLACE TEMP TABLE golden_lock_probe (` + lockColumns + `)`,
+	} {
+		if _, err := db.ExecContext(ctx, s); err != nil {
+			return err
+		}
+	}
+	var score, lock []string
+	var errs []error
+	for i, r := range p.Golden.Rules {
+		where := fmt.Sprintf("%s:%d: %s.%s", p.Source, r.Line(), r.Entity, r.Field)
+		if r.Rule == "sql" {
+			if err := checkExpression(ctx, db, r.Expression, "golden_score_probe", "DOUBLE"); err != nil {
+				errs = append(errs, fmt.Errorf("%w: %s: expression %q: %v", ErrRuleExpression, where, r.Expression, err))
+				continue
+			}
+			score = append(score, fmt.Sprintf("WHEN %d THEN TRY_CAST((%s) AS DOUBLE)", i+1, r.Expression))
+		}
+		if r.Lock != nil {
+			if err := checkExpression(ctx, db, r.Lock.When, "golden_lock_probe", "BOOLEAN"); err != nil {
+				errs = append(errs, fmt.Errorf("%w: %s: lock when %q: %v", ErrRuleExpression, where, r.Lock.When, err))
+				continue
+			}
+			lock = append(lock, fmt.Sprintf("WHEN %d THEN coalesce(TRY_CAST((%s) AS BOOLEAN), false)", i+1, r.Lock.When))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	body := func(cases []string, def string) string {
+		if len(cases) == 0 {
+			return def
+		}
+		return "CASE rule_id " + strings.Join(cases, " ") + " ELSE " + def + " END"
+	}
+	for _, s := range []string{
+		`CREATE OR REPLACE MACRO golden_rule_score(rule_id, ` + scoreParams + `) AS ` + body(score, "NULL::DOUBLE"),
+		`CREATE OR REPLACE MACRO golden_lock_holds(rule_id, ` + lockParams + `) AS ` + body(lock, "false"),
+	} {
+		if _, err := db.ExecContext(ctx, s); err != nil {
+			return fmt.Errorf("%w: %v", ErrRuleExpression, err)
+		}
+	}
+	return nil
+}
+
+// checkExpression parses expr as the only item of a select list over probe
+// (DuckDB's own parser, through json_serialize_sql with the text bound as a
+// parameter), refuses subqueries and anything but one plain expression, then
+// binds it against the probe's typed columns and the wanted type.
+func checkExpression(ctx context.Context, db *sql.DB, expr, probe, want string) error {
+	var js string
+	if err := db.QueryRowContext(ctx, `SELECT CAST(json_serialize_sql(?::VARCHAR) AS VARCHAR)`, "SELECT ("+expr+") FROM "+probe).Scan(&js); err != nil {
+		return err
+	}
+	var tree struct {
+		Error      bool   `json:"error"`
+		ErrorMsg   string `json:"error_message"`
+		Statements []struct {
+			Node struct {
+				SelectList []json.RawMessage `json:"select_list"`
+				FromTable  struct {
+					TableName string `json:"table_name"`
+				} `json:"from_table"`
+			} `json:"node"`
+		} `json:"statements"`
+	}
+	if err := json.Unmarshal([]byte(js), &tree); err != nil {
+		return err
+	}
+	if tree.Error {
+		return errors.New(tree.ErrorMsg)
+	}
+	if len(tree.Statements) != 1 || len(tree.Statements[0].Node.SelectList) != 1 || tree.Statements[0].Node.FromTable.TableName != probe {
+		return errors.New("want one expression")
+	}
+	if strings.Contains(js, `"SUBQUERY"`) {
+		return errors.New("subqueries are not allowed")
+	}
+	var n int
+	err := db.QueryRowContext(ctx, "SELECT count(*) FROM (SELECT CAST(("+expr+") AS "+want+") FROM "+probe+")").Scan(&n)
+	return err
+}
+
+// loadRawVersions lands every extracted version of the value fields the
+// field map names, from every committed raw file (the current view keeps
+// only the latest): one row per system, object, record, version and field.
+func loadRawVersions(ctx context.Context, db *sql.DB, store lake.Store) error {
+	if _, err := db.ExecContext(ctx, `CREATE OR REPLACE TABLE raw_versions (system VARCHAR, object VARCHAR,
+		record_id VARCHAR, updated_at TIMESTAMP, crm_field VARCHAR, value VARCHAR)`); err != nil {
+		return err
+	}
+	for sys, objs := range objects {
+		for _, obj := range objs {
+			ms, err := extract.Manifests(ctx, store, sys, obj)
+			if err != nil {
+				return err
+			}
+			var files []string
+			for _, m := range ms {
+				for _, k := range m.Files {
+					pth, err := store.LocalPath(ctx, k)
+					if err != nil {
+						return err
+					}
+					files = append(files, pth)
+				}
+			}
+			if len(files) == 0 {
+				continue
+			}
+			if err := versionsOf(ctx, db, sys, obj, files); err != nil {
+				return fmt.Errorf("raw versions %s %s: %w", sys, obj, err)
+			}
+		}
+	}
+	return nil
+}
+
+func versionsOf(ctx context.Context, db *sql.DB, sys, obj string, files []string) error {
+	rows, err := db.QueryContext(ctx, `SELECT DISTINCT crm_field FROM ref_field_map WHERE system = ? AND object = ? AND role = 'value'`, sys, obj)
+	if err != nil {
+		return err
+	}
+	var fields []string
+	for rows.Next() {
+		var f string
+		if err := rows.Scan(&f); err != nil {
+			rows.Close()
+			return err
+		}
+		fields = append(fields, f)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil || len(fields) == 0 {
+		return err
+	}
+	if _, err := db.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE raw_versions_part AS
+		SELECT * FROM read_parquet(?::VARCHAR[], union_by_name = true)`, files); err != nil {
+		return err
+	}
+	quoted := make([]string, len(fields))
+	for i, f := range fields {
+		quoted[i] = `"` + strings.ReplaceAll(f, `"`, `""`) + `"`
+		if _, err := db.ExecContext(ctx, `ALTER TABLE raw_versions_part ADD COLUMN IF NOT EXISTS `+quoted[i]+` VARCHAR`); err != nil {
+			return err
+		}
+	}
+	// one row per version: re-read records (overlap windows) collapse
+	_, err = db.ExecContext(ctx, `INSERT INTO raw_versions
+		SELECT ?, ?, _id, _updated_at, crm_field, value FROM (
+		  SELECT _id, _updated_at, `+castList(quoted)+` FROM raw_versions_part
+		  QUALIFY row_number() OVER (PARTITION BY _id, _updated_at ORDER BY _extracted_at DESC) = 1
+		) UNPIVOT INCLUDE NULLS (value FOR crm_field IN (`+strings.Join(quoted, ", ")+`))`, sys, obj)
+	if err != nil {
+		return err
+	}
+	_, err = db.ExecContext(ctx, `DROP TABLE raw_versions_part`)
+	return err
+}
+
+func castList(quoted []string) string {
+	out := make([]string, len(quoted))
+	for i, q := range quoted {
+		out[i] = "CAST(" + q + " AS VARCHAR) AS " + q
+	}
+	return strings.Join(out, ", ")
+}
+
+// loadPrevWrites reads the previous run's write log (what crmhub wrote,
+// per record and field, carried forward run after run), or an empty table.
+func loadPrevWrites(ctx context.Context, db *sql.DB, file string) error {
+	const cols = `system VARCHAR, object VARCHAR, record_id VARCHAR, crm_field VARCHAR, value VARCHAR,
+		source_changed_at TIMESTAMP, run_id VARCHAR, written_at TIMESTAMP`
+	if file == "" {
+		_, err := db.ExecContext(ctx, `CREATE OR REPLACE TABLE prev_writes (`+cols+`)`)
+		return err
+	}
+	_, err := db.ExecContext(ctx, `CREATE OR REPLACE TABLE prev_writes AS SELECT * FROM read_parquet(?)`, file)
+	return err
+}
+
+// prevTable is the local copy of a table the previous run published, or ""
+// when there is none (first run, or a run before the table existed).
+func prevTable(ctx context.Context, store lake.Store, prev *Latest, table string) string {
+	if prev == nil || prev.Tables[table] == "" {
+		return ""
+	}
+	p, err := store.LocalPath(ctx, prev.Tables[table])
+	if err != nil {
+		return ""
+	}
+	return p
+}

@@ -1,0 +1,39 @@
+package cycle
+
+import (
+	"context"
+	"database/sql"
+	"io/fs"
+	"time"
+
+	"github.com/crmhub/crmhub/internal/lake"
+	"github.com/crmhub/crmhub/pipelines"
+	"github.com/crmhub/crmhub/transform"
+)
+
+// PrepareTransform creates on db every table, variable and macro the SQL
+// models read, as a run's transform step does: the lake's current raw
+// files, the reference tables of models, the last published run's tables
+// and the pipeline's settings. `crmhub models` uses it to run and test the
+// models outside a run; on an empty lake the raw tables are empty.
+func PrepareTransform(ctx context.Context, db *sql.DB, store lake.Store, models fs.FS, p *pipelines.Pipeline, workDir string) error {
+	prev, err := ReadLatest(ctx, store)
+	if err != nil {
+		return err
+	}
+	prevXref, lastRunAt := "", time.Time{}
+	if prev != nil {
+		if prevXref, err = store.LocalPath(ctx, prev.Tables["xref"]); err != nil {
+			return err
+		}
+		lastRunAt = prev.FinishedAt
+	}
+	in, err := transformInputs(ctx, store, models, p, prevXref, lastRunAt, workDir)
+	if err != nil {
+		return err
+	}
+	if err := transform.Prepare(ctx, db, in); err != nil {
+		return err
+	}
+	return goldenInputs(ctx, db, store, p, prevTable(ctx, store, prev, "write_log"))
+}

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# crmhub and Splink side by side on every seed in ../shared/datasets, same
+# machine, same run; writes peers/report.md and peers/report.json.
+#
+#   bash peers/splink/run.sh                  # the benchmark seeds
+#   bash peers/splink/run.sh --people 1000000 # plus generated data, N people per system
+#
+# Installs pinned Splink (DuckDB backend) into .cache/venv-splink; builds
+# peers/crmhubscore. Not part of go test or .ci/run.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+people=""
+gen_seed=1
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --people) people="$2"; shift 2 ;;
+    --seed) gen_seed="$2"; shift 2 ;;
+    *) echo "usage: $0 [--people N] [--seed S]" >&2; exit 2 ;;
+  esac
+done
+
+venv=.cache/venv-splink
+if [ ! -x "$venv/bin/python" ]; then
+  python3 -m venv "$venv"
+fi
+"$venv/bin/pip" install -q --disable-pip-version-check -r peers/splink/requirements.txt
+
+mkdir -p .cache/bin .cache/peers
+go build -o .cache/bin/crmhubscore ./peers/crmhubscore
+
+extra=()
+if [ -n "$people" ]; then
+  dir=".cache/peers/gen-$people-seed$gen_seed"
+  if [ ! -f "$dir/truth.csv" ]; then
+    echo "generating $people people per system into $dir ..." >&2
+    go run ./cmd/crmhub gen --people "$people" --seed "$gen_seed" --out "$dir"
+  fi
+  extra+=(--seed-dir "$dir")
+fi
+
+"$venv/bin/python" peers/splink/compare.py --crmhub .cache/bin/crmhubscore --datasets ../shared/datasets "${extra[@]}"
