@@ -128,7 +128,9 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	sf, err := salesforce.New(salesforce.Config{LoginURL: sims.SalesforceURL, ClientID: creds.SalesforceClientID, ClientSecret: creds.SalesforceClientSecret, Logger: log})
+	// The simulator finishes Bulk API jobs at once; poll it briskly.
+	sf, err := salesforce.New(salesforce.Config{LoginURL: sims.SalesforceURL, ClientID: creds.SalesforceClientID, ClientSecret: creds.SalesforceClientSecret,
+		BulkPollInterval: 50 * time.Millisecond, Logger: log})
 	if err != nil {
 		return nil, err
 	}
