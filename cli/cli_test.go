@@ -123,3 +123,20 @@ func TestUsageAndBadInput(t *testing.T) {
 		})
 	}
 }
+
+// TestDemoUsesModelsOverlay proves --models reaches the run: a model from
+// the project folder that does not parse stops the demo, naming its file.
+func TestDemoUsesModelsOverlay(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "models", "report"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	bad := "-- depends: xref\nSELEC nothing FROM xref\n"
+	if err := os.WriteFile(filepath.Join(dir, "models", "report", "project_check.sql"), []byte(bad), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := run(t, "demo", "--records", "200", "--lake", filepath.Join(dir, "lake"), "--models", filepath.Join(dir, "models"))
+	if code == 0 || !strings.Contains(errs, "project_check") {
+		t.Fatalf("demo with a broken overlay model: exit %d, want a failure naming project_check\nstdout: %s\nstderr: %s", code, out, errs)
+	}
+}

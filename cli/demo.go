@@ -16,11 +16,16 @@ type DemoCmd struct {
 	Lake       string `help:"Lake location: a folder or s3://bucket/prefix." default:"./lake"`
 	SeedNumber uint64 `help:"Random seed of the generated data." default:"1"`
 	DryRun     bool   `help:"Compute and publish everything but write nothing back to the simulators."`
+	Models     string `help:"Project folder laid over the built-in sql/ models: the same path replaces a model, a new file adds one." type:"existingdir" placeholder:"DIR"`
 }
 
 func (d *DemoCmd) Run(ctx context.Context, g *Globals) error {
 	if d.Records < 1 {
 		return codedError{errors.New("--records must be at least 1"), 2}
+	}
+	models, err := modelsFS(d.Models)
+	if err != nil {
+		return codedError{err, 2}
 	}
 	store, err := openLake(ctx, d.Lake)
 	if err != nil {
@@ -28,7 +33,7 @@ func (d *DemoCmd) Run(ctx context.Context, g *Globals) error {
 	}
 	progress := ui.New(g.stderr)
 	res, err := demo.Run(ctx, demo.Options{Store: store, SeedDir: d.Seed, People: d.Records, SeedNumber: d.SeedNumber,
-		DryRun: d.DryRun, Logger: g.logger, Progress: progress})
+		DryRun: d.DryRun, Models: models, Logger: g.logger, Progress: progress})
 	progress.Done()
 	if res != nil && res.Report != nil {
 		printSummary(g.stdout, store.String(), res)

@@ -18,7 +18,6 @@ import (
 	"github.com/crmhub/crmhub/load"
 	"github.com/crmhub/crmhub/ops"
 	"github.com/crmhub/crmhub/pipelines"
-	sqlmodels "github.com/crmhub/crmhub/sql"
 	"github.com/crmhub/crmhub/ui"
 )
 
@@ -42,6 +41,7 @@ type RunCmd struct {
 	Approve  string `help:"Approve this run past the mass-update safeguard; the reason is recorded in sync_runs." placeholder:"REASON"`
 	Full     bool   `help:"Extract everything again instead of incrementally."`
 	Fresh    bool   `help:"Start a new run even when the previous one failed (default: resume it from the failed step)."`
+	Models   string `help:"Project folder laid over the built-in sql/ models: the same path replaces a model, a new file adds one." type:"existingdir" placeholder:"DIR"`
 }
 
 // crmClients are the two API clients of a run.
@@ -104,6 +104,10 @@ func (r *RunCmd) Run(ctx context.Context, g *Globals) error {
 	if err != nil {
 		return codedError{err, ExitConfig}
 	}
+	models, err := modelsFS(r.Models)
+	if err != nil {
+		return codedError{err, ExitConfig}
+	}
 	// fail on credentials before taking the lock
 	if _, err := newClients(p, g.logger); err != nil {
 		return codedError{err, ExitConfig}
@@ -138,7 +142,7 @@ func (r *RunCmd) Run(ctx context.Context, g *Globals) error {
 	}
 	progress := ui.New(g.stderr)
 	rep, runErr := cycle.Run(ctx, cycle.Config{
-		Store: store, Pipeline: p, Models: sqlmodels.Models, Sources: c.sources(p), Targets: targets,
+		Store: store, Pipeline: p, Models: models, Sources: c.sources(p), Targets: targets,
 		FullExtract: r.Full, Approve: r.Approve, DryRun: r.DryRun, Logger: log, Progress: progress,
 		Session: sess, APIStats: c.apiStats,
 	})
@@ -163,7 +167,7 @@ func (r *RunCmd) Run(ctx context.Context, g *Globals) error {
 		start := time.Now()
 		rec := cycle.StepRecord{Name: "audit", Status: cycle.StepSucceeded, StartedAt: start.UTC()}
 		before := c.apiStats()
-		audit, err = ops.Audit(ctx, ops.AuditConfig{Store: store, Pipeline: p, Models: sqlmodels.Models, HubSpot: c.hs, Salesforce: c.sf, Seed: rep.RunID})
+		audit, err = ops.Audit(ctx, ops.AuditConfig{Store: store, Pipeline: p, Models: models, HubSpot: c.hs, Salesforce: c.sf, Seed: rep.RunID})
 		rec.FinishedAt = time.Now().UTC()
 		rec.API = map[string]cycle.APIStats{}
 		for sys, a := range c.apiStats() {

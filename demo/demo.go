@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"path/filepath"
 	"time"
@@ -41,7 +42,9 @@ type Options struct {
 	// SeedNumber fixes the generated data.
 	SeedNumber uint64
 	// DryRun computes everything and writes nothing to the simulators.
-	DryRun   bool
+	DryRun bool
+	// Models is the sql/ tree to run (default: the embedded models).
+	Models   fs.FS
 	Pipeline *pipelines.Pipeline
 	WorkDir  string
 	Logger   *slog.Logger
@@ -138,8 +141,12 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if p == nil {
 		p = pipelines.Default()
 	}
+	models := opts.Models
+	if models == nil {
+		models = sqlmodels.Models
+	}
 	cfg := cycle.Config{
-		Store: opts.Store, Pipeline: p, Models: sqlmodels.Models,
+		Store: opts.Store, Pipeline: p, Models: models,
 		Sources: Sources(hs, sf),
 		Targets: []load.Target{&load.HubSpotTarget{Client: hs, Batch: p.Load.HubSpotBatchSize}, &load.SalesforceTarget{Client: sf, Batch: p.Load.SalesforceBatchSize}},
 		// The demo approves its own mass updates: the first sync of
