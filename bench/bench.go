@@ -132,7 +132,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	sources := cycle.SeedSources(d)
+	sources := releaseAfterRead(cycle.SeedSources(d))
 	d = nil
 	runtime.GC()
 	debug.FreeOSMemory()

@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
 
 	"github.com/crmhub/crmhub/bench"
 	"github.com/crmhub/crmhub/pipelines"
@@ -12,6 +15,7 @@ import (
 // BenchCmd is `crmhub bench`.
 type BenchCmd struct {
 	Match BenchMatchCmd `cmd:"" help:"Generate N people per system, run normalise/block/score/cluster and report time, candidate pairs, peak memory and quality."`
+	Cycle BenchCycleCmd `cmd:"" help:"Generate N people per system, run the whole cycle (extract, transform, load, publish) against the simulators, then a nightly run after 1% changed; report times, API calls, peak memory, lake size."`
 }
 
 // BenchMatchCmd is `crmhub bench match`.
@@ -49,4 +53,62 @@ func (b *BenchMatchCmd) Run(ctx context.Context, g *Globals) error {
 		}
 	}
 	return err
+}
+
+// BenchCycleCmd is `crmhub bench cycle`.
+type BenchCycleCmd struct {
+	People      []int   `help:"People per system; several sizes (comma-separated) give a growth table." default:"10000"`
+	Companies   int     `help:"Companies per system (default people/10)." default:"0"`
+	Deals       int     `help:"Deals per system (default people/5)." default:"0"`
+	Seed        uint64  `help:"Random seed of the generated data." default:"1"`
+	ChangeRate  float64 `help:"Share of records edited before the nightly run." default:"0.01"`
+	MemoryLimit string  `help:"DuckDB memory_limit." default:"6GB"`
+	Threads     int     `help:"DuckDB threads (0 = every core)." default:"0"`
+	WorkDir     string  `help:"Folder for the lake and DuckDB spill files (default: system temp)." placeholder:"DIR"`
+	KeepLake    bool    `help:"Keep the lake in the work folder after the run."`
+	InProcess   bool    `help:"Run the simulators in this process (their memory then counts in the peak)."`
+	Out         string  `help:"Folder for bench-cycle.json and bench-cycle.md." default:"." placeholder:"DIR"`
+	SimHost     bool    `hidden:"" help:"Internal: serve generated simulators for a parent benchmark."`
+}
+
+func (b *BenchCycleCmd) Run(ctx context.Context, g *Globals) error {
+	if len(b.People) == 0 || slices.Min(b.People) < 1 {
+		return codedError{errors.New("--people must be at least 1"), 2}
+	}
+	if b.SimHost {
+		return bench.ServeSimHost(ctx, bench.SimHostOptions{People: b.People[0], Companies: b.Companies, Deals: b.Deals, Seed: b.Seed}, g.stdout, g.logger)
+	}
+	if err := os.MkdirAll(b.Out, 0o755); err != nil {
+		return err
+	}
+	sizes := slices.Clone(b.People)
+	slices.Sort(sizes)
+	var reps bench.CycleReports
+	write := func() error {
+		j, m := filepath.Join(b.Out, "bench-cycle.json"), filepath.Join(b.Out, "bench-cycle.md")
+		if err := reps.WriteJSON(j); err != nil {
+			return err
+		}
+		if err := reps.WriteMarkdownFile(m); err != nil {
+			return err
+		}
+		fmt.Fprintf(g.stdout, "report written to %s and %s\n", j, m)
+		return nil
+	}
+	for _, n := range sizes {
+		rep, err := bench.RunCycle(ctx, bench.CycleOptions{People: n, Companies: b.Companies, Deals: b.Deals, Seed: b.Seed,
+			ChangeRate: b.ChangeRate, MemoryLimit: b.MemoryLimit, Threads: b.Threads, WorkDir: b.WorkDir, KeepLake: b.KeepLake,
+			SimProcess: !b.InProcess, Logger: g.logger, Progress: g.stderr})
+		if rep != nil {
+			reps = append(reps, rep)
+			if werr := write(); werr != nil {
+				return werr
+			}
+		}
+		if err != nil {
+			return err
+		}
+	}
+	reps.Markdown(g.stdout)
+	return nil
 }

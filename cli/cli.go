@@ -41,6 +41,7 @@ type CLI struct {
 	Models   ModelsCmd   `cmd:"" help:"Run, test and trace the SQL models (data engineers)."`
 	Report   ReportCmd   `cmd:"" help:"Write the HTML report of the last run and the history dashboard into the lake."`
 	Gen      GenCmd      `cmd:"" help:"Write generated data with ground truth as a seed directory."`
+	Review   ReviewCmd   `cmd:"" help:"Act on the review queue: list, show, decide, undo, history, serve (docs/review.md)."`
 }
 
 // Main parses args and runs the command; it returns the process exit code:

@@ -127,6 +127,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	cfg.Approve = reviewApproval(ctx, cfg.Store, cfg.Approve, log) // approvals recorded with crmhub review
 	rep := &Report{StartedAt: cfg.Now().UTC()}
 	if cfg.Pipeline != nil {
 		m, err := withMappings(cfg.Models, cfg.Pipeline.Mappings)
@@ -302,6 +303,15 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	err = step("load", false, func(rec *StepRecord) error {
 		if cfg.DryRun || !cfg.Pipeline.Load.Enabled || len(cfg.Targets) == 0 {
 			return nil
+		}
+		// a source that archived a mass of records stops here unless approved
+		if err := checkArchives(ctx, db, cfg.Store, prev, load.Guard{MaxShare: cfg.Pipeline.Load.MaxUpdateShare,
+			MaxCount: cfg.Pipeline.Load.MaxUpdates, Approved: cfg.Approve != ""}); err != nil {
+			if isGuard(err) {
+				rep.GuardError = err
+				return nil
+			}
+			return err
 		}
 		changes, err := load.ReadOutbox(ctx, files["outbox"])
 		if err != nil {

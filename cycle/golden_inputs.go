@@ -11,6 +11,7 @@ import (
 	"github.com/crmhub/crmhub/extract"
 	"github.com/crmhub/crmhub/internal/lake"
 	"github.com/crmhub/crmhub/pipelines"
+	"github.com/crmhub/crmhub/transform"
 )
 
 // ErrRuleExpression marks a golden rule expression (rule sql, lock when)
@@ -25,7 +26,7 @@ var ErrRuleExpression = errors.New("golden rule expression")
 //	cfg_systems         per setting (merge_duplicates, propagate_deletions) the systems it names
 //	golden_rule_score   macro: the score of rule sql's expression for one candidate
 //	golden_lock_holds   macro: whether a rule's lock holds for one golden record and field
-//	raw_versions        every extracted version of every mapped value field (long form)
+//	raw_versions        every extracted version of each mapped value field whose text changed (long form)
 //	prev_writes         the last value crmhub wrote per record and field, with its run
 //
 // Expressions are pipeline code, not data: the pipeline author writes them
@@ -45,7 +46,7 @@ func goldenInputs(ctx context.Context, db *sql.DB, store lake.Store, p *pipeline
 	if err := loadRawVersions(ctx, db, store); err != nil {
 		return err
 	}
-	return loadPrevWrites(ctx, db, prevWrites)
+	return errors.Join(loadPrevWrites(ctx, db, prevWrites), reviewInputs(ctx, db, store))
 }
 
 // loadFieldRules puts the pipeline's golden rules in table cfg_field_rules.
@@ -255,36 +256,49 @@ func versionsOf(ctx context.Context, db *sql.DB, sys, obj string, files []string
 	if err := rows.Err(); err != nil || len(fields) == 0 {
 		return err
 	}
-	if _, err := db.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE raw_versions_part AS
-		SELECT * FROM read_parquet(?::VARCHAR[], union_by_name = true)`, files); err != nil {
-		return err
-	}
-	quoted := make([]string, len(fields))
-	for i, f := range fields {
-		quoted[i] = `"` + strings.ReplaceAll(f, `"`, `""`) + `"`
-		if _, err := db.ExecContext(ctx, `ALTER TABLE raw_versions_part ADD COLUMN IF NOT EXISTS `+quoted[i]+` VARCHAR`); err != nil {
-			return err
-		}
-	}
-	// one row per version: re-read records (overlap windows) collapse
-	_, err = db.ExecContext(ctx, `INSERT INTO raw_versions
-		SELECT ?, ?, _id, _updated_at, crm_field, value FROM (
-		  SELECT _id, _updated_at, `+castList(quoted)+` FROM raw_versions_part
-		  QUALIFY row_number() OVER (PARTITION BY _id, _updated_at ORDER BY _extracted_at DESC) = 1
-		) UNPIVOT INCLUDE NULLS (value FOR crm_field IN (`+strings.Join(quoted, ", ")+`))`, sys, obj)
+	// read only the mapped columns (a raw file holds every property); one
+	// the files lack reads as NULL
+	have := map[string]bool{}
+	crows, err := db.QueryContext(ctx, `SELECT column_name FROM (DESCRIBE SELECT * FROM read_parquet(?::VARCHAR[], union_by_name = true))`, files)
 	if err != nil {
 		return err
 	}
-	_, err = db.ExecContext(ctx, `DROP TABLE raw_versions_part`)
-	return err
-}
-
-func castList(quoted []string) string {
-	out := make([]string, len(quoted))
-	for i, q := range quoted {
-		out[i] = "CAST(" + q + " AS VARCHAR) AS " + q
+	for crows.Next() {
+		var c string
+		if err := crows.Scan(&c); err != nil {
+			crows.Close()
+			return err
+		}
+		have[c] = true
 	}
-	return strings.Join(out, ", ")
+	crows.Close()
+	if err := crows.Err(); err != nil {
+		return err
+	}
+	quoted := make([]string, len(fields))
+	cols := make([]string, len(fields))
+	for i, f := range fields {
+		quoted[i] = transform.QuoteIdent(f)
+		cols[i] = "CAST(NULL AS VARCHAR) AS " + quoted[i]
+		if have[f] {
+			cols[i] = "CAST(" + quoted[i] + " AS VARCHAR) AS " + quoted[i]
+		}
+	}
+	// One row per version (re-read records, as in overlap windows,
+	// collapse) and field, keeping only the versions where the field's text
+	// differs from the record's version before: a repeated value can never
+	// be a change point in field_changes, and dropping it keeps the table
+	// (and field_changes' sort) near one row per record and field however
+	// many nights the lake holds. Values that differ only in format stay;
+	// field_changes compares them with same_value.
+	_, err = db.ExecContext(ctx, `INSERT INTO raw_versions
+		SELECT ?, ?, _id, _updated_at, crm_field, value FROM (
+		  SELECT _id, _updated_at, `+strings.Join(cols, ", ")+` FROM read_parquet(?::VARCHAR[], union_by_name = true)
+		  QUALIFY row_number() OVER (PARTITION BY _id, _updated_at ORDER BY _extracted_at DESC) = 1
+		) UNPIVOT INCLUDE NULLS (value FOR crm_field IN (`+strings.Join(quoted, ", ")+`))
+		WINDOW w AS (PARTITION BY _id, crm_field ORDER BY _updated_at)
+		QUALIFY row_number() OVER w = 1 OR value IS DISTINCT FROM lag(value) OVER w`, sys, obj, files)
+	return err
 }
 
 // loadPrevWrites reads the previous run's write log (what crmhub wrote,

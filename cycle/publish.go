@@ -62,6 +62,9 @@ func exportTable(ctx context.Context, db *sql.DB, table, dir string) (string, er
 // latest pointer: readers see the previous run until the pointer changes.
 func publish(ctx context.Context, store lake.Store, runID string, files map[string]string, finished time.Time) (*Latest, error) {
 	l := &Latest{RunID: runID, Tables: map[string]string{}}
+	if err := lake.Segment(runID); err != nil {
+		return nil, fmt.Errorf("publish: run id: %w", err)
+	}
 	for _, t := range PublishedTables {
 		local, ok := files[t]
 		if !ok {

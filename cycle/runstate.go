@@ -165,6 +165,9 @@ func Start(ctx context.Context, store lake.Store, opts SessionOptions) (*Session
 		}
 	}
 	if open.RunID != "" && opts.Resume {
+		if err := lake.Segment(open.RunID); err != nil {
+			return fail(fmt.Errorf("%s names no run to resume (start a new one with --fresh): %w", OpenKey, err))
+		}
 		st, err := ReadRunState(ctx, store, open.RunID)
 		if err != nil && !errors.Is(err, lake.ErrNotFound) {
 			return fail(err)

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/crmhub/crmhub/sim/fault"
 	simhs "github.com/crmhub/crmhub/sim/hubspot"
 	simsf "github.com/crmhub/crmhub/sim/salesforce"
 
@@ -35,13 +36,20 @@ type SimConfig struct {
 	Logger         *slog.Logger
 	// Now is the simulators' clock (default time.Now).
 	Now func() time.Time
+	// HubSpotFaults and SalesforceFaults inject failures (sim/fault);
+	// SalesforceExpireEvery expires every Salesforce session at each Nth
+	// API request (0: never).
+	HubSpotFaults         fault.Config
+	SalesforceFaults      fault.Config
+	SalesforceExpireEvery int
 }
 
 // StartSims loads d into fresh simulators and serves them over HTTP.
 func StartSims(d *seed.Dataset, cfg SimConfig) (*Sims, error) {
 	s := &Sims{
-		HubSpot:    simhs.New(simhs.Options{Token: cfg.HubSpotToken, Logger: cfg.Logger, Now: cfg.Now}),
-		Salesforce: simsf.New(simsf.Options{ClientID: cfg.SalesforceClientID, ClientSecret: cfg.SalesforceClientSecret, Logger: cfg.Logger, Now: cfg.Now}),
+		HubSpot: simhs.New(simhs.Options{Token: cfg.HubSpotToken, Logger: cfg.Logger, Now: cfg.Now, Faults: cfg.HubSpotFaults}),
+		Salesforce: simsf.New(simsf.Options{ClientID: cfg.SalesforceClientID, ClientSecret: cfg.SalesforceClientSecret, Logger: cfg.Logger, Now: cfg.Now,
+			Faults: cfg.SalesforceFaults, ExpireSessionsEvery: cfg.SalesforceExpireEvery}),
 	}
 	for _, obj := range seed.HubSpotObjects {
 		if recs := d.Records(seed.HubSpot, obj); len(recs) > 0 {

@@ -114,7 +114,16 @@ func Run(ctx context.Context, opts Options) ([]Result, error) {
 	}
 	bySystem := map[string][]Source{}
 	var order []string
+	if err := lake.Segment(opts.RunID); err != nil {
+		return nil, fmt.Errorf("extract: run id: %w", err)
+	}
 	for _, s := range opts.Sources {
+		// system and object name lake keys: raw/SYSTEM/OBJECT/
+		for _, part := range []string{s.System(), s.Object()} {
+			if err := lake.Segment(part); err != nil {
+				return nil, fmt.Errorf("extract %s %s: %w", s.System(), s.Object(), err)
+			}
+		}
 		if _, ok := bySystem[s.System()]; !ok {
 			order = append(order, s.System())
 		}

@@ -51,7 +51,12 @@ type RunMetrics struct {
 	ErrorQueueDepth    int64   `json:"error_queue_depth"`
 	ValidationFailures int64   `json:"validation_failures"`
 	ReviewQueueDepth   int64   `json:"review_queue_depth"`
-	Conflicts          int64   `json:"conflicts"`
+	// ReviewQueueOldestSeconds is how long the oldest open review item has
+	// waited at the run's start; ReviewQueueAges counts items per age
+	// bucket (lt_1d, 1d_7d, 7d_30d, ge_30d).
+	ReviewQueueOldestSeconds float64          `json:"review_queue_oldest_seconds"`
+	ReviewQueueAges          map[string]int64 `json:"review_queue_ages,omitempty"`
+	Conflicts                int64            `json:"conflicts"`
 
 	StepSeconds map[string]float64 `json:"step_seconds"`
 	// Parity is the audit's share of agreeing fields (nil: no audit).
@@ -152,6 +157,9 @@ func (m *RunMetrics) fromTables(ctx context.Context, store lake.Store, pub *cycl
 	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM read_parquet(?) WHERE retry_state = 'pending_retry'`, errs).Scan(&m.ErrorQueueDepth); err != nil {
 		return fmt.Errorf("error queue: %w", err)
 	}
+	if err := m.reviewAges(ctx, db, local); err != nil {
+		return err
+	}
 	runs, err := local("sync_runs")
 	if err != nil {
 		return err
@@ -189,6 +197,38 @@ func (m *RunMetrics) fromTables(ctx context.Context, store lake.Store, pub *cycl
 		m.DuplicateRate = float64(m.DuplicatesCreated) / float64(m.NewRecords)
 	}
 	return nil
+}
+
+// reviewAges reads the age of the published review queue's items
+// (first_seen_at, on the run's clock) at the run's start.
+func (m *RunMetrics) reviewAges(ctx context.Context, db *sql.DB, local func(string) (string, error)) error {
+	q, err := local("review_queue")
+	if err != nil {
+		return err
+	}
+	var n int
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM (DESCRIBE SELECT * FROM read_parquet(?)) WHERE column_name = 'first_seen_at'`, q).Scan(&n); err != nil || n == 0 {
+		return err // a queue without ages (older models): nothing to report
+	}
+	m.ReviewQueueAges = map[string]int64{"lt_1d": 0, "1d_7d": 0, "7d_30d": 0, "ge_30d": 0}
+	rows, err := db.QueryContext(ctx, `SELECT CASE WHEN age < INTERVAL 1 DAY THEN 'lt_1d' WHEN age < INTERVAL 7 DAY THEN '1d_7d'
+		  WHEN age < INTERVAL 30 DAY THEN '7d_30d' ELSE 'ge_30d' END, count(*), max(epoch(age))
+		FROM (SELECT greatest(?::TIMESTAMP - first_seen_at, INTERVAL 0 SECOND) AS age FROM read_parquet(?)) GROUP BY 1`, m.Time.UTC(), q)
+	if err != nil {
+		return fmt.Errorf("review queue ages: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var bucket string
+		var count int64
+		var oldest float64
+		if err := rows.Scan(&bucket, &count, &oldest); err != nil {
+			return fmt.Errorf("review queue ages: %w", err)
+		}
+		m.ReviewQueueAges[bucket] = count
+		m.ReviewQueueOldestSeconds = max(m.ReviewQueueOldestSeconds, oldest)
+	}
+	return rows.Err()
 }
 
 // Registry returns the metrics as a Prometheus registry (gauges labelled
@@ -249,6 +289,12 @@ func (m *RunMetrics) registry(pipelineLabel bool) *prometheus.Registry {
 	gauge("validation_failures", "Records refused for invalid values in the last run.", float64(m.ValidationFailures))
 	gauge("review_queue_depth", "Rows in review_queue.", float64(m.ReviewQueueDepth))
 	gauge("conflicts", "Fields changed in both systems since the previous run.", float64(m.Conflicts))
+	gauge("review_queue_oldest_age_seconds", "How long the oldest review_queue item has waited.", m.ReviewQueueOldestSeconds)
+	ages := prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "crmhub", Name: "review_queue_items", Help: "review_queue items per age bucket.", ConstLabels: pl}, []string{"age"})
+	for b, v := range m.ReviewQueueAges {
+		ages.WithLabelValues(b).Set(float64(v))
+	}
+	reg.MustRegister(ages)
 	steps := prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "crmhub", Name: "step_seconds", Help: "Duration of each step of the last run.", ConstLabels: pl}, []string{"step"})
 	for s, v := range m.StepSeconds {
 		steps.WithLabelValues(s).Set(v)

@@ -82,6 +82,10 @@ type Matching struct {
 	// with the next BlockWindow only (sorted neighbourhood). Keys shared by
 	// at most BlockWindow+1 records compare every pair.
 	BlockWindow int `yaml:"block_window"`
+	// NameBlockWindow is the window of the person rules on names, birth
+	// dates and places (blocks of namesakes and neighbours, large at scale);
+	// identifier rules (email, phone, mailbox, street) use BlockWindow.
+	NameBlockWindow int `yaml:"name_block_window"`
 	// ReferenceRecords is the number of live records the thresholds were
 	// set on; on more records they rise by log2(records / ReferenceRecords)
 	// (a random pair's prior odds of matching fall as 1/N).
@@ -89,6 +93,16 @@ type Matching struct {
 	// Estimate re-estimates m (EM over the candidate pairs) and u (random
 	// record pairs) from the data, starting from sql/ref/match_weights.csv.
 	Estimate bool `yaml:"estimate"`
+	// EstimateSamplePairs is the number of random record pairs u is
+	// estimated from; EstimateIterations caps the EM rounds.
+	EstimateSamplePairs int `yaml:"estimate_sample_pairs"`
+	EstimateIterations  int `yaml:"estimate_iterations"`
+	// MatchProbability and ReviewProbability decide person pairs when
+	// Estimate is on: the posterior match probability, from the estimated
+	// weights and the estimated share of matching record pairs (which
+	// falls as 1/N by itself), replaces the score thresholds.
+	MatchProbability  float64 `yaml:"match_probability"`
+	ReviewProbability float64 `yaml:"review_probability"`
 	// DefaultRegion is the ISO 3166 region of phone numbers written
 	// without a country code (E.164 normalisation).
 	DefaultRegion string     `yaml:"default_region"`
@@ -393,6 +407,18 @@ func (p *Pipeline) Validate() error {
 	if p.Matching.BlockWindow < 1 || p.Matching.BlockWindow > 100 {
 		bad(p.line("matching", "block_window"), "matching.block_window %d: want 1 to 100 neighbours per record and key", p.Matching.BlockWindow)
 	}
+	if p.Matching.NameBlockWindow < 1 || p.Matching.NameBlockWindow > p.Matching.BlockWindow {
+		bad(p.line("matching", "name_block_window"), "matching.name_block_window %d: want 1 to block_window (%d)", p.Matching.NameBlockWindow, p.Matching.BlockWindow)
+	}
+	if p.Matching.EstimateSamplePairs < 1000 {
+		bad(p.line("matching", "estimate_sample_pairs"), "matching.estimate_sample_pairs %d: want at least 1000 random pairs", p.Matching.EstimateSamplePairs)
+	}
+	if p.Matching.EstimateIterations < 1 || p.Matching.EstimateIterations > 100 {
+		bad(p.line("matching", "estimate_iterations"), "matching.estimate_iterations %d: want 1 to 100", p.Matching.EstimateIterations)
+	}
+	if !(p.Matching.ReviewProbability > 0 && p.Matching.ReviewProbability <= p.Matching.MatchProbability && p.Matching.MatchProbability < 1) {
+		bad(p.line("matching", "match_probability"), "matching: want 0 < review_probability (%g) <= match_probability (%g) < 1", p.Matching.ReviewProbability, p.Matching.MatchProbability)
+	}
 	if p.Matching.ReferenceRecords < 1 {
 		bad(p.line("matching", "reference_records"), "matching.reference_records %d: must be at least 1", p.Matching.ReferenceRecords)
 	}
@@ -490,6 +516,11 @@ func (p *Pipeline) Vars() map[string]any {
 	return map[string]any{
 		"max_block_size":           m.MaxBlockSize,
 		"block_window":             m.BlockWindow,
+		"name_block_window":        m.NameBlockWindow,
+		"estimate_sample_pairs":    m.EstimateSamplePairs,
+		"estimate_iterations":      m.EstimateIterations,
+		"match_probability":        m.MatchProbability,
+		"review_probability":       m.ReviewProbability,
 		"reference_records":        m.ReferenceRecords,
 		"match_estimate":           m.Estimate,
 		"default_region":           m.DefaultRegion,

@@ -22,7 +22,7 @@ func TestDefaultIsValid(t *testing.T) {
 		t.Errorf("defaults incomplete: %+v", p)
 	}
 	vars := p.Vars()
-	if len(vars) != 14 || vars["max_block_size"] != p.Matching.MaxBlockSize || vars["deal_prior"] != p.Matching.Deal.Prior {
+	if len(vars) != 19 || vars["max_block_size"] != p.Matching.MaxBlockSize || vars["deal_prior"] != p.Matching.Deal.Prior {
 		t.Errorf("Vars() = %v", vars)
 	}
 }

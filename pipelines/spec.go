@@ -105,8 +105,13 @@ func matchingSpec() Field {
 	return Field{Name: "matching", Kind: "object", Description: "Blocking and match decisions per entity.", Fields: []Field{
 		{Name: "max_block_size", Kind: "int", Description: "Largest blocking group compared pairwise; larger groups are skipped and reported."},
 		{Name: "block_window", Kind: "int", Min: num(1), Description: "Within one blocking key each record is compared with its next block_window neighbours in the rule's sort order (sorted neighbourhood): candidate pairs per record stay bounded at any size."},
+		{Name: "name_block_window", Kind: "int", Min: num(1), Description: "The window of the person blocking rules on names, birth dates and places (blocks of namesakes and neighbours grow with the data); identifier rules use block_window."},
 		{Name: "reference_records", Kind: "int", Min: num(1), Description: "Live records per entity the thresholds hold for; above it both thresholds rise by log2(records / reference_records), as a random pair's prior odds fall as 1/N."},
 		{Name: "estimate", Kind: "bool", Description: "Re-estimate m (EM over candidate pairs) and u (random record pairs) from the data; false keeps sql/ref/match_weights.csv."},
+		{Name: "estimate_sample_pairs", Kind: "int", Min: num(1000), Description: "Random record pairs u is estimated from (with estimate)."},
+		{Name: "estimate_iterations", Kind: "int", Min: num(1), Description: "Most EM rounds (with estimate); EM stops earlier once no m moves by 1e-4."},
+		{Name: "match_probability", Kind: "float", Description: "With estimate: person pairs whose posterior match probability (estimated weights, estimated share of matching pairs) reaches this link."},
+		{Name: "review_probability", Kind: "float", Description: "With estimate: person pairs at or above this probability and below match_probability go to the review queue."},
 		{Name: "default_region", Kind: "string", Description: "Region (ISO 3166 alpha-2) of phone numbers written without a country code, for E.164."},
 		th("person"), th("company"), th("deal"),
 	}}

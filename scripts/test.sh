@@ -44,3 +44,20 @@ fi
 
 go vet ./...
 go test -count=1 -timeout 60m "$@" ./...
+
+# Fuzz: every parser and normaliser for a few seconds (their seed corpora,
+# testdata/fuzz/, also run as plain tests above); `task fuzz` runs longer.
+# FUZZTIME=0 skips this block.
+fuzztime="${FUZZTIME:-5s}"
+if [ "$fuzztime" != "0" ]; then
+  while read -r pkg target; do
+    go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "$pkg"
+  done <<'FUZZ'
+./sim/salesforce FuzzParseSOQL
+./crm/hubspot FuzzListPage
+./crm/salesforce FuzzQueryPage
+./transform FuzzNormalizers
+./seed FuzzLoadCSV
+./pipelines FuzzParse
+FUZZ
+fi

@@ -6,6 +6,8 @@ import (
 	"fmt"
 
 	"github.com/duckdb/duckdb-go/v2"
+
+	"github.com/crmhub/crmhub/normalize"
 )
 
 // EngineConfig sets DuckDB's resources.
@@ -48,6 +50,11 @@ func Open(ctx context.Context, cfg EngineConfig) (*sql.DB, error) {
 			db.Close()
 			return nil, fmt.Errorf("duckdb: %s: %w", s.stmt, err)
 		}
+	}
+	// Go-side normalisers the models call (phone_e164)
+	if err := normalize.Register(ctx, db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("duckdb: %w", err)
 	}
 	return db, nil
 }

@@ -144,6 +144,7 @@ func createRaw(ctx context.Context, db *sql.DB, name string, files, cols []strin
 				hasInvalid = hasInvalid || n == "_invalid"
 			}
 			sel := make([]string, 0, len(names)+1)
+			var partArgs []any // bound in the order of the ? below
 			for i, n := range names {
 				q := quoteIdent(n)
 				if strings.HasPrefix(n, "_") || types[i] == "VARCHAR" {
@@ -152,13 +153,15 @@ func createRaw(ctx context.Context, db *sql.DB, name string, files, cols []strin
 				}
 				expr := canonical(q, types[i])
 				if hasInvalid {
-					expr = "coalesce(" + expr + ", _invalid ->> '" + strings.ReplaceAll(n, "'", "''") + "')"
+					// the field name comes from the CRM's schema: bound, not spliced
+					expr = "coalesce(" + expr + ", _invalid ->> ?::VARCHAR)"
+					partArgs = append(partArgs, n)
 				}
 				sel = append(sel, expr+" AS "+q)
 			}
 			sel = append(sel, "file_row_number")
 			parts = append(parts, "SELECT "+strings.Join(sel, ", ")+" FROM read_parquet(?::VARCHAR[], file_row_number = true)")
-			args = append(args, groups[sig])
+			args = append(append(args, partArgs...), groups[sig])
 		}
 		return strings.Join(parts, "\nUNION ALL BY NAME\n"), args, nil
 	}

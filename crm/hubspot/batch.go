@@ -2,6 +2,7 @@ package hubspot
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -269,12 +270,19 @@ func (c *Client) CreateAssociations(ctx context.Context, from, to string, pairs 
 type jsonID string
 
 func (j *jsonID) UnmarshalJSON(b []byte) error {
-	s := string(b)
-	if len(s) >= 2 && s[0] == '"' {
-		s = s[1 : len(s)-1]
+	// a string (escapes decoded; null leaves no id, which the caller
+	// reports) or a number; anything else is refused, never kept as text
+	var s string
+	if err := json.Unmarshal(b, &s); err == nil {
+		*j = jsonID(s)
+		return nil
 	}
-	*j = jsonID(s)
-	return nil
+	var n json.Number
+	if err := json.Unmarshal(b, &n); err == nil {
+		*j = jsonID(n.String())
+		return nil
+	}
+	return fmt.Errorf("id %.40s is neither a string nor a number", b)
 }
 
 // BatchAssociations reads the associations of many records toward type to

@@ -117,7 +117,7 @@ func (c *Client) Query(ctx context.Context, soql string, opts QueryOptions, fn f
 		hdr = http.Header{"Sforce-Query-Options": {"batchSize=" + strconv.Itoa(opts.BatchSize)}}
 	}
 	path := c.dataPath(resource) + "?q=" + url.QueryEscape(soql)
-	kind := resource
+	kind, seen := resource, map[string]bool{}
 	for page := 1; path != ""; page++ {
 		raw, err := c.call(ctx, kind, http.MethodGet, path, nil, hdr)
 		if err != nil {
@@ -151,6 +151,11 @@ func (c *Client) Query(ctx context.Context, soql string, opts QueryOptions, fn f
 			if !strings.HasPrefix(answer.NextRecordsURL, "/services/data/") {
 				return fmt.Errorf("%s page %d: answer not done but nextRecordsUrl %q is unusable", resource, page, answer.NextRecordsURL)
 			}
+			if seen[answer.NextRecordsURL] {
+				// locators that lead back to one another would page forever
+				return fmt.Errorf("%s page %d: answer not done but nextRecordsUrl %q was already read", resource, page, answer.NextRecordsURL)
+			}
+			seen[answer.NextRecordsURL] = true
 			path = answer.NextRecordsURL
 		}
 	}

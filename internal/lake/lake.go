@@ -63,6 +63,16 @@ func cleanKey(key string) (string, error) {
 	return c, nil
 }
 
+// Segment checks one part of a key built from names or data (a system,
+// object, run id or table): it must be a single path segment, so the key
+// stays under the prefix it is joined to.
+func Segment(s string) error {
+	if s == "" || s == "." || s == ".." || strings.ContainsAny(s, "/\\\x00") {
+		return fmt.Errorf("%w: segment %q", ErrBadKey, s)
+	}
+	return nil
+}
+
 // checkPrefix rejects List prefixes that are absolute or climb out of the
 // lake: on S3 a prefix such as "../other/" would otherwise be sent as is.
 func checkPrefix(prefix string) error {

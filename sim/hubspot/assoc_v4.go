@@ -202,11 +202,11 @@ func (s *Server) unassociate(ti int, id uint64, tj int, toID uint64) {
 		return
 	}
 	rec := s.stores[contacts].recs[contact]
-	if rec == nil || rec.props["associatedcompanyid"] != strconv.FormatUint(company, 10) {
+	if rec == nil || rec.prop("associatedcompanyid") != strconv.FormatUint(company, 10) {
 		return
 	}
-	rec.props["associatedcompanyid"] = ""
+	rec.put("associatedcompanyid", "")
 	if es := s.assoc.edges(contacts, contact, companies); len(es) > 0 {
-		rec.props["associatedcompanyid"] = strconv.FormatUint(es[0].id, 10)
+		rec.put("associatedcompanyid", strconv.FormatUint(es[0].id, 10))
 	}
 }

@@ -95,7 +95,7 @@ func compileFilter(sc *schema, f searchFilter) (*compiledFilter, error) {
 }
 
 func (f *compiledFilter) match(rec *record) bool {
-	v, present := rec.props[f.name]
+	v, present := rec.get(f.name)
 	present = present && v != ""
 	switch f.op {
 	case "HAS_PROPERTY":

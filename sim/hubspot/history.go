@@ -41,7 +41,7 @@ func (r *record) versionsOf(name, lastMod string) []version {
 	if vs, ok := r.hist[name]; ok {
 		return vs
 	}
-	v, ok := r.props[name]
+	v, ok := r.get(name)
 	if !ok {
 		return nil
 	}
@@ -57,7 +57,7 @@ func (r *record) versionsOf(name, lastMod string) []version {
 // record appends a new version of name when value differs from the current
 // one; s.mu must be held for writing.
 func (r *record) recordVersion(name, value, lastMod string, ms int64, source uint8) {
-	if r.props[name] == value {
+	if r.prop(name) == value {
 		return
 	}
 	vs := slices.Clone(r.versionsOf(name, lastMod))

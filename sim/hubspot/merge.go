@@ -101,8 +101,8 @@ func (s *Server) handleMerge(w http.ResponseWriter, r *http.Request) {
 // mergedSet lists both records' ids and the ids merged into them, sorted.
 func mergedSet(a, b *record) []uint64 {
 	ids := []uint64{a.id, b.id}
-	ids = append(ids, mergedIDs(a.props["hs_merged_object_ids"])...)
-	ids = append(ids, mergedIDs(b.props["hs_merged_object_ids"])...)
+	ids = append(ids, mergedIDs(a.prop("hs_merged_object_ids"))...)
+	ids = append(ids, mergedIDs(b.prop("hs_merged_object_ids"))...)
 	slices.Sort(ids)
 	return slices.Compact(ids)
 }
@@ -112,11 +112,13 @@ func mergedSet(a, b *record) []uint64 {
 func (s *Server) merge(st *objStore, primary, other *record, ids []uint64) *record {
 	now := s.now()
 	lm := objTypes[st.ti].lastMod
-	rec := &record{id: st.maxID + 1, props: maps.Clone(other.props), createdAt: primary.createdAt,
+	rec := st.newRecord()
+	*rec = record{id: st.maxID + 1, keys: st.keys, createdAt: primary.createdAt,
 		updatedAt: now, origin: srcIntegration, baseMs: now.UnixMilli(), hist: map[string][]version{}}
-	maps.Copy(rec.props, primary.props)
+	props := other.propMap()
+	maps.Copy(props, primary.propMap())
 	system := map[string]bool{"hs_object_id": true, "createdate": true, lm: true, "hs_merged_object_ids": true}
-	for name := range rec.props {
+	for name := range props {
 		if system[name] {
 			continue
 		}
@@ -131,14 +133,15 @@ func (s *Server) merge(st *objStore, primary, other *record, ids []uint64) *reco
 	for i, id := range ids {
 		strIDs[i] = strconv.FormatUint(id, 10)
 	}
-	rec.props["hs_object_id"] = strconv.FormatUint(rec.id, 10)
-	rec.props["createdate"] = primary.props["createdate"]
-	rec.props["hs_merged_object_ids"] = strings.Join(strIDs, ";")
-	rec.props[lm] = isoTime(now)
+	props["hs_object_id"] = strconv.FormatUint(rec.id, 10)
+	props["createdate"] = primary.prop("createdate")
+	props["hs_merged_object_ids"] = strings.Join(strIDs, ";")
+	props[lm] = isoTime(now)
+	rec.setProps(props)
 
 	for _, old := range []*record{other, primary} {
 		for name, idx := range st.uniq {
-			if v := old.props[name]; v != "" && idx[strings.ToLower(v)] == old.id {
+			if v := old.prop(name); v != "" && idx[strings.ToLower(v)] == old.id {
 				delete(idx, strings.ToLower(v))
 			}
 		}
@@ -151,7 +154,7 @@ func (s *Server) merge(st *objStore, primary, other *record, ids []uint64) *reco
 	// The other record's unique values stay taken by the merged record, as
 	// HubSpot keeps a merged contact's email.
 	for name, idx := range st.uniq {
-		if v := other.props[name]; v != "" {
+		if v := other.prop(name); v != "" {
 			if _, taken := idx[strings.ToLower(v)]; !taken {
 				idx[strings.ToLower(v)] = rec.id
 			}

@@ -52,6 +52,7 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request) {
 	s.mu.RLock()
 	st := s.stores[ti]
 	results := make([]apiObject, 0, limit)
+	cols := st.columns(names)
 	next := uint64(0)
 	for i := st.indexFrom(after); i < len(st.order); i++ {
 		rec := st.recs[st.order[i]]
@@ -62,7 +63,7 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request) {
 			next = rec.id
 			break
 		}
-		o := st.render(rec, names)
+		o := st.renderColumns(rec, cols)
 		if len(withHist) > 0 {
 			o.PropertiesWithHistory = st.renderHistory(rec, withHist, s.appID)
 		}
@@ -237,8 +238,8 @@ func (s *Server) associate(ti int, id uint64, tj int, toID uint64, typeID int32)
 		ti, tj, contact, company = tj, ti, toID, id
 	}
 	if objTypes[ti].name == "contacts" && objTypes[tj].name == "companies" {
-		if rec := s.stores[ti].recs[contact]; rec != nil && rec.props["associatedcompanyid"] == "" {
-			rec.props["associatedcompanyid"] = strconv.FormatUint(company, 10)
+		if rec := s.stores[ti].recs[contact]; rec != nil && rec.prop("associatedcompanyid") == "" {
+			rec.put("associatedcompanyid", strconv.FormatUint(company, 10))
 		}
 	}
 }
@@ -321,7 +322,7 @@ func (s *Server) archiveOne(st *objStore, rec *record) {
 	rec.archived = true
 	rec.archivedAt = now
 	rec.updatedAt = now
-	rec.props[objTypes[st.ti].lastMod] = isoTime(now)
+	rec.put(objTypes[st.ti].lastMod, isoTime(now))
 }
 
 func (s *Server) handleArchive(w http.ResponseWriter, r *http.Request) {

@@ -103,8 +103,8 @@ func (s *Server) handleCreateProperty(w http.ResponseWriter, r *http.Request) {
 	if p.HasUniqueValue {
 		st.uniq[p.Name] = map[string]uint64{}
 		for _, id := range st.order {
-			if rec := st.recs[id]; rec.props[p.Name] != "" {
-				st.claim(p.Name, rec.props[p.Name], rec)
+			if rec := st.recs[id]; rec.prop(p.Name) != "" {
+				st.claim(p.Name, rec.prop(p.Name), rec)
 			}
 		}
 	}

@@ -61,15 +61,21 @@ func propNames(ti int, requested []string) []string {
 // render converts a record; names must come from propNames. Unknown names
 // are left out; known ones without a value are null.
 func (st *objStore) render(r *record, names []string) apiObject {
-	props := make(map[string]*string, len(names))
-	for _, n := range names {
-		if _, ok := st.schema.props[n]; !ok {
+	return st.renderColumns(r, st.columns(names))
+}
+
+// renderColumns is render with the names resolved by columns.
+func (st *objStore) renderColumns(r *record, cols []column) apiObject {
+	props := make(map[string]*string, len(cols))
+	for _, c := range cols {
+		if !c.known {
 			continue
 		}
-		if v, ok := r.props[n]; ok {
-			props[n] = &v
-		} else {
-			props[n] = nil
+		props[c.name] = nil
+		if c.ok {
+			if v, ok := r.props.lookup(c.id); ok {
+				props[c.name] = &v
+			}
 		}
 	}
 	o := apiObject{ID: strconv.FormatUint(r.id, 10), Properties: props,
@@ -184,25 +190,28 @@ func (st *objStore) apply(r *record, vals map[string]string, now time.Time) {
 		st.setValue(r, k, v)
 	}
 	r.updatedAt = now
-	r.props[objTypes[st.ti].lastMod] = isoTime(now)
+	r.put(objTypes[st.ti].lastMod, isoTime(now))
 }
 
 // create stores a new record from validated values.
 func (st *objStore) create(vals map[string]string, now time.Time) *record {
-	r := &record{id: st.maxID + 1, props: make(map[string]string, len(vals)+3), createdAt: now, updatedAt: now,
+	r := st.newRecord()
+	*r = record{id: st.maxID + 1, keys: st.keys, createdAt: now, updatedAt: now,
 		origin: srcIntegration, baseMs: now.UnixMilli()}
+	props := make(map[string]string, len(vals)+3)
 	for k, v := range vals {
 		if v != "" {
-			r.props[k] = v
+			props[k] = v
 		}
 	}
-	r.props["hs_object_id"] = strconv.FormatUint(r.id, 10)
-	if ms, ok := parseMillis(r.props["createdate"]); ok {
+	props["hs_object_id"] = strconv.FormatUint(r.id, 10)
+	if ms, ok := parseMillis(props["createdate"]); ok {
 		r.createdAt = time.UnixMilli(ms).UTC()
 	} else {
-		r.props["createdate"] = isoTime(now)
+		props["createdate"] = isoTime(now)
 	}
-	r.props[objTypes[st.ti].lastMod] = isoTime(now)
+	props[objTypes[st.ti].lastMod] = isoTime(now)
+	r.setProps(props)
 	st.insert(r)
 	return r
 }

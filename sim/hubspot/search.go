@@ -219,7 +219,7 @@ func matchQuery(ti int, rec *record, query string) bool {
 	for _, word := range strings.Fields(query) {
 		found := false
 		for _, p := range searchableProps[objTypes[ti].name] {
-			if strings.Contains(strings.ToLower(rec.props[p]), word) {
+			if strings.Contains(strings.ToLower(rec.prop(p)), word) {
 				found = true
 				break
 			}
@@ -236,8 +236,8 @@ func matchQuery(ti int, rec *record, query string) bool {
 func sortRecords(recs []*record, p *Property, name string, desc bool) {
 	numeric := p != nil && p.isNumeric()
 	slices.SortStableFunc(recs, func(a, b *record) int {
-		va, oka := a.props[name]
-		vb, okb := b.props[name]
+		va, oka := a.get(name)
+		vb, okb := b.get(name)
 		switch {
 		case !oka && !okb:
 			return 0

@@ -3,7 +3,6 @@ package hubspot
 import (
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -18,10 +17,13 @@ var (
 	ErrBadID         = errors.New("hubspot sim: record id is not a positive integer")
 )
 
-// record is one stored CRM record. props keys are interned property names.
+// record is one stored CRM record. Its values live in one pointer-free
+// string (see propSet) keyed by the object type's property ids, so a
+// million records cost the garbage collector little.
 type record struct {
 	id         uint64
-	props      map[string]string
+	props      propSet
+	keys       *propKeys // the object type's property ids, shared
 	createdAt  time.Time
 	updatedAt  time.Time
 	archivedAt time.Time
@@ -36,6 +38,8 @@ type record struct {
 type objStore struct {
 	ti     int
 	schema *schema
+	keys   *propKeys
+	slab   []record // chunk newRecord carves records from
 	recs   map[uint64]*record
 	order  []uint64
 	maxID  uint64
@@ -44,7 +48,7 @@ type objStore struct {
 }
 
 func newObjStore(ti int, now time.Time) *objStore {
-	st := &objStore{ti: ti, schema: newSchema(ti, now), recs: map[uint64]*record{},
+	st := &objStore{ti: ti, schema: newSchema(ti, now), keys: newPropKeys(), recs: map[uint64]*record{},
 		uniq: map[string]map[string]uint64{}, merged: map[uint64]uint64{}}
 	for name, p := range st.schema.props {
 		if p.HasUniqueValue {
@@ -52,6 +56,20 @@ func newObjStore(ti int, now time.Time) *objStore {
 		}
 	}
 	return st
+}
+
+// recordChunk is how many records newRecord allocates at a time.
+const recordChunk = 1024
+
+// newRecord returns a zero record carved from a chunk, so records are a
+// few large allocations rather than one each. Chunks are never grown in
+// place, so the pointer stays valid.
+func (st *objStore) newRecord() *record {
+	if len(st.slab) == cap(st.slab) {
+		st.slab = make([]record, 0, recordChunk)
+	}
+	st.slab = st.slab[:len(st.slab)+1]
+	return &st.slab[len(st.slab)-1]
 }
 
 // indexFrom returns the position in order of the first id >= id.
@@ -70,7 +88,7 @@ func (st *objStore) insert(r *record) (unsorted bool) {
 	st.order = append(st.order, r.id)
 	st.maxID = max(st.maxID, r.id)
 	for name := range st.uniq {
-		if v := r.props[name]; v != "" {
+		if v := r.prop(name); v != "" {
 			st.claim(name, v, r)
 		}
 	}
@@ -114,7 +132,7 @@ func (st *objStore) byUnique(prop, value string) *record {
 // An empty value clears the property, as HubSpot does.
 func (st *objStore) setValue(r *record, name, value string) {
 	if idx := st.uniq[name]; idx != nil {
-		if old := r.props[name]; old != "" && idx[strings.ToLower(old)] == r.id {
+		if old := r.prop(name); old != "" && idx[strings.ToLower(old)] == r.id {
 			delete(idx, strings.ToLower(old))
 		}
 		if value != "" {
@@ -122,10 +140,10 @@ func (st *objStore) setValue(r *record, name, value string) {
 		}
 	}
 	if value == "" {
-		delete(r.props, name)
+		r.drop(name)
 		return
 	}
-	r.props[name] = value
+	r.put(name, value)
 }
 
 // intern returns the schema's copy of a property name, creating a custom
@@ -161,18 +179,34 @@ func (s *Server) Load(object string, recs []seed.Record) error {
 		ids[i] = id
 		next = max(next, id)
 	}
-	unsorted := false
+	// Values are encoded back to back and turned into one string per ~1 MB,
+	// so the records of a load share a few large allocations.
+	built := make([]*record, len(recs))
+	company := make([]string, len(recs))
+	var vals []pv
+	var buf []byte
+	var ends []int
+	flush := func(upto int) {
+		str := string(buf)
+		start := 0
+		for j, end := range ends {
+			built[upto-len(ends)+j].props = propSet(str[start:end])
+			start = end
+		}
+		buf, ends = buf[:0], ends[:0]
+	}
 	for i, in := range recs {
 		if ids[i] == 0 {
 			next++
 			ids[i] = next
 		}
-		rec := &record{id: ids[i], props: make(map[string]string, len(in.Values)+3),
-			createdAt: in.CreatedAt, updatedAt: in.UpdatedAt, archived: in.Archived}
-		var company string
+		rec := st.newRecord()
+		*rec = record{id: ids[i], keys: st.keys, createdAt: in.CreatedAt, updatedAt: in.UpdatedAt, archived: in.Archived}
+		built[i] = rec
+		vals = vals[:0]
 		for k, v := range in.Values {
 			if k == "associatedcompanyid" && ti != 1 {
-				company = v
+				company[i] = v
 				if ti == 2 { // deals carry it only as an association
 					continue
 				}
@@ -180,14 +214,25 @@ func (s *Server) Load(object string, recs []seed.Record) error {
 			if v == "" {
 				continue
 			}
-			rec.props[st.intern(k, now)] = v
+			vals = append(vals, pv{st.keys.id(st.intern(k, now)), v})
 		}
-		s.fillTimes(st, rec, now)
+		vals = s.fillTimes(st, rec, vals, now)
 		rec.baseMs = rec.updatedAt.UnixMilli()
-		for _, old := range mergedIDs(rec.props["hs_merged_object_ids"]) {
+		buf = appendPropSet(buf, vals)
+		ends = append(ends, len(buf))
+		if len(buf) >= 1<<20 {
+			flush(i + 1)
+		}
+		for _, old := range mergedIDs(in.Values["hs_merged_object_ids"]) {
+			next = max(next, old) // ids merged away are never handed out again
+		}
+	}
+	flush(len(recs))
+	unsorted := false
+	for i, rec := range built {
+		for _, old := range mergedIDs(rec.prop("hs_merged_object_ids")) {
 			if old != rec.id && st.recs[old] == nil {
 				st.merged[old] = rec.id
-				next = max(next, old)
 			}
 		}
 		if old := st.recs[rec.id]; old != nil {
@@ -200,7 +245,7 @@ func (s *Server) Load(object string, recs []seed.Record) error {
 		if st.insert(rec) {
 			unsorted = true
 		}
-		if cid, err := strconv.ParseUint(company, 10, 64); err == nil && cid > 0 {
+		if cid, err := strconv.ParseUint(company[i], 10, 64); err == nil && cid > 0 {
 			s.assoc.add(ti, rec.id, 1, cid, defaultTypeID(ti, 1))
 		}
 	}
@@ -212,26 +257,41 @@ func (s *Server) Load(object string, recs []seed.Record) error {
 	return nil
 }
 
-// fillTimes derives missing times from properties or Now and writes the
-// system properties every record carries.
-func (s *Server) fillTimes(st *objStore, r *record, now time.Time) {
+// fillTimes derives missing times from the values being loaded (non-empty,
+// with distinct ids) or Now and adds the system properties every record
+// carries.
+func (s *Server) fillTimes(st *objStore, r *record, vals []pv, now time.Time) []pv {
 	lm := objTypes[st.ti].lastMod
+	idCreate, idMod, idObj := st.keys.id("createdate"), st.keys.id(lm), st.keys.id("hs_object_id")
+	var created, modified string
+	for i := 0; i < len(vals); i++ {
+		switch vals[i].id {
+		case idCreate:
+			created = vals[i].value
+		case idMod:
+			modified = vals[i].value
+		case idObj:
+			vals = slices.Delete(vals, i, i+1)
+			i--
+		}
+	}
 	if r.createdAt.IsZero() {
-		r.createdAt = parseTimeOr(r.props["createdate"], now)
+		r.createdAt = parseTimeOr(created, now)
 	}
 	if r.updatedAt.IsZero() {
-		r.updatedAt = parseTimeOr(r.props[lm], now)
+		r.updatedAt = parseTimeOr(modified, now)
 	}
 	if r.archived && r.archivedAt.IsZero() {
 		r.archivedAt = r.updatedAt
 	}
-	r.props["hs_object_id"] = strconv.FormatUint(r.id, 10)
-	if r.props["createdate"] == "" {
-		r.props["createdate"] = isoTime(r.createdAt)
+	vals = append(vals, pv{idObj, strconv.FormatUint(r.id, 10)})
+	if created == "" {
+		vals = append(vals, pv{idCreate, isoTime(r.createdAt)})
 	}
-	if r.props[lm] == "" {
-		r.props[lm] = isoTime(r.updatedAt)
+	if modified == "" && idMod != idCreate {
+		vals = append(vals, pv{idMod, isoTime(r.updatedAt)})
 	}
+	return vals
 }
 
 // parseTimeOr reads an ISO time or epoch milliseconds, else returns def.
@@ -269,7 +329,7 @@ func (s *Server) Snapshot() map[string][]seed.Record {
 		recs := make([]seed.Record, 0, len(st.order))
 		for _, id := range st.order {
 			r := st.recs[id]
-			vals := maps.Clone(r.props)
+			vals := r.propMap()
 			if ti != 1 {
 				if es := s.assoc.edges(ti, id, 1); len(es) > 0 {
 					vals["associatedcompanyid"] = strconv.FormatUint(es[0].id, 10)

@@ -1,20 +1,36 @@
 -- kind: script
 -- depends: cluster_macros, stg_companies, company_pairs, prev_xref
+-- reads the input review_pair_decisions (cycle/review_inputs.go)
 -- test: unique(record_key)
 -- test: not_null(golden_id)
 -- Company clusters: connected components over matched pairs, re-clustered
 -- without chaining where a component holds a compared non-match (see
 -- cluster_macros), then golden ids carried over from the previous run.
+-- Review decisions (review_pair_decisions) win over scores: a must_link
+-- pair is a match edge stronger than any score, a cannot_link pair a
+-- compared non-match, so anti-chaining keeps its records apart.
 -- The work runs on the integer rid of stg_companies; only the records of
 -- conflicted components take part in the repeated merge rounds.
 CREATE OR REPLACE TEMP TABLE company_nodes AS
   SELECT rid AS record_key FROM stg_companies;
+CREATE OR REPLACE TEMP TABLE company_decided AS
+  SELECT least(l.rid, r.rid) AS a, greatest(l.rid, r.rid) AS b, d.decision
+  FROM review_pair_decisions d
+  JOIN stg_companies l ON l.record_key = d.left_key
+  JOIN stg_companies r ON r.record_key = d.right_key
+  WHERE d.entity = 'company' AND l.rid <> r.rid;
 CREATE OR REPLACE TEMP TABLE company_match_edges AS
   SELECT a, b,
          CASE WHEN decided_by = 'cross_id' THEN 1e9 ELSE score END AS strength
-  FROM company_links WHERE decision = 'match';
+  FROM company_links WHERE decision = 'match'
+    AND NOT EXISTS (SELECT 1 FROM company_decided d WHERE d.a = least(company_links.a, company_links.b) AND d.b = greatest(company_links.a, company_links.b) AND d.decision = 'cannot_link')
+  UNION ALL
+  SELECT a, b, 2e9 FROM company_decided WHERE decision = 'must_link';
 CREATE OR REPLACE TEMP TABLE company_cannot_link AS
-  SELECT a, b FROM company_links WHERE decision = 'non-match';
+  SELECT a, b FROM company_links WHERE decision = 'non-match'
+    AND NOT EXISTS (SELECT 1 FROM company_decided d WHERE d.a = least(company_links.a, company_links.b) AND d.b = greatest(company_links.a, company_links.b) AND d.decision = 'must_link')
+  UNION ALL
+  SELECT a, b FROM company_decided WHERE decision = 'cannot_link';
 CREATE OR REPLACE TEMP TABLE company_first_components AS
   SELECT * FROM connected_components('company_nodes', 'company_match_edges');
 CREATE OR REPLACE TEMP TABLE company_conflicted AS

@@ -11,15 +11,21 @@
 --                      its version time is an upper bound
 --          edited      a user (or another integration) changed it
 --          echo        crmhub's own write came back
+-- raw_versions keeps a version of a field only where its text changed, so
+-- most records and fields have one row: those are first_seen without the
+-- walk, which only the others (a hash aggregate finds them) go through.
 WITH v AS (
   SELECT rv.system, rv.object, rv.record_id, rv.updated_at, fm.entity, fm.field, rv.crm_field, rv.value
   FROM raw_versions rv
   JOIN ref_field_map fm ON fm.system = rv.system AND fm.object = rv.object
                        AND fm.crm_field = rv.crm_field AND fm.role = 'value'
 ),
+multi AS (
+  SELECT system, object, record_id, field FROM v GROUP BY ALL HAVING count(*) > 1
+),
 steps AS (
-  SELECT *, lag(value) OVER w AS prev_value, row_number() OVER w AS version
-  FROM v
+  SELECT v.*, lag(value) OVER w AS prev_value, row_number() OVER w AS version
+  FROM v SEMI JOIN multi USING (system, object, record_id, field)
   WINDOW w AS (PARTITION BY system, object, record_id, field ORDER BY updated_at)
 ),
 change_points AS (
@@ -35,10 +41,14 @@ change_points AS (
   WHERE s.version = 1 OR NOT same_value(s.field, s.value, s.prev_value)
 )
 SELECT system, object, record_id, entity, field, crm_field, value,
+       updated_at AS changed_at, 'first_seen' AS basis, false AS changed_since_last_run
+FROM v ANTI JOIN multi USING (system, object, record_id, field)
+UNION ALL
+(SELECT system, object, record_id, entity, field, crm_field, value,
        -- an echo carries the change time of the value crmhub copied
        CASE WHEN basis = 'echo' THEN coalesce(source_changed_at, updated_at) ELSE updated_at END AS changed_at,
        basis,
        basis = 'edited' AND updated_at > getvariable('last_run_at')
          AND getvariable('last_run_at') > TIMESTAMP '1971-01-01' AS changed_since_last_run
 FROM change_points
-QUALIFY row_number() OVER (PARTITION BY system, object, record_id, field ORDER BY updated_at DESC) = 1
+QUALIFY row_number() OVER (PARTITION BY system, object, record_id, field ORDER BY updated_at DESC) = 1)

@@ -1,5 +1,6 @@
 -- kind: macros
 -- depends: cfg_field_rules, ref_us_states, ref_countries, macros
+-- reads the input review_field_overrides (cycle/review_inputs.go)
 -- Golden record helpers shared by persons, companies and deals.
 
 -- field_winners(field_values, ent): for each golden record and field, the
@@ -20,6 +21,14 @@
 -- A lock (lock_system, golden_lock_holds) overrides the rule while it holds:
 -- the lock system's non-blank value wins. Ties go to the newer change, the
 -- newer record, then the record key, so runs are repeatable.
+-- A value a person chose in review (review_field_overrides, docs/review.md)
+-- beats the rule while it is live: not expired (expires_at against
+-- review_as_of), the golden record still has live records, no lock holds,
+-- and no live record's field changed after the change the reviewer saw
+-- (source_changed_at, else decided_at) to a different value, by a user
+-- (edited) or a record that appeared since (first_seen). crmhub's own write
+-- of the chosen value coming back (echo) is no change. Its provenance is
+-- system 'review', object 'decision', record_id the decision id, rule 'review'.
 CREATE OR REPLACE MACRO field_winners(field_values, ent) AS TABLE
 WITH v AS (
   SELECT fv.*, coalesce(r.rule, 'most_recent') AS rule, r.owner, r.priority, r.rule_id, r.lock_system,
@@ -40,13 +49,27 @@ locked AS (
             AND golden_lock_holds(rule_id, has_hubspot, has_salesforce, hubspot_value, salesforce_value) AS lock_holds
   FROM v
 ),
+overrides AS (
+  SELECT o.golden_id, o.field, o.value, o.decision_id,
+         greatest(o.decided_at, coalesce(o.source_changed_at, o.decided_at)) AS changed_at
+  FROM review_field_overrides o
+  WHERE o.entity = ent
+    AND (o.expires_at IS NULL OR o.expires_at > getvariable('review_as_of'))
+    AND EXISTS (SELECT 1 FROM locked l WHERE l.golden_id = o.golden_id AND l.field = o.field)
+    AND NOT EXISTS (SELECT 1 FROM locked l WHERE l.golden_id = o.golden_id AND l.field = o.field AND l.lock_holds)
+    AND NOT EXISTS (SELECT 1 FROM locked l WHERE l.golden_id = o.golden_id AND l.field = o.field
+                    AND l.changed_basis IN ('edited', 'first_seen')
+                    AND l.changed_at > coalesce(o.source_changed_at, o.decided_at)
+                    AND NOT same_value(o.field, l.value, o.value))
+  QUALIFY row_number() OVER (PARTITION BY o.golden_id, o.field ORDER BY o.decided_at DESC, o.decision_id DESC) = 1
+),
 ranked AS (
   SELECT *,
          CASE
            WHEN lock_holds AND system = lock_system AND NOT blank THEN 0
            WHEN rule = 'owner' AND owner_present THEN (CASE WHEN system = owner THEN 1 ELSE 9 END)
            WHEN blank THEN 8
-           WHEN rule = 'owner_unless_blank' AND system = owner THEN 1
+           WHEN rule = 'owner_unless_blank' THEN (CASE WHEN system = owner THEN 1 ELSE 2 END)
            WHEN rule = 'priority' THEN 1 + coalesce(nullif(list_position(priority, system || ':' || object), 0),
                                                     nullif(list_position(priority, system), 0), 6)
            ELSE 1
@@ -57,11 +80,18 @@ ranked AS (
            WHEN 'sql' THEN golden_rule_score(rule_id, value, system, object, record_id, changed_at, updated_at)
          END AS score
   FROM locked
+),
+candidates AS (
+  SELECT golden_id, field, value, system, object, record_id, record_key, updated_at, changed_at, changed_basis,
+         CASE WHEN tier = 0 THEN 'lock:' || lock_system ELSE rule END AS rule, tier, score
+  FROM ranked
+  UNION ALL
+  SELECT golden_id, field, value, 'review', 'decision', decision_id, decision_id, changed_at, changed_at, 'review',
+         'review', -1, NULL
+  FROM overrides
 )
-SELECT golden_id, field, value, system, object, record_id,
-       CASE WHEN tier = 0 THEN 'lock:' || lock_system ELSE rule END AS rule,
-       changed_at, changed_basis
-FROM ranked
+SELECT golden_id, field, value, system, object, record_id, rule, changed_at, changed_basis
+FROM candidates
 QUALIFY row_number() OVER (PARTITION BY golden_id, field
                            ORDER BY tier, score DESC NULLS LAST, changed_at DESC, updated_at DESC, record_key) = 1;
 

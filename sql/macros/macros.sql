@@ -28,12 +28,15 @@ CREATE OR REPLACE MACRO norm_email(s) AS
 -- digits only, a leading NANP country code or international 00 dropped;
 -- fewer than 7 digits is not a phone number
 CREATE OR REPLACE MACRO phone_digits(s) AS regexp_replace(coalesce(s, ''), '[^0-9]', '', 'g');
+-- (international 00 first, so "001 555 ..." meets "+1 555 ..."; a NANP area
+-- code never starts with 0 or 1, so the result normalises to itself)
+CREATE OR REPLACE MACRO phone_intl(d) AS regexp_replace(d, '^(00)+', '');
 CREATE OR REPLACE MACRO norm_phone(s) AS
   CASE
-    WHEN length(phone_digits(s)) < 7 THEN NULL
-    WHEN length(phone_digits(s)) = 11 AND phone_digits(s)[1] = '1' THEN phone_digits(s)[2:]
-    WHEN phone_digits(s)[1:2] = '00' THEN phone_digits(s)[3:]
-    ELSE phone_digits(s)
+    WHEN length(phone_intl(phone_digits(s))) < 7 THEN NULL
+    WHEN length(phone_intl(phone_digits(s))) = 11 AND phone_intl(phone_digits(s))[1] = '1'
+      AND phone_intl(phone_digits(s))[2] NOT IN ('0', '1') THEN phone_intl(phone_digits(s))[2:]
+    ELSE phone_intl(phone_digits(s))
   END;
 
 -- a host name from a website or domain: no scheme, www, path or port; a
@@ -87,3 +90,58 @@ CREATE OR REPLACE MACRO jw(a, b) AS coalesce(jaro_winkler_similarity(a, b), 0);
 CREATE OR REPLACE MACRO name_tokens(name_n) AS
   list_sort(list_distinct(list_filter(string_split(coalesce(name_n, ''), ' '),
     w -> length(w) > 1 AND w NOT IN ('and', 'of', 'for', 'the', 'at', 'in', 'on'))));
+
+-- Fellegi-Sunter parameters from the data (matching.estimate). A comparison
+-- table in long form, one row per (pattern, comparison, level) with the
+-- number n of pairs showing the pattern, is all the estimation reads;
+-- 'null' levels carry no evidence and are left out.
+--
+-- fs_u(levels): u per comparison and level from random record pairs (rows
+-- comparison, level, n): the share of random pairs at the level, smoothed so
+-- that a level no random pair reached counts as half a pair
+CREATE OR REPLACE MACRO fs_u(levels) AS TABLE
+SELECT comparison, level,
+       (sum(n) + 0.5) / (sum(sum(n)) OVER (PARTITION BY comparison) + 0.5 * count(*) OVER (PARTITION BY comparison)) AS u
+FROM query_table(levels) WHERE level <> 'null' GROUP BY comparison, level;
+
+-- em_step(state, patterns): one expectation-maximisation round over the
+-- candidate pairs' patterns (columns pattern, n, comparison, level). The
+-- state (one row: iter, delta, p_match, ps = list of {comparison, level, m,
+-- u}) holds the share of candidate pairs that match, m, and the u among the
+-- candidate pairs' non-matches: these share blocking keys, so they agree
+-- far more often than random pairs, and an EM that held the random-pair u
+-- would call every candidate a match. Only m is kept (fs_u gives u).
+-- Returns the next state; delta is the largest change of an m.
+CREATE OR REPLACE MACRO em_step(state, patterns) AS TABLE
+WITH cur AS (
+  SELECT unnest(ps, recursive := true), p_match, iter FROM query_table(state)
+),
+par AS (
+  SELECT comparison, level, greatest(m, 1e-6) AS m, greatest(u, 1e-6) AS u FROM cur
+),
+lam AS (SELECT any_value(p_match) AS p_match, any_value(iter) AS iter FROM cur),
+per_pattern AS (
+  SELECT p.pattern, any_value(p.n) AS n, sum(ln(par.m) - ln(par.u)) AS log_bf
+  FROM query_table(patterns) p JOIN par USING (comparison, level)
+  GROUP BY p.pattern
+),
+posterior AS (
+  SELECT pattern, n, 1 / (1 + exp(-(log_bf + ln(lam.p_match) - ln(1 - lam.p_match)))) AS pm
+  FROM per_pattern, lam
+),
+expected AS (
+  SELECT p.comparison, p.level, sum(p.n * po.pm) AS sm, sum(p.n * (1 - po.pm)) AS su
+  FROM query_table(patterns) p JOIN posterior po USING (pattern)
+  GROUP BY p.comparison, p.level
+),
+new_par AS (
+  SELECT par.comparison, par.level,
+         (coalesce(e.sm, 0) + 1e-3) / (sum(coalesce(e.sm, 0) + 1e-3) OVER (PARTITION BY par.comparison)) AS m,
+         (coalesce(e.su, 0) + 1e-3) / (sum(coalesce(e.su, 0) + 1e-3) OVER (PARTITION BY par.comparison)) AS u,
+         par.m AS old_m
+  FROM par LEFT JOIN expected e USING (comparison, level)
+)
+SELECT any_value(lam.iter) + 1 AS iter, max(abs(new_par.m - new_par.old_m)) AS delta,
+       (SELECT least(greatest(sum(n * pm) / sum(n), 1e-6), 1 - 1e-6) FROM posterior) AS p_match,
+       list({'comparison': comparison, 'level': level, 'm': m, 'u': u} ORDER BY comparison, level) AS ps
+FROM new_par, lam;

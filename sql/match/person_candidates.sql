@@ -15,31 +15,38 @@ WITH p AS (
   SELECT * FROM stg_persons WHERE NOT deleted
 ),
 keys AS (
-  SELECT rid, 'email' AS rule, email_n AS k, last_n AS s FROM p WHERE email_n IS NOT NULL
-  UNION ALL SELECT rid, 'phone', phone_n, last_n FROM p WHERE phone_n IS NOT NULL
-  UNION ALL SELECT rid, 'phone', mobile_n, last_n FROM p WHERE mobile_n IS NOT NULL AND mobile_n <> phone_n
+  -- identifiers: blocks are small, every neighbour within block_window
+  SELECT rid, 'email' AS rule, email_n AS k, last_n AS s, true AS ident FROM p WHERE email_n IS NOT NULL
+  UNION ALL SELECT rid, 'phone', phone_n, last_n, true FROM p WHERE phone_n IS NOT NULL
+  UNION ALL SELECT rid, 'phone', mobile_n, last_n, true FROM p WHERE mobile_n IS NOT NULL AND mobile_n <> phone_n
+  -- the mailbox survives a change of employer or a typo in the domain
+  UNION ALL SELECT rid, 'mailbox', split_part(email_n, '@', 1), last_n, true FROM p WHERE length(split_part(email_n, '@', 1)) >= 4
+  UNION ALL SELECT rid, 'street_city', street_n || ' ' || coalesce(city_n, ''), last_n, true FROM p WHERE street_n IS NOT NULL
   -- both names in either order, nicknames folded
-  UNION ALL SELECT rid, 'full_name', least(first_key, last_n) || ' ' || greatest(first_key, last_n), coalesce(postal_n, '') || ' ' || coalesce(city_n, '')
+  UNION ALL SELECT rid, 'full_name', least(first_key, last_n) || ' ' || greatest(first_key, last_n), coalesce(postal_n, '') || ' ' || coalesce(city_n, ''), false
     FROM p WHERE first_key IS NOT NULL AND last_n IS NOT NULL
-  UNION ALL SELECT rid, 'swapped_name', least(first_n, last_n) || ' ' || greatest(first_n, last_n), coalesce(postal_n, '') || ' ' || coalesce(city_n, '')
+  UNION ALL SELECT rid, 'swapped_name', least(first_n, last_n) || ' ' || greatest(first_n, last_n), coalesce(postal_n, '') || ' ' || coalesce(city_n, ''), false
     FROM p WHERE first_n IS NOT NULL AND last_n IS NOT NULL AND first_n <> first_key
   -- a birth date and one name: the other name may be misspelt or missing
-  UNION ALL SELECT rid, 'birthdate', birthdate_d::VARCHAR, last_n || ' ' || coalesce(first_key, '') FROM p WHERE birthdate_d IS NOT NULL
-  UNION ALL SELECT rid, 'birthdate_first', birthdate_d::VARCHAR || ' ' || first_key, last_n FROM p WHERE birthdate_d IS NOT NULL AND first_key IS NOT NULL
-  UNION ALL SELECT rid, 'postal_code', postal_n, last_n || ' ' || coalesce(first_key, '') FROM p WHERE postal_n IS NOT NULL
-  UNION ALL SELECT rid, 'last_name_first_initial', left(last_n, 4) || ' ' || left(first_key, 1), coalesce(postal_n, city_n) FROM p WHERE last_n IS NOT NULL AND first_key IS NOT NULL
-  UNION ALL SELECT rid, 'street_city', street_n || ' ' || coalesce(city_n, ''), last_n FROM p WHERE street_n IS NOT NULL
-  -- the mailbox survives a change of employer or a typo in the domain
-  UNION ALL SELECT rid, 'mailbox', split_part(email_n, '@', 1), last_n FROM p WHERE length(split_part(email_n, '@', 1)) >= 4
+  UNION ALL SELECT rid, 'birthdate', birthdate_d::VARCHAR, last_n || ' ' || coalesce(first_key, ''), false FROM p WHERE birthdate_d IS NOT NULL
+  UNION ALL SELECT rid, 'birthdate_first', birthdate_d::VARCHAR || ' ' || first_key, last_n, false FROM p WHERE birthdate_d IS NOT NULL AND first_key IS NOT NULL
+  -- where one address line is missing or misspelt: the postal code or the
+  -- town with a surname
+  UNION ALL SELECT rid, 'postal_code', postal_n, last_n || ' ' || coalesce(first_key, ''), false FROM p WHERE postal_n IS NOT NULL
+  UNION ALL SELECT rid, 'last_name_city', last_n || ' ' || city_n, first_key, false FROM p WHERE last_n IS NOT NULL AND city_n IS NOT NULL
   -- one name and the town, for records that lack or misspell the other name
-  UNION ALL SELECT rid, 'first_name_city', first_key || ' ' || city_n, last_n FROM p WHERE first_key IS NOT NULL AND city_n IS NOT NULL
-  UNION ALL SELECT rid, 'last_name_city', last_n || ' ' || city_n, first_key FROM p WHERE last_n IS NOT NULL AND city_n IS NOT NULL
+  UNION ALL SELECT rid, 'first_name_city', first_key || ' ' || city_n, last_n, false FROM p WHERE first_key IS NOT NULL AND city_n IS NOT NULL
+  -- a misspelt surname keeps its start; sorted by place
+  UNION ALL SELECT rid, 'last_name_first_initial', left(last_n, 4) || ' ' || left(first_key, 1), coalesce(postal_n, city_n), false FROM p WHERE last_n IS NOT NULL AND first_key IS NOT NULL
 ),
+-- identifier rules see block_window neighbours, name and place rules (big
+-- blocks of namesakes and neighbours) name_block_window
 windowed AS (
   SELECT rid, rule,
          count(*) OVER (PARTITION BY rule, k) AS block_size,
          list(rid) OVER (PARTITION BY rule, k ORDER BY s, rid
-                         ROWS BETWEEN 1 FOLLOWING AND getvariable('block_window') FOLLOWING) AS next_rids
+                         ROWS BETWEEN 1 FOLLOWING AND getvariable('block_window') FOLLOWING)[
+           1:CASE WHEN ident THEN getvariable('block_window') ELSE getvariable('name_block_window') END] AS next_rids
   FROM keys
 ),
 blocked AS (

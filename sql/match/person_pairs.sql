@@ -1,16 +1,190 @@
 -- kind: script
--- depends: stg_persons, person_candidates, ref_match_weights
+-- depends: macros, stg_persons, person_candidates, ref_match_weights
 -- test: unique(left_key, right_key)
 -- test: not_null(score, decision)
 -- test: accepted_values(decision, 'match', 'review', 'non-match')
 -- Fellegi-Sunter scoring: each compared field falls into an ordered level;
--- a level's weight is log2(m/u) from ref_match_weights; the score is the sum.
+-- a level's weight is log2(m/u); the score is the sum. m and u come from
+-- ref_match_weights, or, with matching.estimate, u from random record pairs
+-- and m by expectation-maximisation over the candidate pairs.
 -- Cross-system ids override the score: the same id links, conflicting ids
 -- never do. Exact agreements on names and city are term-frequency adjusted:
 -- sharing "smith" or "london" proves less than sharing a rare value.
--- The pairs are scored once into person_scored (with the integer rids of
--- both records); person_pairs is its published part and person_links the
--- match and cannot-link edges clustering reads.
+-- Pairs are compared once into person_cmp (levels only); weights are summed
+-- per pattern of levels (a few thousand patterns, not millions of pairs),
+-- then each pair gets its pattern's weights plus its term-frequency terms.
+-- person_pairs is the published part and person_links the match and
+-- cannot-link edges clustering reads.
+
+-- person_compare(pairs): the comparison levels of the pairs (left_rid,
+-- right_rid, rules) of a table, with the term frequencies of the values
+-- an exact agreement rests on
+CREATE OR REPLACE TEMP MACRO person_compare(pairs) AS TABLE
+WITH cmp AS (
+  SELECT c.left_rid, c.right_rid, c.rules,
+    -- names may arrive swapped (first in last); score the better orientation
+    -- (only worth testing where neither name agrees as it stands)
+    CASE WHEN l.first_key = r.first_key OR l.last_n = r.last_n THEN false
+         ELSE jw(l.first_key, r.first_key) + jw(l.last_n, r.last_n) < jw(l.first_key, r.last_n) + jw(l.last_n, r.first_key) - 0.3 END AS swapped,
+    l.first_key AS lf, l.last_n AS ll, r.first_key AS rf0, r.last_n AS rl0, l.first_n AS lfs, r.first_n AS rfs0,
+    l.birthdate_d AS lb, r.birthdate_d AS rb,
+    l.email_n AS le, r.email_n AS re, l.email_key AS lek, r.email_key AS rek, l.phone_n AS lp, r.phone_n AS rp,
+    l.mobile_n AS lm, r.mobile_n AS rm,
+    l.street_n AS ls, r.street_n AS rs, l.city_n AS lc, r.city_n AS rc,
+    l.postal_n AS lz, r.postal_n AS rz, l.state_n AS lst, r.state_n AS rst,
+    l.company_n AS lco, r.company_n AS rco,
+    (l.system = 'hubspot' AND r.system = 'salesforce' AND (l.cross_id_n = r.record_id OR r.cross_id_n = l.record_id))
+      OR (r.system = 'hubspot' AND l.system = 'salesforce' AND (r.cross_id_n = l.record_id OR l.cross_id_n = r.record_id)) AS same_cross_id,
+    l.system <> r.system AND l.cross_id_n IS NOT NULL AND r.cross_id_n IS NOT NULL
+      AND l.cross_id_n <> r.record_id AND r.cross_id_n <> l.record_id AS conflicting_cross_id
+  FROM query_table(pairs) c
+  JOIN stg_persons l ON l.rid = c.left_rid
+  JOIN stg_persons r ON r.rid = c.right_rid
+),
+oriented AS (
+  SELECT *, CASE WHEN swapped THEN rl0 ELSE rf0 END AS rf, CASE WHEN swapped THEN rf0 ELSE rl0 END AS rl,
+         CASE WHEN swapped THEN rl0 ELSE rfs0 END AS rfs
+  FROM cmp
+),
+-- (a CASE computes a similarity only for the rows that reach its branch:
+-- cheaper than computing each once for every pair)
+sims AS (
+  SELECT *,
+         -- typos are judged on the name as spelled as well as on its
+         -- nickname form: "hrarry" is near "harry", not "henry"
+         CASE WHEN lf <> rf THEN greatest(jw(lf, rf), jw(lfs, rfs)) END AS first_sim
+  FROM oriented
+)
+SELECT left_rid, right_rid, rules, same_cross_id, conflicting_cross_id,
+    CASE WHEN lf = rf THEN lf END AS first_value, CASE WHEN ll = rl THEN ll END AS last_value,
+    CASE WHEN lc = rc THEN lc END AS city_value,
+    CASE
+        WHEN lf IS NULL OR rf IS NULL THEN 'null'
+        WHEN lf = rf THEN 'exact'
+        WHEN first_sim >= 0.92 THEN 'fuzzy_high'
+        WHEN length(lf) = 1 OR length(rf) = 1 THEN CASE WHEN lf[1] = rf[1] THEN 'initial' ELSE 'different' END
+        WHEN first_sim >= 0.80 THEN 'fuzzy_low'
+        ELSE 'different' END AS first_name,
+    CASE
+        WHEN ll IS NULL OR rl IS NULL THEN 'null'
+        WHEN ll = rl THEN 'exact'
+        WHEN jaro_winkler_similarity(ll, rl) >= 0.92 THEN 'fuzzy_high'
+        WHEN jaro_winkler_similarity(ll, rl) >= 0.80 THEN 'fuzzy_low'
+        ELSE 'different' END AS last_name,
+    CASE
+        WHEN lb IS NULL OR rb IS NULL THEN 'null'
+        WHEN lb = rb THEN 'exact'
+        -- one slip moves a date at most ten years (a year digit)
+        WHEN abs(lb - rb) > 4000 THEN 'different'
+        WHEN damerau_levenshtein(strftime(lb, '%Y%m%d'), strftime(rb, '%Y%m%d')) <= 1
+          OR (year(lb) = year(rb) AND month(lb) = day(rb) AND day(lb) = month(rb)) THEN 'typo'
+        -- two slips, or a date a few weeks or about a year off
+        WHEN damerau_levenshtein(strftime(lb, '%Y%m%d'), strftime(rb, '%Y%m%d')) <= 2
+          OR abs(lb - rb) <= 40 OR abs(abs(lb - rb) - 365) <= 40 THEN 'close'
+        ELSE 'different' END AS birthdate,
+    CASE
+        WHEN lek IS NULL OR rek IS NULL THEN 'null'
+        WHEN le = re OR lek = rek THEN 'exact'
+        -- a typo or two in an otherwise identical address
+        -- (edit distance is dear: only where lengths and letters are close)
+        WHEN least(length(lek), length(rek)) >= 8 AND abs(length(lek) - length(rek)) <= 2
+          AND jaro_winkler_similarity(lek, rek) >= 0.80 AND damerau_levenshtein(lek, rek) <= 2 THEN 'fuzzy'
+        WHEN split_part(le, '@', 1) = split_part(re, '@', 1) THEN 'same_mailbox'
+        WHEN least(length(lek), length(rek)) >= 8 AND jaro_winkler_similarity(lek, rek) >= 0.90 THEN 'fuzzy_low'
+        ELSE 'different' END AS email,
+    CASE
+        WHEN lp IS NULL OR rp IS NULL THEN 'null'
+        -- phone_n falls back on the mobile; either number of one side may
+        -- be the other's
+        WHEN lp = rp OR lp = rm OR lm = rp OR lm = rm THEN 'exact'
+        WHEN right(lp, 7) = right(rp, 7) THEN 'last_digits'
+        ELSE 'different' END AS phone,
+    CASE
+        WHEN ls IS NULL OR rs IS NULL THEN 'null'
+        WHEN ls = rs THEN 'exact'
+        WHEN jaro_winkler_similarity(ls, rs) >= 0.90 THEN 'fuzzy_high'
+        WHEN jaro_winkler_similarity(ls, rs) >= 0.75 THEN 'fuzzy_low'
+        ELSE 'different' END AS street,
+    CASE
+        WHEN lc IS NULL OR rc IS NULL THEN 'null'
+        WHEN lc = rc THEN 'exact'
+        WHEN jaro_winkler_similarity(lc, rc) >= 0.88 THEN 'fuzzy'
+        ELSE 'different' END AS city,
+    CASE
+        WHEN lz IS NULL OR rz IS NULL THEN 'null'
+        WHEN lz = rz THEN 'exact'
+        WHEN damerau_levenshtein(lz, rz) <= 1 THEN 'typo'
+        ELSE 'different' END AS postal_code,
+    CASE
+        WHEN lst IS NULL OR rst IS NULL THEN 'null'
+        WHEN lst = rst THEN 'exact'
+        ELSE 'different' END AS state,
+    CASE
+        WHEN lco IS NULL OR rco IS NULL THEN 'null'
+        WHEN lco = rco THEN 'exact'
+        WHEN jaro_winkler_similarity(lco, rco) >= 0.90 THEN 'fuzzy'
+        ELSE 'different' END AS company_name
+FROM sims;
+
+CREATE OR REPLACE TEMP TABLE person_cmp AS
+  SELECT *, hash(first_name, last_name, birthdate, email, phone, street, city, postal_code, state, company_name) AS pattern
+  FROM person_compare('person_candidates');
+
+-- the patterns in long form (pattern, n, comparison, level): what weights
+-- and estimation work on
+CREATE OR REPLACE TEMP TABLE person_patterns AS
+  SELECT pattern, n, unnest(map_keys(lv)) AS comparison, unnest(map_values(lv)) AS level
+  FROM (SELECT pattern, count(*) AS n,
+               map {'first_name': any_value(first_name), 'last_name': any_value(last_name), 'birthdate': any_value(birthdate),
+                    'email': any_value(email), 'phone': any_value(phone), 'street': any_value(street), 'city': any_value(city),
+                    'postal_code': any_value(postal_code), 'state': any_value(state), 'company_name': any_value(company_name)} AS lv
+        FROM person_cmp GROUP BY pattern);
+
+CREATE OR REPLACE TEMP TABLE person_weights AS
+  SELECT comparison, level, m, u FROM ref_match_weights WHERE entity = 'person';
+
+-- estimation, when matching.estimate: u from random pairs of live records
+-- (a fixed pseudo-random sample, so runs on the same data agree), then m by
+-- EM over the candidate pairs (see em_step)
+CREATE OR REPLACE TEMP TABLE person_random AS
+  WITH n AS (SELECT max(rid) AS n FROM stg_persons),
+  drawn AS (
+    SELECT 1 + hash(i, 'left') % n.n AS left_rid, 1 + hash(i, 'right') % n.n AS right_rid, NULL::VARCHAR[] AS rules
+    FROM n, range(CASE WHEN getvariable('match_estimate') THEN getvariable('estimate_sample_pairs') ELSE 0 END) t(i)
+  )
+  SELECT d.* FROM drawn d
+  JOIN stg_persons l ON l.rid = d.left_rid AND NOT l.deleted
+  JOIN stg_persons r ON r.rid = d.right_rid AND NOT r.deleted
+  WHERE d.left_rid <> d.right_rid;
+CREATE OR REPLACE TEMP TABLE person_random_levels AS
+  SELECT comparison, level, count(*) AS n
+  FROM (SELECT unnest(map_keys(lv)) AS comparison, unnest(map_values(lv)) AS level
+        FROM (SELECT map {'first_name': first_name, 'last_name': last_name, 'birthdate': birthdate, 'email': email, 'phone': phone,
+                          'street': street, 'city': city, 'postal_code': postal_code, 'state': state, 'company_name': company_name} AS lv
+              FROM person_compare('person_random')))
+  GROUP BY ALL;
+UPDATE person_weights SET u = e.u
+  FROM fs_u('person_random_levels') e
+  WHERE person_weights.comparison = e.comparison AND person_weights.level = e.level;
+CREATE OR REPLACE TEMP TABLE person_em AS
+  SELECT 0 AS iter, 1.0::DOUBLE AS delta, 0.1::DOUBLE AS p_match,
+         list({'comparison': comparison, 'level': level, 'm': m, 'u': u} ORDER BY comparison, level) AS ps
+  FROM ref_match_weights WHERE entity = 'person' AND level <> 'null';
+-- @repeat
+UPDATE person_em SET iter = e.iter, delta = e.delta, p_match = e.p_match, ps = e.ps
+  FROM em_step('person_em', 'person_patterns') e
+  WHERE getvariable('match_estimate') AND person_em.iter < getvariable('estimate_iterations') AND person_em.delta > 1e-4;
+UPDATE person_weights SET m = e.m
+  FROM (SELECT unnest(ps, recursive := true) FROM person_em) e
+  WHERE getvariable('match_estimate') AND person_weights.comparison = e.comparison AND person_weights.level = e.level;
+
+-- each pattern's weight per field: log2(m/u), 0 for a missing value
+CREATE OR REPLACE TEMP TABLE person_pattern_weights AS
+  PIVOT (SELECT p.pattern, p.comparison, coalesce(log2(w.m / w.u), 0) AS weight
+         FROM person_patterns p LEFT JOIN person_weights w USING (comparison, level))
+  ON comparison IN ('first_name', 'last_name', 'birthdate', 'email', 'phone', 'street', 'city', 'postal_code', 'state', 'company_name')
+  USING any_value(weight) GROUP BY pattern;
+
 CREATE OR REPLACE TEMP TABLE person_scored AS
 WITH live AS (
   SELECT * FROM stg_persons WHERE NOT deleted
@@ -34,133 +208,39 @@ last_tf AS (
 city_tf AS (
   SELECT city_n AS v, count(*) / any_value(total.n) AS tf FROM live, total WHERE city_n IS NOT NULL GROUP BY v
 ),
-cmp AS (
-  SELECT l.record_key AS left_key, r.record_key AS right_key, c.left_rid, c.right_rid, c.rules,
-    -- names may arrive swapped (first in last); score the better orientation
-    jw(l.first_key, r.first_key) + jw(l.last_n, r.last_n) < jw(l.first_key, r.last_n) + jw(l.last_n, r.first_key) - 0.3 AS swapped,
-    l.first_key AS lf, l.last_n AS ll, r.first_key AS rf0, r.last_n AS rl0, l.first_n AS lfs, r.first_n AS rfs0,
-    l.birthdate_d AS lb, r.birthdate_d AS rb,
-    l.email_n AS le, r.email_n AS re, l.email_key AS lek, r.email_key AS rek, l.phone_n AS lp, r.phone_n AS rp,
-    l.mobile_n AS lm, r.mobile_n AS rm,
-    l.street_n AS ls, r.street_n AS rs, l.city_n AS lc, r.city_n AS rc,
-    l.postal_n AS lz, r.postal_n AS rz, l.state_n AS lst, r.state_n AS rst,
-    l.company_n AS lco, r.company_n AS rco,
-    (l.system = 'hubspot' AND r.system = 'salesforce' AND (l.cross_id_n = r.record_id OR r.cross_id_n = l.record_id))
-      OR (r.system = 'hubspot' AND l.system = 'salesforce' AND (r.cross_id_n = l.record_id OR l.cross_id_n = r.record_id)) AS same_cross_id,
-    l.system <> r.system AND l.cross_id_n IS NOT NULL AND r.cross_id_n IS NOT NULL
-      AND l.cross_id_n <> r.record_id AND r.cross_id_n <> l.record_id AS conflicting_cross_id
-  FROM person_candidates c
-  JOIN stg_persons l ON l.rid = c.left_rid
-  JOIN stg_persons r ON r.rid = c.right_rid
+-- u of the exact levels the term frequency adjusts
+exact_u AS (
+  SELECT any_value(u) FILTER (WHERE comparison = 'first_name') AS first_u,
+         any_value(u) FILTER (WHERE comparison = 'last_name') AS last_u,
+         any_value(u) FILTER (WHERE comparison = 'city') AS city_u
+  FROM person_weights WHERE level = 'exact'
 ),
-oriented AS (
-  SELECT *, CASE WHEN swapped THEN rl0 ELSE rf0 END AS rf, CASE WHEN swapped THEN rf0 ELSE rl0 END AS rl,
-         CASE WHEN swapped THEN rl0 ELSE rfs0 END AS rfs
-  FROM cmp
-),
-with_tf AS (
-  SELECT o.*, ft.tf AS first_tf, lt.tf AS last_tf, ct.tf AS city_tf,
-         -- typos are judged on the name as spelled as well as on its
-         -- nickname form: "hrarry" is near "harry", not "henry"
-         greatest(jw(o.lf, o.rf), jw(o.lfs, o.rfs)) AS first_sim
-  FROM oriented o
-  LEFT JOIN first_tf ft ON ft.v = o.lf
-  LEFT JOIN last_tf lt ON lt.v = o.ll
-  LEFT JOIN city_tf ct ON ct.v = o.lc
-),
-levels AS (
-  SELECT left_key, right_key, left_rid, right_rid, rules, same_cross_id, conflicting_cross_id, first_tf, last_tf, city_tf,
-    CASE
-        WHEN lf IS NULL OR rf IS NULL THEN 'null'
-        WHEN lf = rf THEN 'exact'
-        WHEN first_sim >= 0.92 THEN 'fuzzy_high'
-        WHEN length(lf) = 1 OR length(rf) = 1 THEN CASE WHEN lf[1] = rf[1] THEN 'initial' ELSE 'different' END
-        WHEN first_sim >= 0.80 THEN 'fuzzy_low'
-        ELSE 'different' END AS first_name_level,
-    CASE
-        WHEN ll IS NULL OR rl IS NULL THEN 'null'
-        WHEN ll = rl THEN 'exact'
-        WHEN jaro_winkler_similarity(ll, rl) >= 0.92 THEN 'fuzzy_high'
-        WHEN jaro_winkler_similarity(ll, rl) >= 0.80 THEN 'fuzzy_low'
-        ELSE 'different' END AS last_name_level,
-    CASE
-        WHEN lb IS NULL OR rb IS NULL THEN 'null'
-        WHEN lb = rb THEN 'exact'
-        -- one slip moves a date at most ten years (a year digit)
-        WHEN abs(lb - rb) > 4000 THEN 'different'
-        WHEN damerau_levenshtein(strftime(lb, '%Y%m%d'), strftime(rb, '%Y%m%d')) <= 1
-          OR (year(lb) = year(rb) AND month(lb) = day(rb) AND day(lb) = month(rb)) THEN 'typo'
-        -- two slips, or a date a few weeks or about a year off
-        WHEN damerau_levenshtein(strftime(lb, '%Y%m%d'), strftime(rb, '%Y%m%d')) <= 2
-          OR abs(lb - rb) <= 40 OR abs(abs(lb - rb) - 365) <= 40 THEN 'close'
-        ELSE 'different' END AS birthdate_level,
-    CASE
-        WHEN lek IS NULL OR rek IS NULL THEN 'null'
-        WHEN le = re OR lek = rek THEN 'exact'
-        -- a typo or two in an otherwise identical address
-        -- (edit distance is dear: only where lengths and letters are close)
-        WHEN least(length(lek), length(rek)) >= 8 AND abs(length(lek) - length(rek)) <= 2
-          AND jaro_winkler_similarity(lek, rek) >= 0.80 AND damerau_levenshtein(lek, rek) <= 2 THEN 'fuzzy'
-        WHEN split_part(le, '@', 1) = split_part(re, '@', 1) THEN 'same_mailbox'
-        WHEN least(length(lek), length(rek)) >= 8 AND jaro_winkler_similarity(lek, rek) >= 0.90 THEN 'fuzzy_low'
-        ELSE 'different' END AS email_level,
-    CASE
-        WHEN lp IS NULL OR rp IS NULL THEN 'null'
-        -- phone_n falls back on the mobile; either number of one side may
-        -- be the other's
-        WHEN lp = rp OR lp = rm OR lm = rp OR lm = rm THEN 'exact'
-        WHEN right(lp, 7) = right(rp, 7) THEN 'last_digits'
-        ELSE 'different' END AS phone_level,
-    CASE
-        WHEN ls IS NULL OR rs IS NULL THEN 'null'
-        WHEN ls = rs THEN 'exact'
-        WHEN jaro_winkler_similarity(ls, rs) >= 0.90 THEN 'fuzzy_high'
-        WHEN jaro_winkler_similarity(ls, rs) >= 0.75 THEN 'fuzzy_low'
-        ELSE 'different' END AS street_level,
-    CASE
-        WHEN lc IS NULL OR rc IS NULL THEN 'null'
-        WHEN lc = rc THEN 'exact'
-        WHEN jaro_winkler_similarity(lc, rc) >= 0.88 THEN 'fuzzy'
-        ELSE 'different' END AS city_level,
-    CASE
-        WHEN lz IS NULL OR rz IS NULL THEN 'null'
-        WHEN lz = rz THEN 'exact'
-        WHEN damerau_levenshtein(lz, rz) <= 1 THEN 'typo'
-        ELSE 'different' END AS postal_code_level,
-    CASE
-        WHEN lst IS NULL OR rst IS NULL THEN 'null'
-        WHEN lst = rst THEN 'exact'
-        ELSE 'different' END AS state_level,
-    CASE
-        WHEN lco IS NULL OR rco IS NULL THEN 'null'
-        WHEN lco = rco THEN 'exact'
-        WHEN jaro_winkler_similarity(lco, rco) >= 0.90 THEN 'fuzzy'
-        ELSE 'different' END AS company_name_level
-  FROM with_tf
-),
--- the weight of a level is log2(m / u); an exact agreement on a common value
--- uses the value's own frequency as u when that is higher than the level's
--- (m and u looked up in two small maps: cheaper than a join per field)
-weights AS (
-  SELECT map(list(comparison || ':' || level), list(m)) AS m, map(list(comparison || ':' || level), list(u)) AS u
-  FROM ref_match_weights WHERE entity = 'person'
+-- an exact agreement on a common value weighs log2(m / tf) where the
+-- value's frequency is above the level's u: the pattern weight plus this
+-- (non-positive) term
+tf_terms AS (
+  SELECT c.*,
+         coalesce(-log2(greatest(ft.tf, e.first_u) / e.first_u), 0) AS first_tf_bits,
+         coalesce(-log2(greatest(lt.tf, e.last_u) / e.last_u), 0) AS last_tf_bits,
+         coalesce(-log2(greatest(ct.tf, e.city_u) / e.city_u), 0) AS city_tf_bits
+  FROM person_cmp c CROSS JOIN exact_u e
+  LEFT JOIN first_tf ft ON ft.v = c.first_value
+  LEFT JOIN last_tf lt ON lt.v = c.last_value
+  LEFT JOIN city_tf ct ON ct.v = c.city_value
 ),
 weighed AS (
-  SELECT lv.*,
-    coalesce(log2(wm.m['first_name:' || lv.first_name_level] / CASE WHEN lv.first_name_level = 'exact' THEN greatest(wm.u['first_name:' || lv.first_name_level], coalesce(lv.first_tf, 0)) ELSE wm.u['first_name:' || lv.first_name_level] END), 0) AS first_name_weight,
-    coalesce(log2(wm.m['last_name:' || lv.last_name_level] / CASE WHEN lv.last_name_level = 'exact' THEN greatest(wm.u['last_name:' || lv.last_name_level], coalesce(lv.last_tf, 0)) ELSE wm.u['last_name:' || lv.last_name_level] END), 0) AS last_name_weight,
-    coalesce(log2(wm.m['birthdate:' || lv.birthdate_level] / wm.u['birthdate:' || lv.birthdate_level]), 0) AS birthdate_weight,
-    coalesce(log2(wm.m['email:' || lv.email_level] / wm.u['email:' || lv.email_level]), 0) AS email_weight,
-    coalesce(log2(wm.m['phone:' || lv.phone_level] / wm.u['phone:' || lv.phone_level]), 0) AS phone_weight,
-    coalesce(log2(wm.m['street:' || lv.street_level] / wm.u['street:' || lv.street_level]), 0) AS street_weight,
-    coalesce(log2(wm.m['city:' || lv.city_level] / CASE WHEN lv.city_level = 'exact' THEN greatest(wm.u['city:' || lv.city_level], coalesce(lv.city_tf, 0)) ELSE wm.u['city:' || lv.city_level] END), 0) AS city_weight,
-    coalesce(log2(wm.m['postal_code:' || lv.postal_code_level] / wm.u['postal_code:' || lv.postal_code_level]), 0) AS postal_code_weight,
-    coalesce(log2(wm.m['state:' || lv.state_level] / wm.u['state:' || lv.state_level]), 0) AS state_weight,
-    coalesce(log2(wm.m['company_name:' || lv.company_name_level] / wm.u['company_name:' || lv.company_name_level]), 0) AS company_name_weight
-  FROM levels lv, weights wm
+  SELECT t.left_rid, t.right_rid, t.rules, t.same_cross_id, t.conflicting_cross_id,
+         t.first_name AS first_name_level, t.last_name AS last_name_level, t.birthdate AS birthdate_level,
+         t.email AS email_level, t.phone AS phone_level, t.street AS street_level, t.city AS city_level,
+         t.postal_code AS postal_code_level, t.state AS state_level, t.company_name AS company_name_level,
+         w.first_name + t.first_tf_bits AS first_name_weight, w.last_name + t.last_tf_bits AS last_name_weight,
+         w.birthdate AS birthdate_weight, w.email AS email_weight, w.phone AS phone_weight, w.street AS street_weight,
+         w.city + t.city_tf_bits AS city_weight, w.postal_code AS postal_code_weight, w.state AS state_weight,
+         w.company_name AS company_name_weight
+  FROM tf_terms t JOIN person_pattern_weights w USING (pattern)
 ),
 scored AS (
-  SELECT left_key, right_key, left_rid, right_rid, rules, same_cross_id, conflicting_cross_id,
+  SELECT left_rid, right_rid, rules, same_cross_id, conflicting_cross_id,
          round(first_name_weight + last_name_weight + birthdate_weight + email_weight + phone_weight + street_weight + city_weight + postal_code_weight + state_weight + company_name_weight, 3) AS score,
          [{'field': 'birthdate', 'level': birthdate_level, 'weight': round(birthdate_weight, 2)},
           {'field': 'city', 'level': city_level, 'weight': round(city_weight, 2)},
@@ -173,26 +253,46 @@ scored AS (
           {'field': 'state', 'level': state_level, 'weight': round(state_weight, 2)},
           {'field': 'street', 'level': street_level, 'weight': round(street_weight, 2)}] AS explanation
   FROM weighed
+),
+-- With estimation the prior is the estimated share of matching pairs among
+-- all record pairs (EM's share among the candidates times their number, over
+-- N(N-1)/2), and pairs are decided on the posterior probability.
+estimated_prior AS (
+  SELECT log2(greatest(em.p_match * (SELECT count(*) FROM person_candidates), 1)
+              / greatest(t.n * (t.n - 1) / 2 - em.p_match * (SELECT count(*) FROM person_candidates), 1)) AS prior_bits
+  FROM person_em em, total t
+),
+decided AS (
+  SELECT s.*,
+         CASE WHEN getvariable('match_estimate') THEN 1 / (1 + pow(2, -(s.score + (SELECT prior_bits FROM estimated_prior))))
+              ELSE 1 / (1 + pow(2, -(s.score + getvariable('person_prior') - (SELECT size_bits FROM size_adjustment)))) END AS probability,
+         CASE WHEN getvariable('match_estimate') THEN s.score + (SELECT prior_bits FROM estimated_prior) >= log2(getvariable('match_probability')::DOUBLE / (1 - getvariable('match_probability')::DOUBLE))
+              ELSE s.score >= getvariable('person_match_threshold') + (SELECT size_bits FROM size_adjustment) END AS above_match,
+         CASE WHEN getvariable('match_estimate') THEN s.score + (SELECT prior_bits FROM estimated_prior) >= log2(getvariable('review_probability')::DOUBLE / (1 - getvariable('review_probability')::DOUBLE))
+              ELSE s.score >= getvariable('person_review_threshold') + (SELECT size_bits FROM size_adjustment) END AS above_review
+  FROM scored s
 )
-SELECT left_key, right_key, rules, score,
-       1 / (1 + pow(2, -(score + getvariable('person_prior') - (SELECT size_bits FROM size_adjustment)))) AS probability,
+SELECT l.record_key AS left_key, r.record_key AS right_key, s.rules, s.score, s.probability,
        CASE
-         WHEN conflicting_cross_id THEN 'non-match'
-         WHEN same_cross_id THEN 'match'
-         WHEN score >= getvariable('person_match_threshold') + (SELECT size_bits FROM size_adjustment) THEN 'match'
-         WHEN score >= getvariable('person_review_threshold') + (SELECT size_bits FROM size_adjustment) THEN 'review'
+         WHEN s.conflicting_cross_id THEN 'non-match'
+         WHEN s.same_cross_id THEN 'match'
+         WHEN s.above_match THEN 'match'
+         WHEN s.above_review THEN 'review'
          ELSE 'non-match'
        END AS decision,
        CASE
-         WHEN conflicting_cross_id THEN 'conflicting_cross_id'
-         WHEN same_cross_id THEN 'cross_id'
+         WHEN s.conflicting_cross_id THEN 'conflicting_cross_id'
+         WHEN s.same_cross_id THEN 'cross_id'
          ELSE 'score'
        END AS decided_by,
-       explanation, left_rid, right_rid
-FROM scored;
+       s.explanation, s.left_rid, s.right_rid
+FROM decided s
+JOIN stg_persons l ON l.rid = s.left_rid
+JOIN stg_persons r ON r.rid = s.right_rid;
 CREATE OR REPLACE TABLE person_pairs AS
   SELECT * EXCLUDE (left_rid, right_rid) FROM person_scored;
 CREATE OR REPLACE TEMP TABLE person_links AS
   SELECT left_rid AS a, right_rid AS b, decision, decided_by, score FROM person_scored
   WHERE decision = 'match' OR (decision = 'non-match' AND (score < 0 OR decided_by <> 'score'));
 DROP TABLE person_scored;
+DROP TABLE person_cmp;

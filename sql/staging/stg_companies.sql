@@ -1,4 +1,4 @@
--- depends: macros, raw_hubspot_companies, raw_salesforce_account, ref_free_mail_domains
+-- depends: macros, raw_hubspot_companies, raw_salesforce_account, ref_free_mail_domains, ref_countries
 -- test: unique(record_key)
 -- test: not_null(record_key, system, object, record_id)
 -- One row per company record (HubSpot companies, Salesforce Accounts).
@@ -20,7 +20,8 @@ SELECT u.system || ':' || u.object || ':' || u.record_id AS record_key,
        norm_company(u.name) AS name_n,
        CASE WHEN norm_domain(u.domain) IN (SELECT domain FROM ref_free_mail_domains) THEN NULL
             ELSE norm_domain(u.domain) END AS domain_n,
-       norm_phone(u.phone) AS phone_n,
+       -- E.164 in the record's country, else matching.default_region (see stg_persons)
+       phone_e164(u.phone, coalesce(region.code, getvariable('default_region'))) AS phone_n,
        norm_street(u.street) AS street_n,
        norm_text(u.city) AS city_n,
        nullif(upper(regexp_replace(coalesce(u.postal_code, ''), '\s', '', 'g')), '') AS postal_n,
@@ -31,3 +32,4 @@ SELECT u.system || ':' || u.object || ':' || u.record_id AS record_key,
        -- a dense integer per record in record_key order (see stg_persons)
        row_number() OVER (ORDER BY u.system, u.object, u.record_id) AS rid
 FROM unioned u
+LEFT JOIN ref_countries region ON region.alias = lower(trim(u.country))

@@ -1,4 +1,4 @@
--- depends: macros, raw_hubspot_contacts, raw_salesforce_contact, raw_salesforce_lead, raw_salesforce_account, ref_nicknames
+-- depends: macros, raw_hubspot_contacts, raw_salesforce_contact, raw_salesforce_lead, raw_salesforce_account, ref_nicknames, ref_countries
 -- test: unique(record_key)
 -- test: not_null(record_key, system, object, record_id)
 -- test: accepted_values(object, 'contacts', 'Contact', 'Lead')
@@ -29,7 +29,9 @@ WITH unioned AS (
 SELECT u.system || ':' || u.object || ':' || u.record_id AS record_key,
        u.*,
        norm_email(u.email) AS email_n,
-       coalesce(norm_phone(u.phone), norm_phone(u.mobile_phone)) AS phone_n,
+       -- E.164 (phone_e164, Go: nyaruka/phonenumbers) in the record's country,
+       -- else matching.default_region; digits where the number does not parse
+       coalesce(phone_e164(u.phone, coalesce(region.code, getvariable('default_region'))), phone_e164(u.mobile_phone, coalesce(region.code, getvariable('default_region')))) AS phone_n,
        norm_name(u.first_name) AS first_n,
        coalesce(nick.canonical, norm_name(u.first_name)) AS first_key,
        norm_name(u.last_name) AS last_n,
@@ -43,9 +45,10 @@ SELECT u.system || ':' || u.object || ':' || u.record_id AS record_key,
        -- letters and digits of the address as typed, valid or not, for
        -- typo-tolerant comparison ("jo.smith@acme.com" / "josmithacme.com")
        nullif(regexp_replace(lower(coalesce(u.email, '')), '[^a-z0-9]', '', 'g'), '') AS email_key,
-       norm_phone(u.mobile_phone) AS mobile_n,
+       phone_e164(u.mobile_phone, coalesce(region.code, getvariable('default_region'))) AS mobile_n,
        -- a dense integer per record, in record_key order: blocking, scoring
        -- and clustering join on it instead of the long text key
        row_number() OVER (ORDER BY u.system, u.object, u.record_id) AS rid
 FROM unioned u
 LEFT JOIN ref_nicknames nick ON nick.name = norm_name(u.first_name)
+LEFT JOIN ref_countries region ON region.alias = lower(trim(u.country))

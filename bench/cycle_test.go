@@ -1,0 +1,117 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestRunCycleSmall runs the whole-cycle benchmark at 300 people with the
+// simulators in process and checks the report is complete: three runs, the
+// nightly one incremental, API calls at least the minimum, load figures,
+// estimates, and both report files.
+func TestRunCycleSmall(t *testing.T) {
+	dir := t.TempDir()
+	rep, err := RunCycle(context.Background(), CycleOptions{People: 300, Seed: 1, MemoryLimit: "1GB", Threads: 2, WorkDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Companies != 30 || rep.Deals != 60 || rep.SourceRecords == 0 {
+		t.Fatalf("sizes: %+v", rep)
+	}
+	if len(rep.Runs) != 3 || rep.Runs[2].Name != "nightly" {
+		t.Fatalf("runs: %+v", rep.Runs)
+	}
+	if rep.Mutation.Total().Updated == 0 {
+		t.Errorf("no edits before the nightly run: %+v", rep.Mutation)
+	}
+	for _, run := range rep.Runs {
+		if len(run.Steps) != 4 || len(run.Models) == 0 || len(run.Extract) != 7 || run.PeakRSS <= 0 || len(run.Phases) == 0 {
+			t.Errorf("%s run incomplete: steps %d models %d extract %d rss %d phases %d", run.Name, len(run.Steps), len(run.Models), len(run.Extract), run.PeakRSS, len(run.Phases))
+		}
+		for _, e := range run.Extract {
+			wantMode := "full"
+			if run.Name != "first" {
+				wantMode = "incremental"
+			}
+			if e.Mode != wantMode || e.Calls < e.MinCalls-1 || e.MinCalls < 2 {
+				t.Errorf("%s %s %s: mode %s calls %d minimum %d", run.Name, e.System, e.Object, e.Mode, e.Calls, e.MinCalls)
+			}
+		}
+	}
+	first, nightly := rep.Runs[0], rep.Runs[2]
+	if len(first.Load) != 2 || first.Load[0].Batches == 0 {
+		t.Errorf("first load: %+v", first.Load)
+	}
+	var firstRead, nightRead int64
+	for i := range first.Extract {
+		firstRead += first.Extract[i].Records
+		nightRead += nightly.Extract[i].Records
+	}
+	if nightRead == 0 || nightRead*2 > firstRead {
+		t.Errorf("the nightly run read %d records, the first %d: not incremental", nightRead, firstRead)
+	}
+	if len(rep.Limits) != 3 || rep.Limits[0].WallSec <= 0 || rep.Limits[0].HubSpotCalls == 0 || rep.Limits[0].Bound == "" {
+		t.Errorf("estimates: %+v", rep.Limits)
+	}
+	rs := CycleReports{rep, rep}
+	if err := rs.WriteJSON(filepath.Join(dir, "r.json")); err != nil {
+		t.Fatal(err)
+	}
+	if err := rs.WriteMarkdownFile(filepath.Join(dir, "r.md")); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "r.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back []CycleReport
+	if err := json.Unmarshal(b, &back); err != nil || len(back) != 2 {
+		t.Fatalf("json: %v", err)
+	}
+	md, _ := os.ReadFile(filepath.Join(dir, "r.md"))
+	for _, want := range []string{"## Growth", "### first run", "### nightly run", "| person_pairs |", "With the documented API limits on"} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("markdown lacks %q", want)
+		}
+	}
+}
+
+func TestVerdict(t *testing.T) {
+	for _, c := range []struct {
+		a, b, n1, n2 float64
+		want         string
+	}{
+		{1, 10, 1e5, 1e6, "≤ linear"},
+		{1, 11.5, 1e5, 1e6, "≤ n log n"},
+		{1, 20, 1e5, 1e6, "worse than n log n"},
+		{0, 1, 1e5, 1e6, "–"},
+		{math.NaN(), 1, 1e5, 1e6, "–"},
+	} {
+		if got := verdict(c.a, c.b, c.n1, c.n2); !strings.Contains(got, c.want) {
+			t.Errorf("verdict(%v, %v, %v, %v) = %q, want %q", c.a, c.b, c.n1, c.n2, got, c.want)
+		}
+	}
+}
+
+func TestMinExtractCalls(t *testing.T) {
+	for _, c := range []struct {
+		sys, mode string
+		n         int64
+		want      int
+	}{
+		{"hubspot", "full", 0, 2},
+		{"hubspot", "full", 1001, 13},
+		{"hubspot", "incremental", 401, 5},
+		{"salesforce", "full", 4000, 3},
+		{"salesforce", "incremental", 4001, 4},
+	} {
+		if got := minExtractCalls(c.sys, c.mode, c.n); got != c.want {
+			t.Errorf("minExtractCalls(%s, %s, %d) = %d, want %d", c.sys, c.mode, c.n, got, c.want)
+		}
+	}
+}
