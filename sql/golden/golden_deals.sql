@@ -15,9 +15,17 @@ prov AS (
 members AS (
   SELECT c.golden_id, count(*) AS records,
          count(*) FILTER (WHERE c.record_key LIKE 'hubspot:%') AS hubspot_records,
-         count(*) FILTER (WHERE c.record_key LIKE 'salesforce:%') AS salesforce_records,
-         mode(s.company_golden_id) AS company_golden_id
-  FROM deal_clusters c JOIN stg_deals s USING (record_key) GROUP BY c.golden_id
+         count(*) FILTER (WHERE c.record_key LIKE 'salesforce:%') AS salesforce_records
+  FROM deal_clusters c GROUP BY c.golden_id
+),
+-- the company most of the deal's records point at; ties go to the smaller
+-- id so the golden deal does not flip between runs
+company AS (
+  SELECT c.golden_id, s.company_golden_id
+  FROM deal_clusters c JOIN stg_deals s USING (record_key)
+  WHERE s.company_golden_id IS NOT NULL
+  GROUP BY c.golden_id, s.company_golden_id
+  QUALIFY row_number() OVER (PARTITION BY c.golden_id ORDER BY count(*) DESC, s.company_golden_id) = 1
 )
-SELECT vals.*, m.company_golden_id, m.records, m.hubspot_records, m.salesforce_records, prov.provenance
-FROM vals JOIN prov USING (golden_id) JOIN members m USING (golden_id)
+SELECT vals.*, co.company_golden_id, m.records, m.hubspot_records, m.salesforce_records, prov.provenance
+FROM vals JOIN prov USING (golden_id) JOIN members m USING (golden_id) LEFT JOIN company co USING (golden_id)
