@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -44,6 +45,10 @@ type Options struct {
 	// DBPath, when set, keeps the DuckDB database in this file for
 	// inspection after the run.
 	DBPath string
+	// MatchingOnly runs only the models that normalise, block, score and
+	// cluster (with stand-ins for the published tables), not golden records,
+	// outbox and reports.
+	MatchingOnly bool
 	// Pipeline supplies the matching settings (nil = defaults).
 	Pipeline *pipelines.Pipeline
 	Logger   *slog.Logger
@@ -138,13 +143,21 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	debug.FreeOSMemory()
 	rep.PeakRSSResetOK = ResetPeakRSS() == nil
 
-	res, err := cycle.Run(ctx, cycle.Config{Store: store, Pipeline: o.Pipeline, Models: sqlmodels.Models,
+	var models fs.FS = sqlmodels.Models
+	if o.MatchingOnly {
+		if models, err = matchingOnly(models); err != nil {
+			return nil, err
+		}
+	}
+	res, err := cycle.Run(ctx, cycle.Config{Store: store, Pipeline: o.Pipeline, Models: models,
 		Sources: sources, Truth: truth, DryRun: true, WorkDir: tmp, Logger: log,
 		Engine: transform.EngineConfig{Path: o.DBPath, MemoryLimit: o.MemoryLimit, Threads: o.Threads, TempDir: filepath.Join(tmp, "spill")}})
 	rep.PeakRSSRun = PeakRSS()
-	if err != nil {
+	if res == nil {
 		return rep, err
 	}
+	// a failed run still reports the models it finished
+	runErr := err
 	for _, s := range res.Steps {
 		switch s.Name {
 		case "extract":
@@ -179,7 +192,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		rep.Entities = append(rep.Entities, e)
 	}
 	rep.ReviewItems, rep.MatchedPairs = res.Counts.ReviewItems, res.Counts.MatchedPairs
-	return rep, nil
+	return rep, runErr
 }
 
 // Print writes the report as text.

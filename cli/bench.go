@@ -20,14 +20,15 @@ type BenchCmd struct {
 
 // BenchMatchCmd is `crmhub bench match`.
 type BenchMatchCmd struct {
-	People      int    `help:"People per system (companies N/5, deals N/3, plus duplicates)." default:"10000"`
-	Seed        uint64 `help:"Random seed of the generated data." default:"1"`
-	MemoryLimit string `help:"DuckDB memory_limit." default:"6GB"`
-	Threads     int    `help:"DuckDB threads (0 = every core)." default:"0"`
-	WorkDir     string `help:"Folder for the temporary lake and DuckDB spill files (default: system temp)." placeholder:"DIR"`
-	Pipeline    string `help:"Pipeline file for the matching settings (default: built-in)." type:"existingfile" placeholder:"FILE"`
-	KeepDB      string `help:"Keep the DuckDB database in this file for inspection." placeholder:"FILE"`
-	JSON        string `help:"Write the report as JSON to this file." default:"bench-match.json" placeholder:"FILE"`
+	People       int    `help:"People per system (companies N/5, deals N/3, plus duplicates)." default:"10000"`
+	Seed         uint64 `help:"Random seed of the generated data." default:"1"`
+	MemoryLimit  string `help:"DuckDB memory_limit." default:"6GB"`
+	Threads      int    `help:"DuckDB threads (0 = every core)." default:"0"`
+	WorkDir      string `help:"Folder for the temporary lake and DuckDB spill files (default: system temp)." placeholder:"DIR"`
+	Pipeline     string `help:"Pipeline file for the matching settings (default: built-in)." type:"existingfile" placeholder:"FILE"`
+	KeepDB       string `help:"Keep the DuckDB database in this file for inspection." placeholder:"FILE"`
+	JSON         string `help:"Write the report as JSON to this file." default:"bench-match.json" placeholder:"FILE"`
+	OnlyMatching bool   `help:"Run only the normalise/block/score/cluster models (stand-ins for golden, outbox and reports)."`
 }
 
 func (b *BenchMatchCmd) Run(ctx context.Context, g *Globals) error {
@@ -42,7 +43,7 @@ func (b *BenchMatchCmd) Run(ctx context.Context, g *Globals) error {
 		}
 	}
 	rep, err := bench.Run(ctx, bench.Options{People: b.People, Seed: b.Seed, MemoryLimit: b.MemoryLimit,
-		Threads: b.Threads, WorkDir: b.WorkDir, DBPath: b.KeepDB, Pipeline: p, Logger: g.logger})
+		Threads: b.Threads, WorkDir: b.WorkDir, DBPath: b.KeepDB, Pipeline: p, Logger: g.logger, MatchingOnly: b.OnlyMatching})
 	if rep != nil {
 		rep.Print(g.stdout)
 		if b.JSON != "" {

@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"flag"
 	"fmt"
+	"io"
 	"math"
+	"net/http"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -16,6 +18,8 @@ import (
 	"github.com/crmhub/crmhub/demo"
 	"github.com/crmhub/crmhub/gen"
 	"github.com/crmhub/crmhub/internal/lake"
+	"github.com/crmhub/crmhub/load"
+	"github.com/crmhub/crmhub/seed"
 	"github.com/crmhub/crmhub/sim/fault"
 )
 
@@ -77,7 +81,7 @@ func TestFaultSoak(t *testing.T) {
 				gen.Mutate(d, gen.MutateOptions{Day: night - 1, Seed: 21, Now: time.Now().Add(day)})
 				(*side.sims).Close()
 				side.o.offset = day
-				*side.sims = startSimsWith(t, d, *side.o)
+				*side.sims = restartSims(t, d, *side.o)
 				*side.pipe = writePipeline(t, side.dir, *side.sims, extra)
 			}
 		}
@@ -91,12 +95,23 @@ func TestFaultSoak(t *testing.T) {
 		calmTime := time.Since(start)
 		start = time.Now()
 		r := runCrmhub(ctx, t, env, args(pipe, dir)...)
+		// a call that used up its retries fails the step (exit 1); as the
+		// scheduler does, the next start resumes the run
+		resumes := 0
+		for ; r.code == 1 && resumes < 3; resumes++ {
+			for _, line := range strings.Split(r.stderr, "\n") {
+				if strings.Contains(line, `"step failed"`) {
+					t.Logf("night %d attempt %d failed, resuming: %s", night, resumes+1, tail(line, 400))
+				}
+			}
+			r = runCrmhub(ctx, t, env, args(pipe, dir)...)
+		}
 		faultTime := time.Since(start)
 		if r.code != 0 {
-			t.Fatalf("night %d with faults did not complete: %s", night, r)
+			t.Fatalf("night %d with faults did not complete after %d resumes: %s", night, resumes, r)
 		}
 		f := checkDelivered(ctx, t, db, filepath.Join(dir, "lake"), faulty)
-		f.calm, f.faulty = calmTime, faultTime
+		f.calm, f.faulty, f.resumes = calmTime, faultTime, resumes
 		t.Logf("night %d: %s", night, f)
 		total.add(f)
 		hk, hr := faulty.HubSpot.Faults()
@@ -121,6 +136,7 @@ type soakFigures struct {
 	calls, retries, apiErrors   int64
 	latency                     float64
 	calm, faulty                time.Duration
+	resumes                     int
 	reasons                     map[string]int
 }
 
@@ -134,6 +150,7 @@ func (f *soakFigures) add(o soakFigures) {
 	f.latency += o.latency
 	f.calm += o.calm
 	f.faulty += o.faulty
+	f.resumes += o.resumes
 	if f.reasons == nil {
 		f.reasons = map[string]int{}
 	}
@@ -147,9 +164,9 @@ func (f soakFigures) String() string {
 	if f.changes > 0 {
 		share = float64(f.delivered) / float64(f.changes)
 	}
-	return fmt.Sprintf("%d field writes planned: %d delivered (%.2f%%), %d in sync_errors with a reason (%v); API calls %d, retries %d (%.1f per 100 calls), calls finally failed %d, HTTP time %.1fs; run %.1fs with faults against %.1fs without (delay %.1fs)",
+	return fmt.Sprintf("%d field writes planned: %d delivered (%.2f%%), %d in sync_errors with a reason (%v); API calls %d, retries %d (%.1f per 100 calls), calls finally failed %d, HTTP time %.1fs; run %.1fs with faults (%d resumes) against %.1fs without (delay %.1fs)",
 		f.changes, f.delivered, 100*share, f.errored, f.reasons, f.calls, f.retries, 100*float64(f.retries)/math.Max(1, float64(f.calls)),
-		f.apiErrors, f.latency, f.faulty.Seconds(), f.calm.Seconds(), (f.faulty - f.calm).Seconds())
+		f.apiErrors, f.latency, f.faulty.Seconds(), f.resumes, f.calm.Seconds(), (f.faulty - f.calm).Seconds())
 }
 
 // checkDelivered compares the latest run's outbox with the simulators:
@@ -288,4 +305,45 @@ func sameValue(have, want string) bool {
 		return true
 	}
 	return false
+}
+
+// restartSims serves d in new simulators as a restarted CRM keeps its
+// schema: the unique HubSpot property creates upsert on is declared (as the
+// first night's load did) before the records load.
+func restartSims(t *testing.T, d *seed.Dataset, o simOpts) *demo.Sims {
+	t.Helper()
+	sims := startSimsWith(t, seed.NewDataset(), o)
+	for _, obj := range seed.HubSpotObjects {
+		body := `{"name":"` + load.GoldenIDProperty + `","label":"Golden ID (crmhub)","type":"string","fieldType":"text","groupName":"crmhub","hasUniqueValue":true}`
+		req, _ := http.NewRequest(http.MethodPost, sims.HubSpotURL+"/crm/v3/properties/"+obj, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+hsToken)
+		req.Header.Set("Content-Type", "application/json")
+		for {
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500 || resp.StatusCode == 0 {
+				time.Sleep(100 * time.Millisecond) // an injected fault
+				req.Body = io.NopCloser(strings.NewReader(body))
+				continue
+			}
+			if resp.StatusCode >= 300 {
+				t.Fatalf("declare %s.%s: %s", obj, load.GoldenIDProperty, resp.Status)
+			}
+			break
+		}
+		if err := sims.HubSpot.Load(obj, d.Records(seed.HubSpot, obj)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, obj := range seed.SalesforceObjects {
+		if recs := d.Records(seed.Salesforce, obj); len(recs) > 0 {
+			if err := sims.Salesforce.Load(obj, recs); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return sims
 }
