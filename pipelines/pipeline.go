@@ -404,8 +404,8 @@ func (p *Pipeline) Validate() error {
 	if p.Matching.MaxBlockSize < 2 {
 		bad(p.line("matching", "max_block_size"), "matching.max_block_size %d: must be at least 2", p.Matching.MaxBlockSize)
 	}
-	if p.Matching.BlockWindow < 1 || p.Matching.BlockWindow > 100 {
-		bad(p.line("matching", "block_window"), "matching.block_window %d: want 1 to 100 neighbours per record and key", p.Matching.BlockWindow)
+	if p.Matching.BlockWindow < 1 || p.Matching.BlockWindow > 10 {
+		bad(p.line("matching", "block_window"), "matching.block_window %d: want 1 to 10 neighbours per record and key", p.Matching.BlockWindow)
 	}
 	if p.Matching.NameBlockWindow < 1 || p.Matching.NameBlockWindow > p.Matching.BlockWindow {
 		bad(p.line("matching", "name_block_window"), "matching.name_block_window %d: want 1 to block_window (%d)", p.Matching.NameBlockWindow, p.Matching.BlockWindow)

@@ -40,18 +40,21 @@ keys AS (
   UNION ALL SELECT rid, 'last_name_first_initial', left(last_n, 4) || ' ' || left(first_key, 1), coalesce(postal_n, city_n), false FROM p WHERE last_n IS NOT NULL AND first_key IS NOT NULL
 ),
 -- identifier rules see block_window neighbours, name and place rules (big
--- blocks of namesakes and neighbours) name_block_window
+-- blocks of namesakes and neighbours) name_block_window. Neighbours come
+-- from lead() at fixed offsets (block_window is at most 10): one sort per
+-- rule and key, no list per window frame. Keys are partitioned on their
+-- 64-bit hash (a collision would only add candidates).
 windowed AS (
   SELECT rid, rule,
-         count(*) OVER (PARTITION BY rule, k) AS block_size,
-         list(rid) OVER (PARTITION BY rule, k ORDER BY s, rid
-                         ROWS BETWEEN 1 FOLLOWING AND getvariable('block_window') FOLLOWING)[
-           1:CASE WHEN ident THEN getvariable('block_window') ELSE getvariable('name_block_window') END] AS next_rids
-  FROM keys
+         CASE WHEN ident THEN getvariable('block_window') ELSE getvariable('name_block_window') END AS w,
+         count(*) OVER (PARTITION BY rule, hk) AS block_size,
+         [lead(rid, 1) OVER nb, lead(rid, 2) OVER nb, lead(rid, 3) OVER nb, lead(rid, 4) OVER nb, lead(rid, 5) OVER nb, lead(rid, 6) OVER nb, lead(rid, 7) OVER nb, lead(rid, 8) OVER nb, lead(rid, 9) OVER nb, lead(rid, 10) OVER nb] AS next_rids
+  FROM (SELECT *, hash(k) AS hk FROM keys)
+  WINDOW nb AS (PARTITION BY rule, hk ORDER BY s, rid)
 ),
 blocked AS (
   SELECT least(rid, other) AS left_rid, greatest(rid, other) AS right_rid, rule
-  FROM (SELECT rid, rule, unnest(next_rids) AS other FROM windowed
+  FROM (SELECT rid, rule, unnest(list_filter(next_rids[1:w], x -> x IS NOT NULL)) AS other FROM windowed
         WHERE block_size BETWEEN 2 AND getvariable('max_block_size'))
 ),
 -- cross-system ids written back by earlier runs always form a candidate
