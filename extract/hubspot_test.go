@@ -14,7 +14,8 @@ import (
 )
 
 // TestHubSpotIncrementalCompleteness: 12,345 contacts share one
-// modification time, so the incremental search must get past the 10,000
+// modification time (13,000 older ones keep the incremental run on search
+// rather than a full list), so the incremental search must get past the 10,000
 // cap by hs_object_id without looping or dropping; between the runs a
 // contact is archived, two are merged (the merged-away ids become
 // tombstones pointing at the new record), five are edited, a custom
@@ -36,6 +37,11 @@ func TestHubSpotIncrementalCompleteness(t *testing.T) {
 	}
 	recs[0].Values["score"] = "12.50"
 	recs[1].Values["score"] = "n/a"
+	const old = 13_000
+	for i := range old {
+		at := t0.Add(-24 * time.Hour)
+		recs = append(recs, seed.Record{Values: map[string]string{"email": fmt.Sprintf("old%d@example.com", i)}, CreatedAt: at, UpdatedAt: at})
+	}
 	if err := sim.Load("contacts", recs); err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +52,7 @@ func TestHubSpotIncrementalCompleteness(t *testing.T) {
 		t.Fatal(err)
 	}
 	ids := contactIDs(t, hs)
-	if len(ids) != n {
+	if len(ids) != n+old {
 		t.Fatalf("simulator holds %d contacts", len(ids))
 	}
 	var sources []extract.Source
@@ -56,7 +62,7 @@ func TestHubSpotIncrementalCompleteness(t *testing.T) {
 	store := localLake(t)
 	opts := extract.Options{Store: store, RunID: "run-1", Sources: sources, Overlap: time.Minute, TempDir: t.TempDir(), Now: clk.now, Logger: quiet}
 	res := runExtract(t, opts)
-	if r := res["contacts"]; r.Mode != extract.ModeFull || r.Records != n || r.Invalid["score"] != 1 || len(r.InvalidSamples) != 1 || r.InvalidSamples[0].Record != ids[1] {
+	if r := res["contacts"]; r.Mode != extract.ModeFull || r.Records != n+old || r.Invalid["score"] != 1 || len(r.InvalidSamples) != 1 || r.InvalidSamples[0].Record != ids[1] {
 		t.Fatalf("full run: %+v", r)
 	}
 	v := currentView(t, store, seed.HubSpot, "contacts")
@@ -110,8 +116,8 @@ func TestHubSpotIncrementalCompleteness(t *testing.T) {
 		t.Errorf("search calls %+v", c)
 	}
 	v = currentView(t, store, seed.HubSpot, "contacts")
-	if len(v) != n+1 {
-		t.Errorf("current view holds %d ids, want %d", len(v), n+1)
+	if len(v) != n+old+1 {
+		t.Errorf("current view holds %d ids, want %d", len(v), n+old+1)
 	}
 	for _, id := range ids[10:15] {
 		if v.get(id, "jobtitle") != "Edited" {
@@ -161,4 +167,73 @@ func runExtract(t *testing.T, opts extract.Options) map[string]extract.Result {
 		out[r.Object] = r
 	}
 	return out
+}
+
+// TestHubSpotIncrementalListsWhenMostChanged: when most records changed
+// since the last run (the night after a first sync wrote cross-system ids
+// everywhere), the incremental run lists the object instead of searching
+// it, and still lands exactly the changed and archived records.
+func TestHubSpotIncrementalListsWhenMostChanged(t *testing.T) {
+	ctx := context.Background()
+	clk := &clock{t: time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)}
+	sim, hs := hubspotEnv(t, simhs.Options{Now: clk.now})
+	const n = 3_000
+	t0 := clk.t.Add(-time.Hour)
+	recs := make([]seed.Record, n)
+	for i := range recs {
+		at := t0.Add(-24 * time.Hour) // older than the cursor, but for the last one
+		if i == n-1 {
+			at = t0
+		}
+		recs[i] = seed.Record{Values: map[string]string{"email": fmt.Sprintf("p%d@example.com", i)}, CreatedAt: at, UpdatedAt: at}
+	}
+	if err := sim.Load("contacts", recs); err != nil {
+		t.Fatal(err)
+	}
+	ids := contactIDs(t, hs)
+	store := localLake(t)
+	opts := extract.Options{Store: store, RunID: "run-1", Sources: []extract.Source{extract.HubSpotSource{Client: hs, Obj: "contacts"}},
+		Overlap: time.Minute, TempDir: t.TempDir(), Now: clk.now, Logger: quiet}
+	runExtract(t, opts)
+
+	// A day later two thirds are edited and one is archived.
+	clk.t = clk.t.Add(24 * time.Hour)
+	const edited = 2_000
+	for lo := 0; lo < edited; lo += 100 {
+		var inputs []hubspot.BatchInput
+		for _, id := range ids[lo : lo+100] {
+			inputs = append(inputs, hubspot.BatchInput{ID: id, Properties: map[string]string{"jobtitle": "Edited"}})
+		}
+		if br, err := hs.BatchUpdate(ctx, "contacts", inputs); err != nil || len(br.Errors) > 0 {
+			t.Fatalf("update: %v %+v", err, br)
+		}
+	}
+	if _, err := hs.BatchArchive(ctx, "contacts", []string{ids[n-1]}); err != nil {
+		t.Fatal(err)
+	}
+	opts.RunID = "run-2"
+	r := runExtract(t, opts)["contacts"]
+	if r.Mode != extract.ModeIncremental || r.Records != edited+1 || r.Expected != edited {
+		t.Errorf("incremental run: mode %s records %d expected %d; want %d records, %d expected", r.Mode, r.Records, r.Expected, edited+1, edited)
+	}
+	// two one-record searches count the changes; the rest is list pages
+	if s, l := r.Calls["search"].Calls, r.Calls["list"].Calls; s != 2 || l < n/100 {
+		t.Errorf("calls: search %d list %d, want 2 and at least %d", s, l, n/100)
+	}
+	v := currentView(t, store, seed.HubSpot, "contacts")
+	if len(v) != n {
+		t.Errorf("current view holds %d ids, want %d", len(v), n)
+	}
+	for i, id := range ids {
+		want := "<null>"
+		if i < edited {
+			want = "Edited"
+		}
+		if got := v.get(id, "jobtitle"); got != want {
+			t.Fatalf("contact %s jobtitle %q, want %q", id, got, want)
+		}
+	}
+	if v.get(ids[n-1], "_archived") != "true" {
+		t.Errorf("archived contact %s not archived in the view", ids[n-1])
+	}
 }

@@ -131,6 +131,26 @@ func (c *Client) Search(ctx context.Context, object string, req SearchRequest) (
 	return page, nil
 }
 
+// CountModified asks search how many live records of object were modified
+// at or after since, and how many live records there are in all: two
+// one-record searches, so the caller can choose between searching the
+// changes and listing everything.
+func (c *Client) CountModified(ctx context.Context, object string, since time.Time) (changed, all int, err error) {
+	modified := SearchRequest{FilterGroups: []FilterGroup{{Filters: []Filter{
+		{PropertyName: LastModifiedProperty(object), Operator: "GTE", Value: Millis(since)},
+	}}}, Properties: []string{"hs_object_id"}, Limit: 1}
+	page, err := c.Search(ctx, object, modified)
+	if err != nil {
+		return 0, 0, err
+	}
+	everything := SearchRequest{Properties: []string{"hs_object_id"}, Limit: 1}
+	total, err := c.Search(ctx, object, everything)
+	if err != nil {
+		return 0, 0, err
+	}
+	return page.Total, total.Total, nil
+}
+
 // SearchMaxResults is how far HubSpot lets a search page (after + limit).
 const SearchMaxResults = 10_000
 
