@@ -98,15 +98,20 @@ QUALIFY row_number() OVER (PARTITION BY golden_id, field
 -- canon_value(field, v): the form of a value that two systems must agree
 -- on, so a difference of format alone (case, spacing, "PA" and
 -- "Pennsylvania", "USA" and "United States", phone punctuation, a URL and
--- its domain) never causes a write or a conflict
+-- its domain) never causes a write or a conflict. The state and country
+-- aliases are looked up in maps built once from the reference tables: a
+-- scalar subquery here would become a join per use, and same_value uses
+-- canon_value four times on every record field of outbox and field_changes.
+SET VARIABLE ref_state_codes = (SELECT map(list(alias), list(code)) FROM (SELECT alias, any_value(code) AS code FROM ref_us_states GROUP BY alias));
+SET VARIABLE ref_country_codes = (SELECT map(list(alias), list(code)) FROM (SELECT alias, any_value(code) AS code FROM ref_countries GROUP BY alias));
 CREATE OR REPLACE MACRO canon_value(field, v) AS
   CASE
     WHEN v IS NULL OR trim(v) = '' THEN NULL
     WHEN field = 'email' THEN coalesce(norm_email(v), lower(trim(v)))
     WHEN field IN ('phone', 'mobile_phone') THEN coalesce(norm_phone(v), lower(trim(v)))
     WHEN field = 'domain' THEN norm_domain(v)
-    WHEN field = 'state' THEN coalesce((SELECT any_value(code) FROM ref_us_states WHERE alias = lower(trim(v))), norm_text(v))
-    WHEN field = 'country' THEN coalesce((SELECT any_value(code) FROM ref_countries WHERE alias = lower(trim(v))), norm_text(v))
+    WHEN field = 'state' THEN coalesce(getvariable('ref_state_codes')[lower(trim(v))], norm_text(v))
+    WHEN field = 'country' THEN coalesce(getvariable('ref_country_codes')[lower(trim(v))], norm_text(v))
     WHEN field = 'street' THEN norm_street(v)
     WHEN field IN ('amount', 'annual_revenue', 'employees') THEN coalesce(try_cast(try_cast(v AS DOUBLE) AS VARCHAR), trim(v))
     WHEN field IN ('birthdate', 'close_date') THEN coalesce(try_cast(try_cast(left(trim(v), 10) AS DATE) AS VARCHAR), trim(v))
