@@ -41,7 +41,9 @@ type Config struct {
 	// Truth, when set, is scored against the run's clusters.
 	Truth   []seed.TruthRow
 	WorkDir string
-	Engine  transform.EngineConfig
+	// Engine overrides the pipeline's engine section field by field
+	// (benchmarks set the memory limit and threads).
+	Engine transform.EngineConfig
 	Logger  *slog.Logger
 	// Now is the run's clock (default time.Now); the demo moves it a day
 	// per run to simulate nightly runs.
@@ -235,11 +237,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return rep, err
 	}
 
-	engine := cfg.Engine
-	if engine.TempDir == "" {
-		engine.TempDir = filepath.Join(work, "duckdb-tmp")
-	}
-	db, err := transform.Open(ctx, engine)
+	db, err := transform.Open(ctx, engineConfig(cfg.Engine, cfg.Pipeline, work))
 	if err != nil {
 		return rep, err
 	}
@@ -458,4 +456,28 @@ func systemTotals(ctx context.Context, db *sql.DB) (map[string]int64, error) {
 		out[s] = n
 	}
 	return out, rows.Err()
+}
+
+// engineConfig is DuckDB's configuration: the fields set in override, the
+// pipeline's engine section for the rest, and a spill directory in the
+// run's work directory when neither names one.
+func engineConfig(override transform.EngineConfig, pl *pipelines.Pipeline, work string) transform.EngineConfig {
+	e := override
+	var p pipelines.Engine
+	if pl != nil {
+		p = pl.Engine
+	}
+	if e.MemoryLimit == "" {
+		e.MemoryLimit = p.MemoryLimit
+	}
+	if e.Threads == 0 {
+		e.Threads = p.Threads
+	}
+	if e.TempDir == "" {
+		e.TempDir = p.TempDir
+	}
+	if e.TempDir == "" {
+		e.TempDir = filepath.Join(work, "duckdb-tmp")
+	}
+	return e
 }

@@ -38,6 +38,7 @@ type Pipeline struct {
 	Objects  Objects   `yaml:"objects"`
 	Mappings []Mapping `yaml:"mappings"`
 	Run      Run       `yaml:"run"`
+	Engine   Engine    `yaml:"engine"`
 	Schedule Schedule  `yaml:"schedule"`
 	Metrics  Metrics   `yaml:"metrics"`
 	Alerts   Alerts    `yaml:"alerts"`

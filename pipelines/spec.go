@@ -55,6 +55,7 @@ func Spec() Field {
 		goldenSpec(),
 		loadSpec(),
 		runSpec(),
+		engineSpec(),
 		scheduleSpec(),
 		metricsSpec(),
 		alertsSpec(),

@@ -170,3 +170,32 @@ audit:
 		t.Fatalf("ok.yaml: %v %+v", err, p.Mappings)
 	}
 }
+
+// TestEngineSection: the engine keys default to a deliberate memory limit
+// and are checked with their lines.
+func TestEngineSection(t *testing.T) {
+	p := Default()
+	if p.Engine.MemoryLimit != "6GB" || p.Engine.Threads != 0 || p.Engine.TempDir != "" {
+		t.Errorf("default engine %+v", p.Engine)
+	}
+	path := filepath.Join(t.TempDir(), "engine.yaml")
+	body := "name: e\nengine:\n  memory_limit: lots\n  threads: -1\n"
+	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := LoadFile(path)
+	for _, want := range []string{
+		path + `:3: engine.memory_limit: "lots": want a size such as 6GB`,
+		path + `:4: engine.threads -1: must be at least 0`,
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("no message %q in:\n%v", want, err)
+		}
+	}
+	if err := os.WriteFile(path, []byte("name: e\nengine:\n  memory_limit: 12GiB\n  threads: 2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if p, err := LoadFile(path); err != nil || p.Engine.MemoryLimit != "12GiB" || p.Engine.Threads != 2 {
+		t.Errorf("LoadFile: %v %+v", err, p)
+	}
+}
