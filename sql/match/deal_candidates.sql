@@ -1,14 +1,19 @@
--- depends: stg_deals
+-- depends: macros, stg_deals
 -- test: unique(left_key, right_key)
--- Deals are compared within one golden company, and across companies only
--- when their names agree exactly.
+-- Deals are compared within one golden company (neighbours by close date,
+-- and every deal of the company with the same name words, however many
+-- deals the company has), and across companies only when their names and
+-- close dates agree exactly.
 WITH d AS (
   SELECT * FROM stg_deals WHERE NOT deleted
 ),
 keys AS (
   SELECT record_key, 'company' AS rule, company_golden_id AS k, coalesce(close_date_d::VARCHAR, '') || ' ' || coalesce(name_n, '') AS s
     FROM d WHERE company_golden_id IS NOT NULL
-  UNION ALL SELECT record_key, 'name_close_date', name_n || ' ' || close_date_d, coalesce(company_golden_id, '') FROM d WHERE name_n IS NOT NULL AND close_date_d IS NOT NULL
+  UNION ALL SELECT record_key, 'company_name', company_golden_id || ' ' || name_n, coalesce(close_date_d::VARCHAR, '')
+    FROM d WHERE company_golden_id IS NOT NULL AND name_n IS NOT NULL
+  -- across companies on the whole name (name_n lacks the company's words)
+  UNION ALL SELECT record_key, 'name_close_date', norm_company(name) || ' ' || close_date_d, coalesce(company_golden_id, '') FROM d WHERE norm_company(name) IS NOT NULL AND close_date_d IS NOT NULL
 ),
 -- sorted neighbourhood within each key (see person_candidates): a company's
 -- deals meet their neighbours by close date

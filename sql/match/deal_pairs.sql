@@ -29,6 +29,8 @@ levels AS (
         WHEN la IS NULL OR ra IS NULL THEN 'null'
         WHEN la = ra THEN 'exact'
         WHEN abs(la - ra) <= 0.05 * greatest(abs(la), abs(ra)) THEN 'close'
+        -- a discount or an uplift agreed in one system only
+        WHEN abs(la - ra) <= 0.15 * greatest(abs(la), abs(ra)) THEN 'near'
         ELSE 'different' END},
     {'field': 'close_date', 'level': CASE
         WHEN ld IS NULL OR rd IS NULL THEN 'null'
