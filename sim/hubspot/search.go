@@ -154,7 +154,7 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) {
 			if desc {
 				j = n - 1 - i
 			}
-			rec := st.recs[st.order[j]]
+			rec := st.order[j]
 			if !match(rec) {
 				continue
 			}
@@ -165,8 +165,8 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) {
 		}
 	} else {
 		var all []*record
-		for _, id := range st.order {
-			if rec := st.recs[id]; match(rec) {
+		for _, rec := range st.order {
+			if match(rec) {
 				all = append(all, rec)
 			}
 		}
@@ -176,16 +176,27 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) {
 			page = all[after:min(len(all), after+limit)]
 		}
 	}
-	names := propNames(ti, req.Properties)
-	results := make([]apiObject, 0, len(page))
-	for _, rec := range page {
-		results = append(results, st.render(rec, names))
-	}
-	body := map[string]any{"total": matched, "results": results}
+	// The body as encoding/json writes {"total", "results", "paging"}: keys
+	// sorted, so paging first and total last.
+	plan := st.plan(propNames(ti, req.Properties))
+	bp := pageBuf.Get().(*[]byte)
+	buf := append((*bp)[:0], '{')
 	if after+limit < matched {
-		body["paging"] = map[string]any{"next": map[string]string{"after": strconv.Itoa(after + limit)}}
+		buf = append(buf, `"paging":{"next":{"after":"`...)
+		buf = strconv.AppendInt(buf, int64(after+limit), 10)
+		buf = append(buf, `"}},`...)
 	}
-	writeJSON(w, http.StatusOK, body)
+	buf = append(buf, `"results":[`...)
+	for i, rec := range page {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = append(plan.appendRecord(buf, rec), '}')
+	}
+	buf = append(buf, `],"total":`...)
+	buf = strconv.AppendInt(buf, int64(matched), 10)
+	*bp = append(buf, '}', '\n')
+	writeRaw(w, http.StatusOK, nil, bp)
 }
 
 func matchGroups(groups [][]*compiledFilter, rec *record) bool {
