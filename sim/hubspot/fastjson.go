@@ -229,3 +229,69 @@ func writeRaw(w http.ResponseWriter, status int, prefix []byte, buf *[]byte) {
 		pageBuf.Put(buf)
 	}
 }
+
+// integer reports whether v is an optional sign and decimal digits, the
+// only strings strconv.ParseInt(v, 10, 64) may accept (checked first so a
+// date does not cost ParseInt's error).
+func integer(v string) bool {
+	if v != "" && (v[0] == '+' || v[0] == '-') {
+		v = v[1:]
+	}
+	if v == "" {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		if v[i] < '0' || v[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// parseISOMillis reads exactly the form isoMillis writes
+// (2006-01-02T15:04:05.000Z) for years 1970 to 9999 without allocating;
+// anything else reports false and is left to package time.
+func parseISOMillis(v string) (int64, bool) {
+	if len(v) != 24 || v[4] != '-' || v[7] != '-' || v[10] != 'T' || v[13] != ':' || v[16] != ':' || v[19] != '.' || v[23] != 'Z' {
+		return 0, false
+	}
+	num := func(s string) (int64, bool) {
+		n := int64(0)
+		for i := 0; i < len(s); i++ {
+			c := s[i]
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			n = n*10 + int64(c-'0')
+		}
+		return n, true
+	}
+	y, ok1 := num(v[0:4])
+	m, ok2 := num(v[5:7])
+	d, ok3 := num(v[8:10])
+	h, ok4 := num(v[11:13])
+	mi, ok5 := num(v[14:16])
+	s, ok6 := num(v[17:19])
+	ms, ok7 := num(v[20:23])
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && ok7) || y < 1970 || m < 1 || m > 12 || d < 1 || h > 23 || mi > 59 || s > 59 {
+		return 0, false
+	}
+	dim := [...]int64{31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}[m-1]
+	if m == 2 && y%4 == 0 && (y%100 != 0 || y%400 == 0) {
+		dim = 29
+	}
+	if d > dim {
+		return 0, false
+	}
+	// Days since 1970-01-01 from the civil date (H. Hinnant's algorithm).
+	if m <= 2 {
+		y--
+	}
+	era := y / 400
+	yoe := y - era*400
+	mp := (m + 9) % 12
+	doy := (153*mp+2)/5 + d - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	days := era*146_097 + doe - 719_468
+	return days*86_400_000 + h*3_600_000 + mi*60_000 + s*1000 + ms, true
+}

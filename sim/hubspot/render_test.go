@@ -5,12 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
-	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -185,5 +185,75 @@ func TestPageBodiesMatchEncodingJSON(t *testing.T) {
 	want := encode(map[string]any{"total": live, "results": page, "paging": map[string]any{"next": map[string]string{"after": "6"}}})
 	if got != want {
 		t.Fatalf("search:\n got %s\nwant %s", got, want)
+	}
+}
+
+func TestParseISOMillis(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for range 200_000 {
+		ms := rng.Int64N(maxFastMs)
+		v := isoMillis(ms)
+		if got, ok := parseISOMillis(v); !ok || got != ms {
+			t.Fatalf("parseISOMillis(%s) = %d %v, want %d", v, got, ok, ms)
+		}
+	}
+	for _, v := range []string{"2026-02-29T00:00:00.000Z", "2024-02-30T00:00:00.000Z", "2026-13-01T00:00:00.000Z", "2026-01-01T24:00:00.000Z",
+		"1969-12-31T23:59:59.999Z", "2026-01-01T00:00:00.000+", "2026-01-01 00:00:00.000Z", "2026-0a-01T00:00:00.000Z"} {
+		if _, ok := parseISOMillis(v); ok {
+			t.Errorf("parseISOMillis(%q) accepted", v)
+		}
+	}
+	for _, v := range []string{"2024-02-29T10:11:12.345Z", "1700000000000", "-5", "+7", "2026-03-01", "2026-03-01T12:00:00Z", "2026-03-01T12:00:00.123456+02:00", "x", "12a"} {
+		got, ok := parseMillis(v)
+		want, wok := int64(0), false
+		if ms, err := strconv.ParseInt(v, 10, 64); err == nil {
+			want, wok = ms, true
+		} else if tm, err := time.Parse(time.RFC3339Nano, v); err == nil {
+			want, wok = tm.UnixMilli(), true
+		} else if tm, err := time.Parse("2006-01-02", v); err == nil {
+			want, wok = tm.UnixMilli(), true
+		}
+		if got != want || ok != wok {
+			t.Errorf("parseMillis(%q) = %d %v, want %d %v", v, got, ok, want, wok)
+		}
+	}
+}
+
+// TestSearchPagesSeeWrites: the matches a search keeps for its next pages
+// are dropped by any write, and an hs_object_id bound only skips records
+// that cannot match.
+func TestSearchPagesSeeWrites(t *testing.T) {
+	s := New(Options{Now: func() time.Time { return t0 }})
+	var recs []seed.Record
+	for i := range 10 {
+		recs = append(recs, seed.Record{Values: map[string]string{"email": fmt.Sprintf("p%d@x.com", i), "city": "Lyon"}})
+	}
+	if err := s.Load("contacts", recs); err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s)
+	defer ts.Close()
+	search := func(after int) map[string]any {
+		t.Helper()
+		_, body := do(t, ts, "POST", "/crm/v3/objects/contacts/search", "test-token", fmt.Sprintf(
+			`{"filterGroups":[{"filters":[{"propertyName":"city","operator":"EQ","value":"lyon"},{"propertyName":"hs_object_id","operator":"GT","value":"2.5"}]},
+			  {"filters":[{"propertyName":"hs_object_id","operator":"GTE","value":"9"}]}],
+			  "sorts":["hs_object_id"],"limit":3,"after":%d}`, after))
+		return body
+	}
+	ids := func(b map[string]any) (out []string) {
+		for _, r := range b["results"].([]any) {
+			out = append(out, r.(map[string]any)["id"].(string))
+		}
+		return out
+	}
+	first := search(0)
+	if fmt.Sprint(ids(first), first["total"]) != "[3 4 5] 8" {
+		t.Fatalf("first page %v total %v", ids(first), first["total"])
+	}
+	do(t, ts, "PATCH", "/crm/v3/objects/contacts/6", "test-token", `{"properties":{"city":"Oslo"}}`)
+	second := search(3)
+	if fmt.Sprint(ids(second), second["total"]) != "[7 8 9] 7" {
+		t.Fatalf("second page after a write %v total %v", ids(second), second["total"])
 	}
 }

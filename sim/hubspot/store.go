@@ -334,8 +334,13 @@ func parseMillis(v string) (int64, bool) {
 	if v == "" {
 		return 0, false
 	}
-	if ms, err := strconv.ParseInt(v, 10, 64); err == nil {
+	if ms, ok := parseISOMillis(v); ok {
 		return ms, true
+	}
+	if integer(v) {
+		if ms, err := strconv.ParseInt(v, 10, 64); err == nil {
+			return ms, true
+		}
 	}
 	for _, layout := range []string{time.RFC3339Nano, "2006-01-02"} {
 		if t, err := time.Parse(layout, v); err == nil {
