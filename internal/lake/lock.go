@@ -270,14 +270,14 @@ func (s *S3) getTagged(ctx context.Context, key string) ([]byte, string, error) 
 	return nil, "", fmt.Errorf("lake: get %s: body unreadable after %d attempts: %w", s.describe(k), tornReadAttempts, lastErr)
 }
 
-// tornReadAttempts bounds the reads of one lease object (about 1.3 s of
-// backoff in all); a torn read lasts as long as one put's commit.
-const tornReadAttempts = 10
+// tornReadAttempts bounds the reads of one lease object (up to about 2.5 s
+// of backoff in all); a torn read lasts as long as one put's commit.
+const tornReadAttempts = 16
 
-// tornReadBackoff is 2 ms doubling up to 320 ms, with up to 50 % jitter so
+// tornReadBackoff is 2 ms doubling up to 250 ms, with up to 50 % jitter so
 // racing readers do not retry in step.
 func tornReadBackoff(attempt int) time.Duration {
-	d := min(2*time.Millisecond<<(attempt-1), 320*time.Millisecond)
+	d := min(2*time.Millisecond<<(attempt-1), 250*time.Millisecond)
 	return d/2 + rand.N(d/2+1)
 }
 
