@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -127,6 +128,17 @@ func (l *Lease) write(ctx context.Context, ifMatch string) error {
 		return err
 	}
 	tag, err := l.store.putConditional(ctx, l.key, body, ifMatch)
+	if errors.Is(err, errPrecondition) {
+		// The SDK retries a put whose answer was lost (timeout, reset,
+		// 5xx); when the first attempt landed, the retry finds our own
+		// write and fails its condition. The object being exactly ours
+		// means the write succeeded.
+		if got, gotTag, gerr := l.store.getTagged(ctx, l.key); gerr == nil && l.isOurs(got) {
+			l.etag = gotTag
+			return nil
+		}
+		return err
+	}
 	if err != nil {
 		return err
 	}
@@ -135,8 +147,9 @@ func (l *Lease) write(ctx context.Context, ifMatch string) error {
 	if err != nil {
 		return fmt.Errorf("lake: verify lease %s: %w", l.key, err)
 	}
-	var back LeaseInfo
-	if err := json.Unmarshal(got, &back); err != nil || back.Owner != l.info.Owner || !back.ExpiresAt.Equal(l.info.ExpiresAt) {
+	if !l.isOurs(got) {
+		var back LeaseInfo
+		_ = json.Unmarshal(got, &back)
 		return fmt.Errorf("%w: %s was overwritten by %s", ErrLeaseLost, l.key, back.Owner)
 	}
 	if tag == "" {
@@ -144,6 +157,14 @@ func (l *Lease) write(ctx context.Context, ifMatch string) error {
 	}
 	l.etag = tag
 	return nil
+}
+
+// isOurs reports whether b is the lease as this owner last wrote it (owners
+// are unique per holder, and each write moves ExpiresAt or Released).
+func (l *Lease) isOurs(b []byte) bool {
+	var back LeaseInfo
+	return json.Unmarshal(b, &back) == nil && back.Owner == l.info.Owner &&
+		back.ExpiresAt.Equal(l.info.ExpiresAt) && back.Released == l.info.Released
 }
 
 // Info returns the lease as last written.
@@ -203,22 +224,72 @@ func (l *Lease) KeepAlive(ctx context.Context, lost func(error)) {
 
 // --- S3: conditional PutObject (If-None-Match / If-Match) ---
 
+// getTagged reads the lease object and its ETag. The read asks for the
+// object's checksum (ChecksumMode ENABLED, whatever the SDK's
+// response-checksum setting) so the SDK checks that body and checksum
+// belong together: some S3-compatible servers answer a GET made while the
+// object is being replaced with the new metadata and the old data (Versity
+// Gateway with sidecar metadata stores the checksum and ETag before it links
+// the new data, and GetObject reads them without the writer's lock). A body
+// that fails that check, or any other error while reading the body, is a
+// torn or broken read of a small object: read again, a few times, with a
+// short jittered backoff. Without the check such a read could pair the new
+// ETag with the old, expired lease, and a conditional put on that ETag
+// would take over a live lease.
 func (s *S3) getTagged(ctx context.Context, key string) ([]byte, string, error) {
 	k, err := s.objectKey(key)
 	if err != nil {
 		return nil, "", err
 	}
-	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: &s.bucket, Key: &k})
-	if err != nil {
-		var nsk *types.NoSuchKey
-		if errors.As(err, &nsk) {
-			return nil, "", fmt.Errorf("%w: %s", ErrNotFound, s.describe(k))
+	var lastErr error
+	for attempt := range tornReadAttempts {
+		if attempt > 0 {
+			if err := sleepCtx(ctx, tornReadBackoff(attempt)); err != nil {
+				return nil, "", fmt.Errorf("lake: get %s: %w (after %v)", s.describe(k), err, lastErr)
+			}
 		}
-		return nil, "", fmt.Errorf("lake: get %s: %w", s.describe(k), err)
+		out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: &s.bucket, Key: &k,
+			ChecksumMode: types.ChecksumModeEnabled})
+		if err != nil {
+			var nsk *types.NoSuchKey
+			if errors.As(err, &nsk) {
+				return nil, "", fmt.Errorf("%w: %s", ErrNotFound, s.describe(k))
+			}
+			return nil, "", fmt.Errorf("lake: get %s: %w", s.describe(k), err)
+		}
+		b, err := io.ReadAll(out.Body)
+		out.Body.Close()
+		if err == nil {
+			return b, aws.ToString(out.ETag), nil
+		}
+		if ctx.Err() != nil {
+			return nil, "", fmt.Errorf("lake: get %s: %w", s.describe(k), err)
+		}
+		lastErr = err
 	}
-	defer out.Body.Close()
-	b, err := io.ReadAll(out.Body)
-	return b, aws.ToString(out.ETag), err
+	return nil, "", fmt.Errorf("lake: get %s: body unreadable after %d attempts: %w", s.describe(k), tornReadAttempts, lastErr)
+}
+
+// tornReadAttempts bounds the reads of one lease object (up to about 2.5 s
+// of backoff in all); a torn read lasts as long as one put's commit.
+const tornReadAttempts = 16
+
+// tornReadBackoff is 2 ms doubling up to 250 ms, with up to 50 % jitter so
+// racing readers do not retry in step.
+func tornReadBackoff(attempt int) time.Duration {
+	d := min(2*time.Millisecond<<(attempt-1), 250*time.Millisecond)
+	return d/2 + rand.N(d/2+1)
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 func (s *S3) putConditional(ctx context.Context, key string, body []byte, ifMatch string) (string, error) {

@@ -94,6 +94,48 @@ func (s *Server) exists(ti int, id string) (uint64, bool) {
 	return rec.id, true
 }
 
+// withPair resolves the {id} and {toId} path values to live records of from
+// and to under the write lock and, when both exist, runs fn; it reports
+// whether they did. The single-pair v3 and v4 association writes use it.
+func (s *Server) withPair(r *http.Request, from, to int, fn func(fromID, toID uint64)) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	fromID, ok1 := s.exists(from, r.PathValue("id"))
+	toID, ok2 := s.exists(to, r.PathValue("toId"))
+	if !ok1 || !ok2 {
+		return false
+	}
+	fn(fromID, toID)
+	return true
+}
+
+// eachPair resolves from.id and to.id of every batch input, records a
+// failure in b for pairs with a missing record and runs fn for the others;
+// s.mu must be held for writing.
+func (s *Server) eachPair(b *batchCollector, from, to int, inputs []assocBatchInput, fn func(in assocBatchInput, fid, tid uint64)) {
+	for _, in := range inputs {
+		fid, ok1 := s.exists(from, string(in.From.ID))
+		tid, ok2 := s.exists(to, string(in.To.ID))
+		if !ok1 || !ok2 {
+			b.fail("OBJECT_NOT_FOUND", fmt.Sprintf("%s %s or %s %s does not exist", objTypes[from].singular, in.From.ID,
+				objTypes[to].singular, in.To.ID), string(in.From.ID), nil)
+			continue
+		}
+		fn(in, fid, tid)
+	}
+}
+
+// writeAssocBatch answers a v4 association batch: okStatus, or 207 when
+// some input failed, with HubSpot's batch envelope around results.
+func (s *Server) writeAssocBatch(w http.ResponseWriter, okStatus int, b *batchCollector, results any) {
+	status := okStatus
+	if b.resp.NumErrors > 0 {
+		status = http.StatusMultiStatus
+	}
+	writeJSON(w, status, map[string]any{"status": "COMPLETE", "results": results, "numErrors": b.resp.NumErrors,
+		"errors": b.resp.Errors, "startedAt": isoTime(b.started), "completedAt": isoTime(s.now())})
+}
+
 type assocBatchInput struct {
 	From struct {
 		ID flexString `json:"id"`
@@ -155,12 +197,7 @@ func (s *Server) handleAssocBatchRead(w http.ResponseWriter, r *http.Request) {
 		}
 		results = append(results, item{From: fromRef{ID: id}, To: targets(s.assoc.edges(from, n, to))})
 	}
-	status := http.StatusOK
-	if b.resp.NumErrors > 0 {
-		status = http.StatusMultiStatus
-	}
-	writeJSON(w, status, map[string]any{"status": "COMPLETE", "results": results, "numErrors": b.resp.NumErrors,
-		"errors": b.resp.Errors, "startedAt": isoTime(b.started), "completedAt": isoTime(s.now())})
+	s.writeAssocBatch(w, http.StatusOK, b, results)
 }
 
 func (s *Server) handleAssocBatchCreate(w http.ResponseWriter, r *http.Request) {
@@ -172,14 +209,7 @@ func (s *Server) handleAssocBatchCreate(w http.ResponseWriter, r *http.Request) 
 	defer s.mu.Unlock()
 	b := newBatch(s.now())
 	results := []assocCreated{}
-	for _, in := range inputs {
-		fid, ok1 := s.exists(from, string(in.From.ID))
-		tid, ok2 := s.exists(to, string(in.To.ID))
-		if !ok1 || !ok2 {
-			b.fail("OBJECT_NOT_FOUND", fmt.Sprintf("%s %s or %s %s does not exist", objTypes[from].singular, in.From.ID,
-				objTypes[to].singular, in.To.ID), string(in.From.ID), nil)
-			continue
-		}
+	s.eachPair(b, from, to, inputs, func(in assocBatchInput, fid, tid uint64) {
 		types := []int32{}
 		for _, t := range in.Types {
 			types = append(types, t.TypeID)
@@ -187,28 +217,18 @@ func (s *Server) handleAssocBatchCreate(w http.ResponseWriter, r *http.Request) 
 		if len(types) == 0 {
 			types = append(types, defaultTypeID(from, to))
 		}
-		bad := false
 		for _, t := range types {
 			if !validType(from, to, t) {
 				b.fail("VALIDATION_ERROR", fmt.Sprintf("%d is not a valid association type from %s to %s", t,
 					objTypes[from].name, objTypes[to].name), string(in.From.ID), nil)
-				bad = true
-				break
+				return
 			}
-		}
-		if bad {
-			continue
 		}
 		for _, t := range types {
 			s.associate(from, fid, to, tid, t)
 		}
 		results = append(results, assocCreated{FromObjectTypeID: objTypes[from].typeID, FromObjectID: fid,
 			ToObjectTypeID: objTypes[to].typeID, ToObjectID: tid, Labels: []string{}})
-	}
-	status := http.StatusCreated
-	if b.resp.NumErrors > 0 {
-		status = http.StatusMultiStatus
-	}
-	writeJSON(w, status, map[string]any{"status": "COMPLETE", "results": results, "numErrors": b.resp.NumErrors,
-		"errors": b.resp.Errors, "startedAt": isoTime(b.started), "completedAt": isoTime(s.now())})
+	})
+	s.writeAssocBatch(w, http.StatusCreated, b, results)
 }

@@ -25,18 +25,13 @@ func (s *Server) handleAssocV3(w http.ResponseWriter, r *http.Request) {
 		}
 		typeID = int32(n)
 	}
-	s.mu.Lock()
-	fromID, ok1 := s.exists(from, r.PathValue("id"))
-	toID, ok2 := s.exists(to, r.PathValue("toId"))
 	var o apiObject
-	if ok1 && ok2 {
+	if !s.withPair(r, from, to, func(fromID, toID uint64) {
 		s.associate(from, fromID, to, toID, typeID)
 		st := s.stores[from]
 		o = st.render(st.recs[fromID], propNames(from, nil))
 		s.withAssociations(&o, from, fromID, []int{to})
-	}
-	s.mu.Unlock()
-	if !ok1 || !ok2 {
+	}) {
 		s.notFound(w)
 		return
 	}

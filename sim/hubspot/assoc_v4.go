@@ -46,15 +46,10 @@ func (s *Server) handleAssocDefault(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	started := s.now()
-	s.mu.Lock()
-	fromID, ok1 := s.exists(from, r.PathValue("id"))
-	toID, ok2 := s.exists(to, r.PathValue("toId"))
 	var results []defaultAssociation
-	if ok1 && ok2 {
+	if !s.withPair(r, from, to, func(fromID, toID uint64) {
 		results = s.defaultResults(from, fromID, to, toID)
-	}
-	s.mu.Unlock()
-	if !ok1 || !ok2 {
+	}) {
 		s.notFound(w)
 		return
 	}
@@ -72,22 +67,10 @@ func (s *Server) handleAssocBatchDefault(w http.ResponseWriter, r *http.Request)
 	defer s.mu.Unlock()
 	b := newBatch(s.now())
 	results := []defaultAssociation{}
-	for _, in := range inputs {
-		fid, ok1 := s.exists(from, string(in.From.ID))
-		tid, ok2 := s.exists(to, string(in.To.ID))
-		if !ok1 || !ok2 {
-			b.fail("OBJECT_NOT_FOUND", fmt.Sprintf("%s %s or %s %s does not exist", objTypes[from].singular, in.From.ID,
-				objTypes[to].singular, in.To.ID), string(in.From.ID), nil)
-			continue
-		}
+	s.eachPair(b, from, to, inputs, func(_ assocBatchInput, fid, tid uint64) {
 		results = append(results, s.defaultResults(from, fid, to, tid)...)
-	}
-	status := http.StatusOK
-	if b.resp.NumErrors > 0 {
-		status = http.StatusMultiStatus
-	}
-	writeJSON(w, status, map[string]any{"status": "COMPLETE", "results": results, "numErrors": b.resp.NumErrors,
-		"errors": b.resp.Errors, "startedAt": isoTime(b.started), "completedAt": isoTime(s.now())})
+	})
+	s.writeAssocBatch(w, http.StatusOK, b, results)
 }
 
 // handleAssocCreate serves PUT /crm/v4/objects/{from}/{id}/associations/{to}/{toId}
@@ -113,21 +96,18 @@ func (s *Server) handleAssocCreate(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	s.mu.Lock()
-	fromID, ok1 := s.exists(from, r.PathValue("id"))
-	toID, ok2 := s.exists(to, r.PathValue("toId"))
-	if ok1 && ok2 {
+	var created assocCreated
+	if !s.withPair(r, from, to, func(fromID, toID uint64) {
 		for _, sp := range specs {
 			s.associate(from, fromID, to, toID, sp.TypeID)
 		}
-	}
-	s.mu.Unlock()
-	if !ok1 || !ok2 {
+		created = assocCreated{FromObjectTypeID: objTypes[from].typeID, FromObjectID: fromID,
+			ToObjectTypeID: objTypes[to].typeID, ToObjectID: toID, Labels: []string{}}
+	}) {
 		s.notFound(w)
 		return
 	}
-	writeJSON(w, http.StatusCreated, assocCreated{FromObjectTypeID: objTypes[from].typeID, FromObjectID: fromID,
-		ToObjectTypeID: objTypes[to].typeID, ToObjectID: toID, Labels: []string{}})
+	writeJSON(w, http.StatusCreated, created)
 }
 
 // handleAssocArchive serves DELETE /crm/v4/objects/{from}/{id}/associations/{to}/{toId}:
@@ -137,13 +117,7 @@ func (s *Server) handleAssocArchive(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	s.mu.Lock()
-	fromID, ok1 := s.exists(from, r.PathValue("id"))
-	toID, ok2 := s.exists(to, r.PathValue("toId"))
-	if ok1 && ok2 {
-		s.unassociate(from, fromID, to, toID)
-	}
-	s.mu.Unlock()
+	s.withPair(r, from, to, func(fromID, toID uint64) { s.unassociate(from, fromID, to, toID) })
 	w.WriteHeader(http.StatusNoContent)
 }
 

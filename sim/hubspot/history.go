@@ -1,9 +1,6 @@
 package hubspot
 
-import (
-	"slices"
-	"time"
-)
+import "slices"
 
 // historyMax bounds the versions kept per property of a record.
 const historyMax = 20
@@ -47,9 +44,9 @@ func (r *record) versionsOf(name, lastMod string) []version {
 	}
 	switch name {
 	case "createdate", "hs_object_id":
-		return []version{{value: v, ms: r.createdAt.UnixMilli(), source: r.origin}}
+		return []version{{value: v, ms: r.createdMs, source: r.origin}}
 	case lastMod:
-		return []version{{value: v, ms: r.updatedAt.UnixMilli(), source: r.origin}}
+		return []version{{value: v, ms: r.updatedMs, source: r.origin}}
 	}
 	return []version{{value: v, ms: r.baseMs, source: r.origin}}
 }
@@ -86,7 +83,7 @@ func (st *objStore) renderHistory(r *record, names []string, appID string) map[s
 		}
 		list := make([]apiVersion, len(vs))
 		for i, v := range vs {
-			a := apiVersion{Value: v.value, Timestamp: isoTime(time.UnixMilli(v.ms)), SourceType: sourceTypes[v.source]}
+			a := apiVersion{Value: v.value, Timestamp: isoMillis(v.ms), SourceType: sourceTypes[v.source]}
 			if v.source == srcIntegration {
 				a.SourceID = appID
 			}

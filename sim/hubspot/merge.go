@@ -113,8 +113,8 @@ func (s *Server) merge(st *objStore, primary, other *record, ids []uint64) *reco
 	now := s.now()
 	lm := objTypes[st.ti].lastMod
 	rec := st.newRecord()
-	*rec = record{id: st.maxID + 1, keys: st.keys, createdAt: primary.createdAt,
-		updatedAt: now, origin: srcIntegration, baseMs: now.UnixMilli(), hist: map[string][]version{}}
+	*rec = record{id: st.maxID + 1, keys: st.keys, createdMs: primary.createdMs,
+		updatedMs: now.UnixMilli(), origin: srcIntegration, baseMs: now.UnixMilli(), hist: map[string][]version{}}
 	props := other.propMap()
 	maps.Copy(props, primary.propMap())
 	system := map[string]bool{"hs_object_id": true, "createdate": true, lm: true, "hs_merged_object_ids": true}
@@ -146,9 +146,7 @@ func (s *Server) merge(st *objStore, primary, other *record, ids []uint64) *reco
 			}
 		}
 		delete(st.recs, old.id)
-		if i, found := slices.BinarySearch(st.order, old.id); found {
-			st.order = slices.Delete(st.order, i, i+1)
-		}
+		st.unlist(old)
 	}
 	st.insert(rec)
 	// The other record's unique values stay taken by the merged record, as

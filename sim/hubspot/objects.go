@@ -49,40 +49,60 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request) {
 	}
 	to := assocTypes(q)
 
+	bp := pageBuf.Get().(*[]byte)
+	buf := append((*bp)[:0], `"results":[`...)
 	s.mu.RLock()
 	st := s.stores[ti]
-	results := make([]apiObject, 0, limit)
-	cols := st.columns(names)
-	next := uint64(0)
+	plan := st.plan(names)
+	next, n := uint64(0), 0
 	for i := st.indexFrom(after); i < len(st.order); i++ {
-		rec := st.recs[st.order[i]]
+		rec := st.order[i]
 		if rec.archived != archived {
 			continue
 		}
-		if len(results) == limit {
+		if n == limit {
 			next = rec.id
 			break
 		}
-		o := st.renderColumns(rec, cols)
-		if len(withHist) > 0 {
-			o.PropertiesWithHistory = st.renderHistory(rec, withHist, s.appID)
+		if n > 0 {
+			buf = append(buf, ',')
 		}
-		s.withAssociations(&o, ti, rec.id, to)
-		results = append(results, o)
+		n++
+		buf = plan.appendRecord(buf, rec)
+		if len(withHist) > 0 {
+			if h := st.renderHistory(rec, withHist, s.appID); len(h) > 0 {
+				buf = appendField(buf, "propertiesWithHistory", h)
+			}
+		}
+		if len(to) > 0 {
+			var o apiObject
+			if s.withAssociations(&o, ti, rec.id, to); len(o.Associations) > 0 {
+				buf = appendField(buf, "associations", o.Associations)
+			}
+		}
+		buf = append(buf, '}')
 	}
 	s.mu.RUnlock()
+	buf = append(buf, ']', '}', '\n')
 
-	body := map[string]any{"results": results}
+	prefix := []byte{'{'}
 	if next != 0 {
+		// encoding/json sorts map keys: paging comes before results.
 		nq := url.Values{}
 		for k, v := range q {
 			nq[k] = v
 		}
 		nq.Set("after", strconv.FormatUint(next, 10))
 		link := fmt.Sprintf("%s://%s%s?%s", scheme(r), r.Host, r.URL.Path, nq.Encode())
-		body["paging"] = map[string]any{"next": map[string]string{"after": strconv.FormatUint(next, 10), "link": link}}
+		head := append(make([]byte, 0, 64+len(link)), `{"paging":{"next":{"after":"`...)
+		head = strconv.AppendUint(head, next, 10)
+		head = append(head, `","link":`...)
+		head = appendJSONString(head, link)
+		head = append(head, `}},`...)
+		prefix = head
 	}
-	writeJSON(w, http.StatusOK, body)
+	*bp = buf
+	writeRaw(w, http.StatusOK, prefix, bp)
 }
 
 func scheme(r *http.Request) string {
@@ -320,8 +340,8 @@ func (s *Server) handleUpdate(w http.ResponseWriter, r *http.Request) {
 func (s *Server) archiveOne(st *objStore, rec *record) {
 	now := s.now()
 	rec.archived = true
-	rec.archivedAt = now
-	rec.updatedAt = now
+	rec.archivedMs = now.UnixMilli()
+	rec.updatedMs = rec.archivedMs
 	rec.put(objTypes[st.ti].lastMod, isoTime(now))
 }
 

@@ -102,8 +102,8 @@ func (s *Server) handleCreateProperty(w http.ResponseWriter, r *http.Request) {
 	st.schema.props[p.Name] = p
 	if p.HasUniqueValue {
 		st.uniq[p.Name] = map[string]uint64{}
-		for _, id := range st.order {
-			if rec := st.recs[id]; rec.prop(p.Name) != "" {
+		for _, rec := range st.order {
+			if rec.prop(p.Name) != "" {
 				st.claim(p.Name, rec.prop(p.Name), rec)
 			}
 		}

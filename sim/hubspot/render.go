@@ -79,9 +79,9 @@ func (st *objStore) renderColumns(r *record, cols []column) apiObject {
 		}
 	}
 	o := apiObject{ID: strconv.FormatUint(r.id, 10), Properties: props,
-		CreatedAt: isoTime(r.createdAt), UpdatedAt: isoTime(r.updatedAt), Archived: r.archived}
+		CreatedAt: isoMillis(r.createdMs), UpdatedAt: isoMillis(r.updatedMs), Archived: r.archived}
 	if r.archived {
-		o.ArchivedAt = isoTime(r.archivedAt)
+		o.ArchivedAt = isoMillis(r.archivedMs)
 	}
 	return o
 }
@@ -189,14 +189,14 @@ func (st *objStore) apply(r *record, vals map[string]string, now time.Time) {
 		r.recordVersion(k, v, lm, ms, srcIntegration)
 		st.setValue(r, k, v)
 	}
-	r.updatedAt = now
+	r.updatedMs = now.UnixMilli()
 	r.put(objTypes[st.ti].lastMod, isoTime(now))
 }
 
 // create stores a new record from validated values.
 func (st *objStore) create(vals map[string]string, now time.Time) *record {
 	r := st.newRecord()
-	*r = record{id: st.maxID + 1, keys: st.keys, createdAt: now, updatedAt: now,
+	*r = record{id: st.maxID + 1, keys: st.keys, createdMs: now.UnixMilli(), updatedMs: now.UnixMilli(),
 		origin: srcIntegration, baseMs: now.UnixMilli()}
 	props := make(map[string]string, len(vals)+3)
 	for k, v := range vals {
@@ -206,7 +206,7 @@ func (st *objStore) create(vals map[string]string, now time.Time) *record {
 	}
 	props["hs_object_id"] = strconv.FormatUint(r.id, 10)
 	if ms, ok := parseMillis(props["createdate"]); ok {
-		r.createdAt = time.UnixMilli(ms).UTC()
+		r.createdMs = ms
 	} else {
 		props["createdate"] = isoTime(now)
 	}

@@ -144,48 +144,78 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) {
 		return !rec.archived && matchGroups(groups, rec) && (query == "" || matchQuery(ti, rec, query))
 	}
 
+	// A query's matches are kept until the next write, so the pages of one
+	// search cost one scan.
+	key, _ := json.Marshal(struct {
+		Ti     int
+		Groups any
+		Sort   *searchSort
+		Query  string
+	}{ti, req.FilterGroups, sortBy, query})
+	gen := s.mu.gen.Load()
+	hit := s.search.get(string(key), gen)
+	if hit == nil {
+		hit = &searchHit{key: string(key), gen: gen}
+		scan := st.order[st.indexFrom(idLowerBound(groups)):]
+		if sortBy == nil || sortBy.PropertyName == "hs_object_id" {
+			desc := sortBy != nil && sortBy.Direction == "DESCENDING"
+			n := len(scan)
+			for i := range n {
+				j := i
+				if desc {
+					j = n - 1 - i
+				}
+				rec := scan[j]
+				if !match(rec) {
+					continue
+				}
+				if hit.total < searchMaxResults {
+					hit.recs = append(hit.recs, rec)
+				}
+				hit.total++
+			}
+		} else {
+			var all []*record
+			for _, rec := range scan {
+				if match(rec) {
+					all = append(all, rec)
+				}
+			}
+			sortRecords(all, st.schema.props[sortBy.PropertyName], sortBy.PropertyName, sortBy.Direction == "DESCENDING")
+			hit.total = len(all)
+			hit.recs = all
+			if len(all) > searchMaxResults {
+				hit.recs = slices.Clone(all[:searchMaxResults]) // let the rest go
+			}
+		}
+		s.search.put(hit)
+	}
+	matched := hit.total
 	var page []*record
-	matched := 0
-	if sortBy == nil || sortBy.PropertyName == "hs_object_id" {
-		desc := sortBy != nil && sortBy.Direction == "DESCENDING"
-		n := len(st.order)
-		for i := range n {
-			j := i
-			if desc {
-				j = n - 1 - i
-			}
-			rec := st.recs[st.order[j]]
-			if !match(rec) {
-				continue
-			}
-			if matched >= after && matched < after+limit {
-				page = append(page, rec)
-			}
-			matched++
-		}
-	} else {
-		var all []*record
-		for _, id := range st.order {
-			if rec := st.recs[id]; match(rec) {
-				all = append(all, rec)
-			}
-		}
-		sortRecords(all, st.schema.props[sortBy.PropertyName], sortBy.PropertyName, sortBy.Direction == "DESCENDING")
-		matched = len(all)
-		if after < len(all) {
-			page = all[after:min(len(all), after+limit)]
-		}
+	if after < len(hit.recs) {
+		page = hit.recs[after:min(len(hit.recs), after+limit)]
 	}
-	names := propNames(ti, req.Properties)
-	results := make([]apiObject, 0, len(page))
-	for _, rec := range page {
-		results = append(results, st.render(rec, names))
-	}
-	body := map[string]any{"total": matched, "results": results}
+	// The body as encoding/json writes {"total", "results", "paging"}: keys
+	// sorted, so paging first and total last.
+	plan := st.plan(propNames(ti, req.Properties))
+	bp := pageBuf.Get().(*[]byte)
+	buf := append((*bp)[:0], '{')
 	if after+limit < matched {
-		body["paging"] = map[string]any{"next": map[string]string{"after": strconv.Itoa(after + limit)}}
+		buf = append(buf, `"paging":{"next":{"after":"`...)
+		buf = strconv.AppendInt(buf, int64(after+limit), 10)
+		buf = append(buf, `"}},`...)
 	}
-	writeJSON(w, http.StatusOK, body)
+	buf = append(buf, `"results":[`...)
+	for i, rec := range page {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = append(plan.appendRecord(buf, rec), '}')
+	}
+	buf = append(buf, `],"total":`...)
+	buf = strconv.AppendInt(buf, int64(matched), 10)
+	*bp = append(buf, '}', '\n')
+	writeRaw(w, http.StatusOK, nil, bp)
 }
 
 func matchGroups(groups [][]*compiledFilter, rec *record) bool {

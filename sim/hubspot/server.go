@@ -54,8 +54,9 @@ type Server struct {
 	mux     *http.ServeMux
 	handler http.Handler // mux behind the fault injector
 
-	mu     sync.RWMutex
+	mu     genMutex // write locks count generations (search reuses matches)
 	stores [len(objTypes)]*objStore
+	search searchCache
 	assoc  *assocStore
 
 	callsMu sync.Mutex

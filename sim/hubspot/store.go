@@ -1,6 +1,7 @@
 package hubspot
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"slices"
@@ -24,24 +25,25 @@ type record struct {
 	id         uint64
 	props      propSet
 	keys       *propKeys // the object type's property ids, shared
-	createdAt  time.Time
-	updatedAt  time.Time
-	archivedAt time.Time
-	archived   bool
-	origin     uint8                // source of values without stored versions
+	createdMs  int64     // times in epoch milliseconds (HubSpot's precision)
+	updatedMs  int64
+	archivedMs int64
 	baseMs     int64                // time of values without stored versions
 	hist       map[string][]version // versions of changed properties only
+	archived   bool
+	origin     uint8 // source of values without stored versions
 }
 
-// objStore holds the records of one object type. order lists every id
-// ascending (archived included) so list pages resume with a binary search.
+// objStore holds the records of one object type. order lists every record
+// by ascending id (archived included) so list pages resume in O(1) when ids
+// are dense and with a binary search otherwise.
 type objStore struct {
 	ti     int
 	schema *schema
 	keys   *propKeys
 	slab   []record // chunk newRecord carves records from
 	recs   map[uint64]*record
-	order  []uint64
+	order  []*record
 	maxID  uint64
 	uniq   map[string]map[string]uint64 // unique property -> lower(value) -> id
 	merged map[uint64]uint64            // id merged away -> id of the record it became
@@ -72,20 +74,43 @@ func (st *objStore) newRecord() *record {
 	return &st.slab[len(st.slab)-1]
 }
 
-// indexFrom returns the position in order of the first id >= id.
+// indexFrom returns the position in order of the first record with an id
+// >= id. Ids are usually dense (loaded or created one after the other), so
+// the position id - first id is tried before a binary search.
 func (st *objStore) indexFrom(id uint64) int {
-	i, _ := slices.BinarySearch(st.order, id)
+	n := len(st.order)
+	if n == 0 || id <= st.order[0].id {
+		return 0
+	}
+	if g := id - st.order[0].id; g < uint64(n) && st.order[g].id == id {
+		return int(g)
+	}
+	i, _ := slices.BinarySearchFunc(st.order, id, func(r *record, id uint64) int { return cmp.Compare(r.id, id) })
 	return i
+}
+
+// sortOrder restores ascending id order.
+func (st *objStore) sortOrder() {
+	slices.SortFunc(st.order, func(a, b *record) int { return cmp.Compare(a.id, b.id) })
+}
+
+// unlist removes r from order.
+func (st *objStore) unlist(r *record) {
+	if i := st.indexFrom(r.id); i < len(st.order) && st.order[i] == r {
+		st.order = slices.Delete(st.order, i, i+1)
+		return
+	}
+	st.order = slices.DeleteFunc(st.order, func(o *record) bool { return o == r })
 }
 
 // insert adds a new record; ids must be allocated above maxID by the caller
 // unless sortLater is set.
 func (st *objStore) insert(r *record) (unsorted bool) {
 	st.recs[r.id] = r
-	if n := len(st.order); n > 0 && st.order[n-1] > r.id {
+	if n := len(st.order); n > 0 && st.order[n-1].id > r.id {
 		unsorted = true
 	}
-	st.order = append(st.order, r.id)
+	st.order = append(st.order, r)
 	st.maxID = max(st.maxID, r.id)
 	for name := range st.uniq {
 		if v := r.prop(name); v != "" {
@@ -201,7 +226,7 @@ func (s *Server) Load(object string, recs []seed.Record) error {
 			ids[i] = next
 		}
 		rec := st.newRecord()
-		*rec = record{id: ids[i], keys: st.keys, createdAt: in.CreatedAt, updatedAt: in.UpdatedAt, archived: in.Archived}
+		*rec = record{id: ids[i], keys: st.keys, archived: in.Archived}
 		built[i] = rec
 		vals = vals[:0]
 		for k, v := range in.Values {
@@ -216,8 +241,8 @@ func (s *Server) Load(object string, recs []seed.Record) error {
 			}
 			vals = append(vals, pv{st.keys.id(st.intern(k, now)), v})
 		}
-		vals = s.fillTimes(st, rec, vals, now)
-		rec.baseMs = rec.updatedAt.UnixMilli()
+		vals = s.fillTimes(st, rec, in.CreatedAt, in.UpdatedAt, vals, now)
+		rec.baseMs = rec.updatedMs
 		buf = appendPropSet(buf, vals)
 		ends = append(ends, len(buf))
 		if len(buf) >= 1<<20 {
@@ -240,7 +265,7 @@ func (s *Server) Load(object string, recs []seed.Record) error {
 				st.setValue(old, name, "")
 			}
 			delete(st.recs, old.id)
-			st.order = slices.DeleteFunc(st.order, func(id uint64) bool { return id == old.id })
+			st.unlist(old)
 		}
 		if st.insert(rec) {
 			unsorted = true
@@ -250,17 +275,17 @@ func (s *Server) Load(object string, recs []seed.Record) error {
 		}
 	}
 	if unsorted {
-		slices.Sort(st.order)
+		st.sortOrder()
 	}
 	st.maxID = max(st.maxID, next)
 	s.log.Debug("hubspot sim: loaded records", "object", objTypes[ti].name, "count", len(recs))
 	return nil
 }
 
-// fillTimes derives missing times from the values being loaded (non-empty,
-// with distinct ids) or Now and adds the system properties every record
-// carries.
-func (s *Server) fillTimes(st *objStore, r *record, vals []pv, now time.Time) []pv {
+// fillTimes sets the record's times from the seeded ones or, when zero,
+// derives them from the values being loaded (non-empty, with distinct ids)
+// or Now, and adds the system properties every record carries.
+func (s *Server) fillTimes(st *objStore, r *record, createdAt, updatedAt time.Time, vals []pv, now time.Time) []pv {
 	lm := objTypes[st.ti].lastMod
 	idCreate, idMod, idObj := st.keys.id("createdate"), st.keys.id(lm), st.keys.id("hs_object_id")
 	var created, modified string
@@ -275,21 +300,22 @@ func (s *Server) fillTimes(st *objStore, r *record, vals []pv, now time.Time) []
 			i--
 		}
 	}
-	if r.createdAt.IsZero() {
-		r.createdAt = parseTimeOr(created, now)
+	if createdAt.IsZero() {
+		createdAt = parseTimeOr(created, now)
 	}
-	if r.updatedAt.IsZero() {
-		r.updatedAt = parseTimeOr(modified, now)
+	if updatedAt.IsZero() {
+		updatedAt = parseTimeOr(modified, now)
 	}
-	if r.archived && r.archivedAt.IsZero() {
-		r.archivedAt = r.updatedAt
+	r.createdMs, r.updatedMs = createdAt.UnixMilli(), updatedAt.UnixMilli()
+	if r.archived {
+		r.archivedMs = r.updatedMs
 	}
 	vals = append(vals, pv{idObj, strconv.FormatUint(r.id, 10)})
 	if created == "" {
-		vals = append(vals, pv{idCreate, isoTime(r.createdAt)})
+		vals = append(vals, pv{idCreate, isoMillis(r.createdMs)})
 	}
 	if modified == "" && idMod != idCreate {
-		vals = append(vals, pv{idMod, isoTime(r.updatedAt)})
+		vals = append(vals, pv{idMod, isoMillis(r.updatedMs)})
 	}
 	return vals
 }
@@ -308,8 +334,13 @@ func parseMillis(v string) (int64, bool) {
 	if v == "" {
 		return 0, false
 	}
-	if ms, err := strconv.ParseInt(v, 10, 64); err == nil {
+	if ms, ok := parseISOMillis(v); ok {
 		return ms, true
+	}
+	if integer(v) {
+		if ms, err := strconv.ParseInt(v, 10, 64); err == nil {
+			return ms, true
+		}
 	}
 	for _, layout := range []string{time.RFC3339Nano, "2006-01-02"} {
 		if t, err := time.Parse(layout, v); err == nil {
@@ -327,8 +358,8 @@ func (s *Server) Snapshot() map[string][]seed.Record {
 	out := make(map[string][]seed.Record, len(objTypes))
 	for ti, st := range s.stores {
 		recs := make([]seed.Record, 0, len(st.order))
-		for _, id := range st.order {
-			r := st.recs[id]
+		for _, r := range st.order {
+			id := r.id
 			vals := r.propMap()
 			if ti != 1 {
 				if es := s.assoc.edges(ti, id, 1); len(es) > 0 {
@@ -336,7 +367,7 @@ func (s *Server) Snapshot() map[string][]seed.Record {
 				}
 			}
 			recs = append(recs, seed.Record{ID: strconv.FormatUint(id, 10), Values: vals,
-				CreatedAt: r.createdAt, UpdatedAt: r.updatedAt, Archived: r.archived})
+				CreatedAt: msTime(r.createdMs), UpdatedAt: msTime(r.updatedMs), Archived: r.archived})
 		}
 		out[objTypes[ti].name] = recs
 	}
