@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"time"
 
 	"github.com/crmhub/crmhub/bench"
 	"github.com/crmhub/crmhub/pipelines"
@@ -16,6 +17,35 @@ import (
 type BenchCmd struct {
 	Match BenchMatchCmd `cmd:"" help:"Generate N people per system, run normalise/block/score/cluster and report time, candidate pairs, peak memory and quality."`
 	Cycle BenchCycleCmd `cmd:"" help:"Generate N people per system, run the whole cycle (extract, transform, load, publish) against the simulators, then a nightly run after 1% changed; report times, API calls, peak memory, lake size."`
+	Load  BenchLoadCmd  `cmd:"" help:"Push N changed records to each simulator with its rate limits on; report calls, the bound the limits set, wall time and their ratio."`
+}
+
+// BenchLoadCmd is `crmhub bench load`.
+type BenchLoadCmd struct {
+	Records       int           `help:"Changed records pushed to each system." default:"100000"`
+	Systems       []string      `help:"Systems to push to." default:"hubspot,salesforce" enum:"hubspot,salesforce"`
+	HubSpotPer10s int           `name:"hubspot-requests-per-10s" help:"HubSpot client-side limit per 10 s (0: the client's default, 180; the documented limit is 190)." default:"0"`
+	BulkThreshold int           `help:"Salesforce: more records per object than this go through one Bulk API 2.0 job (0: sObject Collections only)." default:"2000"`
+	BulkPoll      time.Duration `help:"Bulk API 2.0 job poll interval." default:"2s"`
+	JSON          string        `help:"Write the report as JSON to this file." default:"bench-load.json" placeholder:"FILE"`
+}
+
+func (b *BenchLoadCmd) Run(ctx context.Context, g *Globals) error {
+	if b.Records < 1 {
+		return codedError{errors.New("--records must be at least 1"), 2}
+	}
+	rep, err := bench.RunLoad(ctx, bench.LoadOptions{Records: b.Records, Systems: b.Systems, HubSpotPer10s: b.HubSpotPer10s,
+		BulkThreshold: b.BulkThreshold, BulkPoll: b.BulkPoll, Logger: g.logger})
+	if rep != nil {
+		rep.Print(g.stdout)
+		if b.JSON != "" {
+			if werr := rep.WriteJSON(b.JSON); werr != nil {
+				return werr
+			}
+			fmt.Fprintf(g.stdout, "\nreport written to %s\n", b.JSON)
+		}
+	}
+	return err
 }
 
 // BenchMatchCmd is `crmhub bench match`.

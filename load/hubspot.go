@@ -28,11 +28,16 @@ func (t *HubSpotTarget) BatchSize() int {
 // groupOf is the property group crmhub's own properties go in.
 var groupOf = map[string]string{"contacts": "contactinformation", "companies": "companyinformation", "deals": "dealinformation"}
 
-// Merger is the HubSpot merge call (POST /crm/v3/objects/{type}/merge);
-// the load merges duplicates through it when the client offers it.
+// Merger is the HubSpot merge call (POST /crm/v3/objects/{type}/merge):
+// it answers the merged record, whose id may be new (HubSpot today gives
+// the result a new id and lists the old ones in hs_merged_object_ids).
 type Merger interface {
-	Merge(ctx context.Context, object, primaryID, mergeID string) error
+	Merge(ctx context.Context, object, primaryID, mergeID string) (hubspot.Object, error)
 }
+
+// The client must keep offering the merge call: an earlier Merger with
+// another signature went unmet and every merge was reported unsupported.
+var _ Merger = (*hubspot.Client)(nil)
 
 // Prepare creates crmhub's own properties (crmhub_*) when missing, the golden
 // id one with hasUniqueValue so creates upsert on it; any other missing
@@ -179,18 +184,23 @@ func (t *HubSpotTarget) Apply(ctx context.Context, object string, batch []Change
 }
 
 // merge merges each duplicate into its primary record; one call per pair,
-// as the API takes them.
+// as the API takes them. When a merge gives the result a new id, later
+// merges into the same primary name the new id.
 func (t *HubSpotTarget) merge(ctx context.Context, object string, batch []Change) ([]RecordError, error) {
-	m, ok := any(t.Client).(Merger)
 	var out []RecordError
+	became := map[string]string{} // primary id -> id of the merged record
 	for _, c := range batch {
-		if !ok {
-			out = append(out, RecordError{System: seed.HubSpot, Object: object, RecordID: c.RecordID, Code: "CRMHUB_MERGE_UNSUPPORTED",
-				Message: "the HubSpot client has no merge call; record " + c.RecordID + " stays a duplicate of " + c.Values["_merge_into"]})
+		primary := c.Values["_merge_into"]
+		if id, ok := became[primary]; ok {
+			primary = id
+		}
+		res, err := t.Client.Merge(ctx, object, primary, c.RecordID)
+		if err != nil {
+			out = append(out, RecordError{System: seed.HubSpot, Object: object, RecordID: c.RecordID, Code: "MERGE_FAILED", Message: err.Error()})
 			continue
 		}
-		if err := m.Merge(ctx, object, c.Values["_merge_into"], c.RecordID); err != nil {
-			out = append(out, RecordError{System: seed.HubSpot, Object: object, RecordID: c.RecordID, Code: "MERGE_FAILED", Message: err.Error()})
+		if res.ID != "" {
+			became[c.Values["_merge_into"]] = res.ID
 		}
 	}
 	return out, nil

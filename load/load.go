@@ -158,11 +158,22 @@ func Run(ctx context.Context, changes []Change, opts Options) ([]Result, error) 
 		}
 	}
 	start := time.Now()
+	// the cross-id fields that receive created records' ids (backrefs) are
+	// written in the update phase: prepare them too, or a missing one is
+	// created only on the next run and every write-back fails until then
+	backRefs := map[string][]Change{}
+	for _, c := range changes {
+		if c.Kind == KindCreate && c.BackRef != nil {
+			backRefs[c.BackRef.System] = append(backRefs[c.BackRef.System], Change{Object: c.BackRef.Object,
+				Values: map[string]string{c.BackRef.Field: ""}})
+		}
+	}
 	for i, t := range opts.Targets {
-		if len(mine[i]) == 0 {
+		fields := fieldsByObject(append(slices.Clone(mine[i]), backRefs[t.System()]...))
+		if len(fields) == 0 {
 			continue
 		}
-		if err := t.Prepare(ctx, fieldsByObject(mine[i])); err != nil {
+		if err := t.Prepare(ctx, fields); err != nil {
 			return results, fmt.Errorf("load %s: prepare fields: %w", t.System(), err)
 		}
 	}

@@ -284,3 +284,36 @@ func TestRunStops(t *testing.T) {
 		})
 	}
 }
+
+// TestPrepareIncludesBackRefFields: a system that receives only the ids of
+// records created in the other one still prepares the cross-id field, so
+// a missing field is created before the write-back (it used to be created
+// only on the next run, and every write-back of the first one failed).
+func TestPrepareIncludesBackRefFields(t *testing.T) {
+	hs := &recorder{system: "hubspot", size: 100}
+	sf := &recorder{system: "salesforce", size: 200}
+	in := []Change{{System: "hubspot", Object: "companies", RecordID: "new:C1", GoldenID: "C1", Kind: KindCreate,
+		Values:  map[string]string{"name": "Acme", "crmhub_golden_id": "C1"},
+		BackRef: &BackRef{System: "salesforce", Object: "Account", RecordID: "001A", Field: "HubSpot_Id__c"}}}
+	_, err := Run(context.Background(), in, Options{Targets: []Target{hs, sf}, Logger: slog.New(slog.DiscardHandler),
+		Guard: Guard{MaxShare: 1, MaxCount: 10}, Totals: map[string]int64{"hubspot": 1, "salesforce": 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := map[string][]string{"Account": {"HubSpot_Id__c"}}; !reflect.DeepEqual(sf.fields, want) {
+		t.Errorf("salesforce Prepare got %v, want %v", sf.fields, want)
+	}
+}
+
+func TestBulkError(t *testing.T) {
+	for _, tc := range []struct{ in, code, msg string }{
+		{"REQUIRED_FIELD_MISSING:Required fields are missing: [LastName]:LastName --", "REQUIRED_FIELD_MISSING", "Required fields are missing: [LastName] (fields: LastName)"},
+		{"UNABLE_TO_LOCK_ROW:unable to obtain exclusive access to this record or 1 records: 003A: --", "UNABLE_TO_LOCK_ROW", "unable to obtain exclusive access to this record or 1 records: 003A"},
+		{"INVALID_EMAIL_ADDRESS:Email: invalid email address: x", "INVALID_EMAIL_ADDRESS", "Email: invalid email address: x"},
+		{"", "", ""},
+	} {
+		if code, msg := bulkError(tc.in); code != tc.code || msg != tc.msg {
+			t.Errorf("bulkError(%q) = %q, %q; want %q, %q", tc.in, code, msg, tc.code, tc.msg)
+		}
+	}
+}

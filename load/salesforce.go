@@ -274,13 +274,31 @@ func (t *SalesforceTarget) ApplyBulk(ctx context.Context, object string, changes
 				e.RecordID = byKey[row[k]]
 			}
 			if msg >= 0 {
-				code, text, _ := strings.Cut(row[msg], ":")
-				e.Code, e.Message = code, strings.TrimSpace(text)
+				e.Code, e.Message = bulkError(row[msg])
 			}
 			out = append(out, e)
 		}
 	}
 	return out, err
+}
+
+// bulkError splits a Bulk API 2.0 sf__Error, "CODE:message:fields --"
+// (e.g. "REQUIRED_FIELD_MISSING:Required fields are missing: [LastName]:LastName --"),
+// into the code and a message that names the fields as collections do.
+func bulkError(s string) (code, message string) {
+	code, rest, _ := strings.Cut(s, ":")
+	rest = strings.TrimSpace(rest)
+	if trimmed, ok := strings.CutSuffix(rest, "--"); ok {
+		rest = strings.TrimSpace(trimmed)
+		if i := strings.LastIndex(rest, ":"); i >= 0 {
+			fields := strings.TrimSpace(rest[i+1:])
+			rest = strings.TrimSpace(rest[:i])
+			if fields != "" {
+				rest += " (fields: " + fields + ")"
+			}
+		}
+	}
+	return code, rest
 }
 
 // typed turns crmhub's string value into the JSON type the field expects;

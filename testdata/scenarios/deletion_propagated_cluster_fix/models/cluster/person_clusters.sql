@@ -1,0 +1,64 @@
+-- kind: script
+-- depends: cluster_macros, stg_persons, person_pairs, prev_xref
+-- reads the input review_pair_decisions (cycle/review_inputs.go)
+-- test: unique(record_key)
+-- test: not_null(golden_id)
+-- Person clusters: connected components over matched pairs, re-clustered
+-- without chaining where a component holds a compared non-match (see
+-- cluster_macros), then golden ids carried over from the previous run.
+-- Review decisions (review_pair_decisions) win over scores: a must_link
+-- pair is a match edge stronger than any score, a cannot_link pair a
+-- compared non-match, so anti-chaining keeps its records apart.
+-- The work runs on the integer rid of stg_persons; only the records of
+-- conflicted components take part in the repeated merge rounds.
+CREATE OR REPLACE TEMP TABLE person_nodes AS
+  SELECT rid AS record_key FROM stg_persons;
+CREATE OR REPLACE TEMP TABLE person_decided AS
+  SELECT least(l.rid, r.rid) AS a, greatest(l.rid, r.rid) AS b, d.decision
+  FROM review_pair_decisions d
+  JOIN stg_persons l ON l.record_key = d.left_key
+  JOIN stg_persons r ON r.record_key = d.right_key
+  WHERE d.entity = 'person' AND l.rid <> r.rid;
+CREATE OR REPLACE TEMP TABLE person_match_edges AS
+  SELECT a, b,
+         CASE WHEN decided_by = 'cross_id' THEN 1e9 ELSE score END AS strength
+  FROM person_links WHERE decision = 'match'
+    AND NOT EXISTS (SELECT 1 FROM person_decided d WHERE d.a = least(person_links.a, person_links.b) AND d.b = greatest(person_links.a, person_links.b) AND d.decision = 'cannot_link')
+  UNION ALL
+  SELECT a, b, 2e9 FROM person_decided WHERE decision = 'must_link'
+  UNION ALL
+  -- PROPOSED FIX (testdata/scenarios/deletion_propagated_cluster_fix): a
+  -- deleted record stays with the live records it shared a golden id with
+  -- in the previous run, so deletions can propagate and a deleted person is
+  -- never created again in the other CRM
+  SELECT least(d.rid, l.rid), greatest(d.rid, l.rid), 1e9
+  FROM stg_persons d
+  JOIN prev_xref pd ON pd.entity = 'person' AND pd.system = d.system AND pd.object = d.object AND pd.record_id = d.record_id
+  JOIN prev_xref pl ON pl.entity = 'person' AND pl.golden_id = pd.golden_id
+  JOIN stg_persons l ON l.system = pl.system AND l.object = pl.object AND l.record_id = pl.record_id AND NOT l.deleted
+  WHERE d.deleted AND d.rid <> l.rid;
+CREATE OR REPLACE TEMP TABLE person_cannot_link AS
+  SELECT a, b FROM person_links WHERE decision = 'non-match'
+    AND NOT EXISTS (SELECT 1 FROM person_decided d WHERE d.a = least(person_links.a, person_links.b) AND d.b = greatest(person_links.a, person_links.b) AND d.decision = 'must_link')
+  UNION ALL
+  SELECT a, b FROM person_decided WHERE decision = 'cannot_link';
+CREATE OR REPLACE TEMP TABLE person_first_components AS
+  SELECT * FROM connected_components('person_nodes', 'person_match_edges');
+CREATE OR REPLACE TEMP TABLE person_conflicted AS
+  SELECT * FROM conflicted_labels('person_first_components', 'person_cannot_link');
+CREATE OR REPLACE TEMP TABLE person_conflict_edges AS
+  SELECT * FROM edges_within('person_match_edges', 'person_conflicted');
+CREATE OR REPLACE TEMP TABLE person_conflict_cannot AS
+  SELECT * FROM edges_within('person_cannot_link', 'person_conflicted');
+-- @repeat
+UPDATE person_conflicted SET label = m.new_label
+  FROM merge_step('person_conflicted', 'person_conflict_edges', 'person_conflict_cannot') m
+  WHERE person_conflicted.label = m.old_label;
+CREATE OR REPLACE TEMP TABLE person_components AS
+  SELECT s.record_key, ck.record_key AS component
+  FROM person_first_components f
+  LEFT JOIN person_conflicted x ON x.record_key = f.record_key
+  JOIN stg_persons s ON s.rid = f.record_key
+  JOIN stg_persons ck ON ck.rid = coalesce(x.label, f.component);
+CREATE OR REPLACE TABLE person_clusters AS
+  SELECT * FROM stable_golden_ids('person_components', 'person', 'P');
