@@ -1,22 +1,36 @@
--- depends: stg_persons, person_clusters, field_changes
+-- depends: stg_persons, person_clusters, field_changes, ref_field_map, company_clusters, golden_company_fields
 -- test: not_null(golden_id, field)
 -- Person field values in long form: one row per record and mapped field.
 -- Each value carries when it last changed (field_changes; the record's
 -- update time when the lake has no version of the field) and whether
 -- a user changed it since the last run.
 WITH vals AS (
-SELECT golden_id, record_key, system, object, record_id, updated_at, deleted, field, value
+SELECT golden_id, record_key, system, object, record_id, updated_at, deleted, company_ref, field, value
 FROM (
-  SELECT c.golden_id, s.record_key, s.system, s.object, s.record_id, s.updated_at, s.deleted,
+  SELECT c.golden_id, s.record_key, s.system, s.object, s.record_id, s.updated_at, s.deleted, s.company_ref,
          -- tabs and line breaks around an address are noise every CRM refuses
          nullif(regexp_replace(s.email, '^\s+|\s+$', '', 'g'), '') AS email, s.first_name, s.last_name, s.phone, s.mobile_phone, s.title, s.company_name,
          s.street, s.city, s.state, s.postal_code, s.country, s.birthdate, s.lifecycle_stage
   FROM stg_persons s JOIN person_clusters c USING (record_key)
 ) UNPIVOT INCLUDE NULLS (value FOR field IN (email, first_name, last_name, phone, mobile_phone, title, company_name, street, city, state, postal_code, country, birthdate, lifecycle_stage))
 )
-SELECT v.golden_id, v.record_key, v.system, v.object, v.record_id, v.updated_at, v.deleted, v.field, v.value,
-       coalesce(fc.changed_at, v.updated_at) AS changed_at, coalesce(fc.basis, 'record_time') AS changed_basis,
+SELECT v.golden_id, v.record_key, v.system, v.object, v.record_id, v.updated_at, v.deleted, v.field,
+       -- a bracketed create default ([not provided]) is crmhub's placeholder
+       -- for a required field, not data: it must never become a golden value
+       CASE WHEN fm.create_default LIKE '[%]' AND v.value = fm.create_default THEN NULL
+            WHEN fa.golden_id IS NOT NULL AND fa.value IS NOT NULL THEN fa.value
+            ELSE v.value END AS value,
+       coalesce(fa.changed_at, fc.changed_at, v.updated_at) AS changed_at, coalesce(fa.changed_basis, fc.basis, 'record_time') AS changed_basis,
        coalesce(fc.changed_since_last_run, false) AS changed_since_last_run
 FROM vals v
+LEFT JOIN ref_field_map fm ON fm.entity = 'person' AND fm.field = v.field AND fm.system = v.system
+                         AND fm.object = v.object AND fm.role = 'value'
 LEFT JOIN field_changes fc ON fc.entity = 'person' AND fc.system = v.system AND fc.object = v.object
                           AND fc.record_id = v.record_id AND fc.field = v.field
+-- a Salesforce Contact's company name is its Account's Name, so its value
+-- and change time are those of the Account's golden name: the Account may
+-- be renamed by this very run, and the Contact's own record time moves with
+-- every write to the Contact
+LEFT JOIN company_clusters cc ON v.object = 'Contact' AND v.field = 'company_name'
+                             AND cc.record_key = 'salesforce:Account:' || v.company_ref
+LEFT JOIN golden_company_fields fa ON fa.golden_id = cc.golden_id AND fa.field = 'name'

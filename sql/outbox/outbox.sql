@@ -67,7 +67,9 @@ field_writes AS (
   WHERE NOT v.deleted AND w.value IS NOT NULL
     AND coalesce(r.direction, 'both') IN ('both', 'to_' || v.system)
     -- the owner of a field, and the system holding its lock, receive nothing
-    AND NOT (r.rule IN ('owner', 'owner_unless_blank') AND r.owner = v.system)
+    -- (a field without a rule row has no owner: coalesce, or NOT NULL would
+    -- drop every write of it)
+    AND NOT coalesce(r.rule IN ('owner', 'owner_unless_blank') AND r.owner = v.system, false)
     AND w.rule IS DISTINCT FROM 'lock:' || v.system
     AND (v.entity, v.golden_id, v.field) NOT IN (SELECT (entity, golden_id, field) FROM held)
     AND (v.system, v.object, v.record_id) NOT IN (SELECT (system, object, record_id) FROM merging)
@@ -81,6 +83,9 @@ field_rows AS (
               THEN CASE f.system WHEN 'hubspot' THEN sm.hubspot_stage ELSE sm.salesforce_stage END
               -- HubSpot's domain holds a bare host name, Salesforce's Website a URL
               WHEN f.field = 'domain' AND f.system = 'hubspot' THEN norm_domain(f.golden_value)
+              -- Salesforce date fields take YYYY-MM-DD, not HubSpot's datetimes
+              WHEN f.field IN ('close_date', 'birthdate') AND f.system = 'salesforce'
+                THEN coalesce(strftime(try_cast(left(trim(f.golden_value), 10) AS DATE), '%Y-%m-%d'), f.golden_value)
               ELSE f.golden_value END AS new_value,
          f.source_system, f.source_record_id, f.rule, f.source_changed_at, 'field' AS kind
   FROM field_writes f
@@ -121,6 +126,8 @@ create_values AS (
          CASE WHEN t.entity = 'deal' AND fm.field = 'stage'
               THEN CASE t.to_system WHEN 'hubspot' THEN sm.hubspot_stage ELSE sm.salesforce_stage END
               WHEN fm.field = 'domain' AND t.to_system = 'hubspot' THEN norm_domain(w.value)
+              WHEN fm.field IN ('close_date', 'birthdate') AND t.to_system = 'salesforce'
+                THEN coalesce(strftime(try_cast(left(trim(w.value), 10) AS DATE), '%Y-%m-%d'), nullif(trim(w.value), ''))
               ELSE nullif(trim(w.value), '') END AS golden_value,
          fm.create_default, w.system AS source_system, w.record_id AS source_record_id, w.rule, w.changed_at
   FROM to_create t
