@@ -28,6 +28,8 @@ import (
 //	                        source_changed_at (sql/macros/golden_macros.sql)
 //	prev_review_queue       item_id, first_seen_at of the last published queue
 //	                        (how long an item has waited)
+//	prev_conflicts          the last published conflicts (the columns sql/report/conflicts.sql
+//	                        publishes): conflicts held for review stay open from run to run
 //
 // and the variable review_as_of: the time of this run's data (the latest
 // extraction), against which overrides expire and queue items age.
@@ -43,6 +45,7 @@ func reviewInputs(ctx context.Context, db *sql.DB, store lake.Store) error {
 		`CREATE OR REPLACE TABLE review_field_overrides (entity VARCHAR, golden_id VARCHAR, field VARCHAR, value VARCHAR,
 			decided_at TIMESTAMP, expires_at TIMESTAMP, source_changed_at TIMESTAMP, decision_id VARCHAR)`,
 		`CREATE OR REPLACE TABLE prev_review_queue (item_id VARCHAR, first_seen_at TIMESTAMP)`,
+		`CREATE OR REPLACE TABLE prev_conflicts (` + prevConflictColumns + `)`,
 	}
 	for _, s := range stmts {
 		if _, err := db.ExecContext(ctx, s); err != nil {
@@ -77,7 +80,37 @@ func reviewInputs(ctx context.Context, db *sql.DB, store lake.Store) error {
 	if err := loadPrevQueue(ctx, db, store); err != nil {
 		return err
 	}
+	if err := loadPrevConflicts(ctx, db, store); err != nil {
+		return err
+	}
 	return setReviewAsOf(ctx, db)
+}
+
+// prevConflictColumns are the columns of prev_conflicts: what conflicts
+// publishes about a conflict as raised and how it was resolved.
+const prevConflictColumns = `entity VARCHAR, golden_id VARCHAR, field VARCHAR,
+	hubspot_object VARCHAR, hubspot_record_id VARCHAR, hubspot_value VARCHAR, hubspot_changed_at TIMESTAMP,
+	salesforce_object VARCHAR, salesforce_record_id VARCHAR, salesforce_value VARCHAR, salesforce_changed_at TIMESTAMP,
+	resolution_rule VARCHAR, resolution VARCHAR`
+
+// loadPrevConflicts copies the last published conflicts; which of them are
+// still open is the model's decision (sql/report/conflicts.sql).
+func loadPrevConflicts(ctx context.Context, db *sql.DB, store lake.Store) error {
+	prev, err := ReadLatest(ctx, store)
+	if err != nil {
+		return err
+	}
+	file := prevTable(ctx, store, prev, "conflicts")
+	if file == "" {
+		return nil
+	}
+	if _, err := db.ExecContext(ctx, `INSERT INTO prev_conflicts BY NAME
+		SELECT entity, golden_id, field, hubspot_object, hubspot_record_id, hubspot_value, hubspot_changed_at,
+		       salesforce_object, salesforce_record_id, salesforce_value, salesforce_changed_at, resolution_rule, resolution
+		FROM read_parquet(?)`, file); err != nil {
+		return fmt.Errorf("previous conflicts: %w", err)
+	}
+	return nil
 }
 
 // loadPrevQueue copies item ids and first-seen times of the last published

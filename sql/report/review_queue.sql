@@ -5,13 +5,16 @@
 -- Published: what needs a person (crmhub review, docs/review.md):
 --   uncertain_match      pairs scored between the review and match thresholds;
 --                        the suggestion leans on which threshold is nearer
---   field_conflict       a conflict whose rule says on_conflict: review; the
---                        field is held until someone picks a value
+--   field_conflict       an open conflict (conflicts) whose rule says
+--                        on_conflict: review; the field is held, and the item
+--                        listed run after run, until someone picks a value,
+--                        a system edits the field again or the systems agree
 --   duplicate_in_system  two live records of one golden record in one
 --                        system where merge_duplicates does not name it
 -- A pair someone already decided (review_pair_decisions) is not listed.
 -- For review:
---   item_id          stable across runs (reason, entity, both record keys, field)
+--   item_id          stable across runs (reason, entity, both record keys,
+--                    field; a conflict's two change times too)
 --   fingerprint      changes when what a reviewer saw changes (score and
 --                    explanation, values and change times, golden ids): a
 --                    decision taken on an older fingerprint is refused
@@ -82,8 +85,12 @@ items AS (
 ),
 keyed AS (
   SELECT i.*,
+         -- a conflict is also named by its two change times: a new edit
+         -- supersedes it with a new item (concat_ws skips the NULLs of others)
          'R' || left(md5(concat_ws('|', reason, entity, least(left_key, right_key), greatest(left_key, right_key),
-                                   coalesce(field, ''))), 12) AS item_id,
+                                   coalesce(field, ''),
+                                   CASE WHEN reason = 'field_conflict' THEN CAST(left_changed_at AS VARCHAR) END,
+                                   CASE WHEN reason = 'field_conflict' THEN CAST(right_changed_at AS VARCHAR) END)), 12) AS item_id,
          left(md5(concat_ws('|', reason, coalesce(CAST(round(score, 3) AS VARCHAR), ''),
                             coalesce(CAST(explanation AS VARCHAR), ''), coalesce(left_value, ''), coalesce(right_value, ''),
                             coalesce(CAST(left_changed_at AS VARCHAR), ''), coalesce(CAST(right_changed_at AS VARCHAR), ''),
