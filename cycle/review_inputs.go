@@ -91,7 +91,7 @@ func reviewInputs(ctx context.Context, db *sql.DB, store lake.Store) error {
 const prevConflictColumns = `entity VARCHAR, golden_id VARCHAR, field VARCHAR,
 	hubspot_object VARCHAR, hubspot_record_id VARCHAR, hubspot_value VARCHAR, hubspot_changed_at TIMESTAMP,
 	salesforce_object VARCHAR, salesforce_record_id VARCHAR, salesforce_value VARCHAR, salesforce_changed_at TIMESTAMP,
-	resolution_rule VARCHAR, resolution VARCHAR`
+	resolution_rule VARCHAR, resolution VARCHAR, first_seen_at TIMESTAMP`
 
 // loadPrevConflicts copies the last published conflicts; which of them are
 // still open is the model's decision (sql/report/conflicts.sql).
@@ -104,10 +104,25 @@ func loadPrevConflicts(ctx context.Context, db *sql.DB, store lake.Store) error 
 	if file == "" {
 		return nil
 	}
-	if _, err := db.ExecContext(ctx, `INSERT INTO prev_conflicts BY NAME
+	var n int
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM (DESCRIBE SELECT * FROM read_parquet(?))
+		WHERE column_name = 'first_seen_at'`, file).Scan(&n); err != nil {
+		return fmt.Errorf("previous conflicts: %w", err)
+	}
+	// a run from before open conflicts has no first_seen_at: the model
+	// dates such a conflict from this run
+	q := `INSERT INTO prev_conflicts BY NAME
 		SELECT entity, golden_id, field, hubspot_object, hubspot_record_id, hubspot_value, hubspot_changed_at,
 		       salesforce_object, salesforce_record_id, salesforce_value, salesforce_changed_at, resolution_rule, resolution
-		FROM read_parquet(?)`, file); err != nil {
+		FROM read_parquet(?)`
+	if n == 1 {
+		q = `INSERT INTO prev_conflicts BY NAME
+		SELECT entity, golden_id, field, hubspot_object, hubspot_record_id, hubspot_value, hubspot_changed_at,
+		       salesforce_object, salesforce_record_id, salesforce_value, salesforce_changed_at, resolution_rule, resolution,
+		       first_seen_at
+		FROM read_parquet(?)`
+	}
+	if _, err := db.ExecContext(ctx, q, file); err != nil {
 		return fmt.Errorf("previous conflicts: %w", err)
 	}
 	return nil

@@ -20,7 +20,8 @@ import (
 // field since; a value chosen in review decides it; a deletion, agreement
 // (crmhub's write of the chosen value coming back), a new edit, records
 // that no longer belong together end it; a new conflict replaces it; a
-// conflict the rule decided is not carried.
+// conflict the rule decided is not carried. An open conflict keeps the
+// time it was first raised.
 func TestOpenConflictsCarriedForward(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -72,7 +73,8 @@ func TestOpenConflictsCarriedForward(t *testing.T) {
 		`INSERT INTO review_field_overrides VALUES
 		  ('person', 'G5', 'title', 'Chief Engineer', '2026-03-05', NULL, '2026-03-02', 'D5')`,
 		`INSERT INTO prev_conflicts SELECT 'person', g, 'title', 'contacts', 'h-' || g, 'Head of Platform', TIMESTAMP '2026-03-01',
-		   'Contact', 's-' || g, 'VP Engineering', TIMESTAMP '2026-03-02', 'most_recent', CASE g WHEN 'G7' THEN 'decided' ELSE 'review' END
+		   'Contact', 's-' || g, 'VP Engineering', TIMESTAMP '2026-03-02', 'most_recent', CASE g WHEN 'G7' THEN 'decided' ELSE 'review' END,
+		   TIMESTAMP '2026-03-03'
 		 FROM (VALUES ('G1'), ('G2'), ('G3'), ('G4'), ('G5'), ('G6'), ('G7'), ('G8'), ('G9')) t(g)`,
 	}
 	for _, s := range stmts {
@@ -93,7 +95,8 @@ func TestOpenConflictsCarriedForward(t *testing.T) {
 	if _, err := (&transform.Runner{DB: db}).Run(ctx, models); err != nil {
 		t.Fatal(err)
 	}
-	rows, err := db.QueryContext(ctx, `SELECT golden_id, hubspot_value, salesforce_value, resolution, resolution_rule, resolved_value
+	rows, err := db.QueryContext(ctx, `SELECT golden_id, hubspot_value, salesforce_value, resolution, resolution_rule, resolved_value,
+		strftime(first_seen_at, '%d')
 		FROM conflicts ORDER BY golden_id`)
 	if err != nil {
 		t.Fatal(err)
@@ -101,18 +104,18 @@ func TestOpenConflictsCarriedForward(t *testing.T) {
 	defer rows.Close()
 	var got []string
 	for rows.Next() {
-		var g, hv, sv, res, rule string
+		var g, hv, sv, res, rule, seen string
 		var resolved sql.NullString
-		if err := rows.Scan(&g, &hv, &sv, &res, &rule, &resolved); err != nil {
+		if err := rows.Scan(&g, &hv, &sv, &res, &rule, &resolved, &seen); err != nil {
 			t.Fatal(err)
 		}
-		got = append(got, strings.Join([]string{g, hv, sv, res, rule, resolved.String}, "|"))
+		got = append(got, strings.Join([]string{g, hv, sv, res, rule, resolved.String, seen}, "|"))
 	}
 	want := []string{
-		"G1|Head of Platform|VP Engineering|review|most_recent|",           // nothing changed: still open
-		"G5|Head of Platform|VP Engineering|decided|review|Chief Engineer", // decided in review
-		"G8|Head of Platform|VP Engineering|review|most_recent|",           // an older edit of another record changes nothing
-		"G9|Chief Architect|Principal Engineer|review|most_recent|",        // a new conflict replaces the old one
+		"G1|Head of Platform|VP Engineering|review|most_recent||03",           // nothing changed: still open
+		"G5|Head of Platform|VP Engineering|decided|review|Chief Engineer|03", // decided in review
+		"G8|Head of Platform|VP Engineering|review|most_recent||03",           // an older edit of another record changes nothing
+		"G9|Chief Architect|Principal Engineer|review|most_recent||10",        // a new conflict replaces the old one
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("conflicts:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

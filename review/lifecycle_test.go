@@ -99,6 +99,14 @@ func TestOpenConflictStaysUntilDecided(t *testing.T) {
 	if ok, res, _ := e.conflictRow(gid); !ok || res != "review" {
 		t.Errorf("night 3: conflicts row %v resolution %q, want an open conflict held for review", ok, res)
 	}
+	var conflictSeen time.Time
+	e.one(`SELECT first_seen_at FROM conflicts WHERE golden_id = ? AND field = 'title'`, []any{&conflictSeen}, gid)
+	if !conflictSeen.Equal(raised.FirstSeenAt) {
+		t.Errorf("night 3: conflicts.first_seen_at %s, want %s (when night 2 raised it)", conflictSeen, raised.FirstSeenAt)
+	}
+	if rep.Counts.Conflicts != 0 {
+		t.Errorf("night 3 raised %d conflicts, want none (the open one is not new)", rep.Counts.Conflicts)
+	}
 	var writes int
 	e.one(`SELECT count(*) FROM outbox WHERE golden_id = ? AND field = 'title'`, []any{&writes}, gid)
 	if writes != 0 {

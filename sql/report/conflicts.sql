@@ -1,5 +1,5 @@
 -- depends: person_values, company_values, deal_values, golden_person_fields, golden_company_fields, golden_deal_fields, cfg_field_rules, golden_macros, prev_conflicts
--- test: not_null(golden_id, field, resolution_rule, resolution)
+-- test: not_null(golden_id, field, resolution_rule, resolution, first_seen_at)
 -- test: unique(entity, golden_id, field)
 -- test: accepted_values(resolution, 'decided', 'review')
 -- Published: a field a user changed in both systems since the last run
@@ -21,7 +21,8 @@
 -- It also ends when either record is deleted or the two records no longer
 -- belong to one golden record. An open conflict keeps its records, values
 -- and change times as raised (prev_conflicts: the last published conflicts,
--- cycle/review_inputs.go), so its review item keeps its id and fingerprint.
+-- cycle/review_inputs.go), so its review item keeps its id and fingerprint,
+-- and first_seen_at: when a run first raised it (run clock, review_as_of).
 WITH vals AS (
   SELECT 'person' AS entity, * FROM person_values
   UNION ALL SELECT 'company', * FROM company_values
@@ -44,7 +45,8 @@ changed AS (
 raised AS (
   SELECT h.entity, h.golden_id, h.field,
          h.object AS hubspot_object, h.record_id AS hubspot_record_id, h.value AS hubspot_value, h.changed_at AS hubspot_changed_at,
-         s.object AS salesforce_object, s.record_id AS salesforce_record_id, s.value AS salesforce_value, s.changed_at AS salesforce_changed_at
+         s.object AS salesforce_object, s.record_id AS salesforce_record_id, s.value AS salesforce_value, s.changed_at AS salesforce_changed_at,
+         getvariable('review_as_of') AS first_seen_at
   FROM changed h
   JOIN changed s ON s.entity = h.entity AND s.golden_id = h.golden_id AND s.field = h.field AND s.system = 'salesforce'
   WHERE h.system = 'hubspot' AND NOT same_value(h.field, h.value, s.value)
@@ -55,7 +57,8 @@ raised AS (
 carried AS (
   SELECT p.entity, hv.golden_id, p.field,
          p.hubspot_object, p.hubspot_record_id, p.hubspot_value, p.hubspot_changed_at,
-         p.salesforce_object, p.salesforce_record_id, p.salesforce_value, p.salesforce_changed_at
+         p.salesforce_object, p.salesforce_record_id, p.salesforce_value, p.salesforce_changed_at,
+         coalesce(p.first_seen_at, getvariable('review_as_of')) AS first_seen_at
   FROM prev_conflicts p
   JOIN vals hv ON hv.entity = p.entity AND hv.system = 'hubspot' AND hv.object = p.hubspot_object
               AND hv.record_id = p.hubspot_record_id AND hv.field = p.field AND NOT hv.deleted
@@ -87,6 +90,7 @@ SELECT o.entity, o.golden_id, o.field,
        CASE WHEN w.rule = 'review' OR r.on_conflict IS DISTINCT FROM 'review' THEN w.value END AS resolved_value,
        CASE WHEN w.rule = 'review' OR r.on_conflict IS DISTINCT FROM 'review' THEN w.system END AS resolved_from,
        w.rule AS resolution_rule,
+       o.first_seen_at,
        -- a value chosen in review settles it; else the rule, unless it sends conflicts to review
        CASE WHEN w.rule = 'review' THEN 'decided' WHEN r.on_conflict = 'review' THEN 'review' ELSE 'decided' END AS resolution
 FROM open_conflicts o

@@ -26,8 +26,9 @@
 --   impact_fields    fields it affects (a pair: compared fields that disagree)
 --   group_impact_records, group_impact_fields  the same for the whole group;
 --                    the queue is ordered by them (largest first)
---   first_seen_at    when the item first appeared (prev_review_queue), on the
---                    run's clock (review_as_of)
+--   first_seen_at    when the item first appeared (prev_review_queue; for a
+--                    conflict, else when it was raised), on the run's clock
+--                    (review_as_of)
 WITH sizes AS (
   SELECT entity, golden_id, count(*) FILTER (WHERE NOT deleted) AS records FROM xref GROUP BY ALL
 ),
@@ -55,7 +56,8 @@ field_conflicts AS (
          c.field, c.hubspot_value AS left_value, c.salesforce_value AS right_value,
          c.hubspot_changed_at AS left_changed_at, c.salesforce_changed_at AS right_changed_at,
          'pick_value' AS suggested_action,
-         coalesce(s.records, 0) AS impact_records, 1 AS impact_fields
+         coalesce(s.records, 0) AS impact_records, 1 AS impact_fields,
+         c.first_seen_at AS conflict_first_seen_at
   FROM conflicts c
   LEFT JOIN sizes s ON s.entity = c.entity AND s.golden_id = c.golden_id
   WHERE c.resolution = 'review'
@@ -111,9 +113,11 @@ ranked AS (
          count(*) OVER (PARTITION BY k.group_key) AS group_size,
          max(k.impact_records) OVER (PARTITION BY k.group_key) AS group_impact_records,
          sum(k.impact_fields) OVER (PARTITION BY k.group_key) AS group_impact_fields,
-         coalesce(pq.first_seen_at, getvariable('review_as_of')) AS first_seen_at
+         -- a conflict reopened by an undo was not in the last queue: it is
+         -- as old as the conflict
+         coalesce(pq.first_seen_at, k.conflict_first_seen_at, getvariable('review_as_of')) AS first_seen_at
   FROM keyed k
   LEFT JOIN prev_review_queue pq ON pq.item_id = k.item_id
 )
-SELECT * FROM ranked
+SELECT * EXCLUDE (conflict_first_seen_at) FROM ranked
 ORDER BY group_impact_records DESC, group_impact_fields DESC, group_key, impact_records DESC, item_id
