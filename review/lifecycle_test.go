@@ -257,8 +257,8 @@ func (e *env) refusedItem() *review.Item {
 // TestRefusedLoadItemStaysUntilApproved: a load the safeguard refuses
 // night after night is one item, with the id and first-seen time of the
 // first refusal, deciding on the last run; a rejection ends it (the next
-// refusal is a new item); an approval lets the next run load, and the item
-// is gone.
+// refusal is a new item); the run metrics count it with its age; an
+// approval lets the next run load, and the item is gone.
 func TestRefusedLoadItemStaysUntilApproved(t *testing.T) {
 	p := titleReviewPipeline()
 	p.Load.MaxUpdates = 5
@@ -297,6 +297,19 @@ func TestRefusedLoadItemStaysUntilApproved(t *testing.T) {
 	}
 	if third.Age(e.now()) < 20*time.Hour {
 		t.Errorf("night 3: the refused load has waited %s, want since night 2", third.Age(e.now()))
+	}
+	// the run metrics count it, as old as its first refusal
+	m, err := ops.Collect(e.ctx, e.store, "test", rep3, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var aged int64
+	for _, n := range m.ReviewQueueAges {
+		aged += n
+	}
+	if m.ReviewQueueDepth != rep3.Counts.ReviewItems+1 || aged != m.ReviewQueueDepth || m.ReviewQueueOldestSeconds < third.Age(rep3.StartedAt).Seconds() {
+		t.Errorf("night 3 metrics: depth %d (queue %d), ages %v, oldest %.0fs; want the refused load counted, %s old",
+			m.ReviewQueueDepth, rep3.Counts.ReviewItems, m.ReviewQueueAges, m.ReviewQueueOldestSeconds, third.Age(rep3.StartedAt))
 	}
 	if _, err := e.svc.Decide(e.ctx, review.Request{Target: third.ID, Fingerprint: third.Fingerprint, Verb: review.VerbApprove,
 		By: "carol", Why: "first sync of a new sandbox"}); err != nil {
