@@ -149,6 +149,9 @@ func TestOpenConflictStaysUntilDecided(t *testing.T) {
 		}
 	}
 	t.Logf("items kept from night 2 to night 3 by kind: %v (of %d, now %d)", kept, len(before.Items), len(after.Items))
+	if kept[review.KindMatch] == 0 || kept[review.KindDuplicate] == 0 {
+		t.Errorf("night 3: no uncertain pair or duplicate kept its id from night 2: %v", kept)
+	}
 
 	// a person decides; the next run obeys and the item leaves the queue
 	d, err := e.svc.Decide(e.ctx, review.Request{Target: open.ID, Fingerprint: open.Fingerprint, Verb: review.VerbUse, Use: "salesforce",
