@@ -94,33 +94,20 @@ const prevConflictColumns = `entity VARCHAR, golden_id VARCHAR, field VARCHAR,
 	resolution_rule VARCHAR, resolution VARCHAR, first_seen_at TIMESTAMP`
 
 // loadPrevConflicts copies the last published conflicts; which of them are
-// still open is the model's decision (sql/report/conflicts.sql).
+// still open is the model's decision (sql/report/conflicts.sql). A run from
+// before open conflicts has no first_seen_at: the model dates such a
+// conflict from this run.
 func loadPrevConflicts(ctx context.Context, db *sql.DB, store lake.Store) error {
-	prev, err := ReadLatest(ctx, store)
-	if err != nil {
+	file, cols, err := prevColumns(ctx, db, store, "conflicts")
+	if err != nil || file == "" {
 		return err
 	}
-	file := prevTable(ctx, store, prev, "conflicts")
-	if file == "" {
-		return nil
-	}
-	var n int
-	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM (DESCRIBE SELECT * FROM read_parquet(?))
-		WHERE column_name = 'first_seen_at'`, file).Scan(&n); err != nil {
-		return fmt.Errorf("previous conflicts: %w", err)
-	}
-	// a run from before open conflicts has no first_seen_at: the model
-	// dates such a conflict from this run
-	q := `INSERT INTO prev_conflicts BY NAME
+	const base = `INSERT INTO prev_conflicts BY NAME
 		SELECT entity, golden_id, field, hubspot_object, hubspot_record_id, hubspot_value, hubspot_changed_at,
-		       salesforce_object, salesforce_record_id, salesforce_value, salesforce_changed_at, resolution_rule, resolution
-		FROM read_parquet(?)`
-	if n == 1 {
-		q = `INSERT INTO prev_conflicts BY NAME
-		SELECT entity, golden_id, field, hubspot_object, hubspot_record_id, hubspot_value, hubspot_changed_at,
-		       salesforce_object, salesforce_record_id, salesforce_value, salesforce_changed_at, resolution_rule, resolution,
-		       first_seen_at
-		FROM read_parquet(?)`
+		       salesforce_object, salesforce_record_id, salesforce_value, salesforce_changed_at, resolution_rule, resolution`
+	q := base + ` FROM read_parquet(?)`
+	if cols["first_seen_at"] {
+		q = base + `, first_seen_at FROM read_parquet(?)`
 	}
 	if _, err := db.ExecContext(ctx, q, file); err != nil {
 		return fmt.Errorf("previous conflicts: %w", err)
@@ -131,25 +118,39 @@ func loadPrevConflicts(ctx context.Context, db *sql.DB, store lake.Store) error 
 // loadPrevQueue copies item ids and first-seen times of the last published
 // review_queue (a run from before review ids has none).
 func loadPrevQueue(ctx context.Context, db *sql.DB, store lake.Store) error {
-	prev, err := ReadLatest(ctx, store)
-	if err != nil {
+	file, cols, err := prevColumns(ctx, db, store, "review_queue")
+	if err != nil || file == "" || !cols["item_id"] || !cols["first_seen_at"] {
 		return err
-	}
-	file := prevTable(ctx, store, prev, "review_queue")
-	if file == "" {
-		return nil
-	}
-	var n int
-	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM (DESCRIBE SELECT * FROM read_parquet(?))
-		WHERE column_name IN ('item_id', 'first_seen_at')`, file).Scan(&n); err != nil {
-		return fmt.Errorf("previous review queue: %w", err)
-	}
-	if n < 2 {
-		return nil
 	}
 	_, err = db.ExecContext(ctx, `INSERT INTO prev_review_queue SELECT item_id, min(first_seen_at)
 		FROM read_parquet(?) WHERE item_id IS NOT NULL GROUP BY item_id`, file)
 	return err
+}
+
+// prevColumns is the local copy of a table the last published run wrote and
+// its column names; file is "" when there is none.
+func prevColumns(ctx context.Context, db *sql.DB, store lake.Store, table string) (file string, cols map[string]bool, err error) {
+	prev, err := ReadLatest(ctx, store)
+	if err != nil {
+		return "", nil, err
+	}
+	if file = prevTable(ctx, store, prev, table); file == "" {
+		return "", nil, nil
+	}
+	rows, err := db.QueryContext(ctx, `SELECT column_name FROM (DESCRIBE SELECT * FROM read_parquet(?))`, file)
+	if err != nil {
+		return "", nil, fmt.Errorf("previous %s: %w", table, err)
+	}
+	defer rows.Close()
+	cols = map[string]bool{}
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			return "", nil, fmt.Errorf("previous %s: %w", table, err)
+		}
+		cols[c] = true
+	}
+	return file, cols, rows.Err()
 }
 
 // setReviewAsOf sets review_as_of to the latest extraction time of the raw
