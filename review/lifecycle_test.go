@@ -326,3 +326,54 @@ func TestRefusedLoadItemStaysUntilApproved(t *testing.T) {
 		t.Errorf("night 4 loaded, yet item %s is listed", it.ID)
 	}
 }
+
+// TestUndoReopensDecidedConflict: where the pipeline writes a field to
+// neither CRM (direction none) a decided conflict keeps the CRMs apart, so
+// it stays in conflicts as decided in review; undoing the decision puts it
+// back in the queue as the same item, as old as the conflict.
+func TestUndoReopensDecidedConflict(t *testing.T) {
+	p := titleReviewPipeline()
+	for i, r := range p.Golden.Rules {
+		if r.Entity == "person" && r.Field == "title" {
+			p.Golden.Rules[i].Direction = "none"
+		}
+	}
+	e := newEnv(t, 80, p)
+	e.run("test: first sync")
+	gid, hsID, sfID := e.titleConflict("Head of Platform", "VP Engineering")
+	e.run("test: night 2")
+	raised := e.conflictItem(gid)
+	if raised == nil {
+		t.Fatal("night 2: the title conflict is not in the queue")
+	}
+	d, err := e.svc.Decide(e.ctx, review.Request{Target: raised.ID, Fingerprint: raised.Fingerprint, Verb: review.VerbUse, Use: "hubspot",
+		By: "alice", Why: "HubSpot is right"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.run("test: night 3")
+	if ok, res, rule := e.conflictRow(gid); !ok || res != "decided" || rule != "review" {
+		t.Errorf("night 3: conflicts row %v %q by %q, want decided in review while the CRMs disagree", ok, res, rule)
+	}
+	if it := e.conflictItem(gid); it != nil {
+		t.Errorf("night 3: the decided conflict is listed: %+v", it)
+	}
+	if hs, sf := e.titles(hsID, sfID); hs != "Head of Platform" || sf != "VP Engineering" {
+		t.Errorf("night 3: the CRMs hold %q and %q; direction none writes neither", hs, sf)
+	}
+	if _, err := e.svc.Undo(e.ctx, d.ID, "alice", "asked the account owner first"); err != nil {
+		t.Fatal(err)
+	}
+	e.run("test: night 4")
+	again := e.conflictItem(gid)
+	if again == nil {
+		t.Fatal("night 4: the undone decision did not reopen the conflict")
+	}
+	if again.ID != raised.ID || again.Fingerprint != raised.Fingerprint || !again.FirstSeenAt.Equal(raised.FirstSeenAt) {
+		t.Errorf("night 4: reopened as %s/%s first seen %s, want %s/%s first seen %s", again.ID, again.Fingerprint, again.FirstSeenAt,
+			raised.ID, raised.Fingerprint, raised.FirstSeenAt)
+	}
+	if ok, res, _ := e.conflictRow(gid); !ok || res != "review" {
+		t.Errorf("night 4: conflicts row %v %q, want held for review again", ok, res)
+	}
+}
