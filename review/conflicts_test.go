@@ -1,15 +1,10 @@
 package review_test
 
 import (
-	"context"
 	"database/sql"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/crmhub/crmhub/cycle"
-	"github.com/crmhub/crmhub/internal/lake"
-	sqlmodels "github.com/crmhub/crmhub/sql"
 	"github.com/crmhub/crmhub/transform"
 )
 
@@ -23,20 +18,9 @@ import (
 // conflict the rule decided is not carried. An open conflict keeps the
 // time it was first raised.
 func TestOpenConflictsCarriedForward(t *testing.T) {
-	ctx := context.Background()
-	dir := t.TempDir()
-	store, err := lake.Open(ctx, filepath.Join(dir, "lake"), filepath.Join(dir, "cache"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := transform.Open(ctx, transform.EngineConfig{Threads: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := cycle.PrepareTransform(ctx, db, store, sqlmodels.Models, titleReviewPipeline(), dir); err != nil {
-		t.Fatal(err)
-	}
+	ctx, db, models := modelDB(t, titleReviewPipeline(), func(m transform.Model) bool {
+		return m.Macros || m.Name == "conflicts" || strings.HasPrefix(m.Name, "golden_") && strings.HasSuffix(m.Name, "_fields")
+	})
 	const valueCols = `golden_id VARCHAR, record_key VARCHAR, system VARCHAR, object VARCHAR, record_id VARCHAR,
 		updated_at TIMESTAMP, deleted BOOLEAN, field VARCHAR, value VARCHAR, changed_at TIMESTAMP, changed_basis VARCHAR,
 		changed_since_last_run BOOLEAN`
@@ -80,16 +64,6 @@ func TestOpenConflictsCarriedForward(t *testing.T) {
 	for _, s := range stmts {
 		if _, err := db.ExecContext(ctx, s); err != nil {
 			t.Fatalf("%s: %v", s, err)
-		}
-	}
-	all, err := transform.LoadModels(sqlmodels.Models)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var models []transform.Model
-	for _, m := range all {
-		if m.Macros || m.Name == "conflicts" || strings.HasPrefix(m.Name, "golden_") && strings.HasSuffix(m.Name, "_fields") {
-			models = append(models, m)
 		}
 	}
 	if _, err := (&transform.Runner{DB: db}).Run(ctx, models); err != nil {

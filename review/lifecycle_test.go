@@ -60,6 +60,20 @@ func (e *env) titles(hsID, sfID string) (hs, sf string) {
 	return hs, sf
 }
 
+// raiseTitleConflict is the first sync, then a title edited in both CRMs
+// to values that disagree and the night that raises the conflict: the
+// golden person, both record ids and the conflict's review item.
+func (e *env) raiseTitleConflict() (gid, hsID, sfID string, item *review.Item) {
+	e.t.Helper()
+	e.run("test: first sync")
+	gid, hsID, sfID = e.titleConflict("Head of Platform", "VP Engineering")
+	e.run("test: night 2")
+	if item = e.conflictItem(gid); item == nil {
+		e.t.Fatal("night 2: the title conflict is not in the queue")
+	}
+	return gid, hsID, sfID, item
+}
+
 // TestOpenConflictStaysUntilDecided: a conflict held for review stays in
 // the queue on the nights after it was raised although neither system
 // changes the field again: same item id and fingerprint, the same first
@@ -70,13 +84,7 @@ func (e *env) titles(hsID, sfID string) (hs, sf string) {
 // both CRMs hold the value the conflict is gone.
 func TestOpenConflictStaysUntilDecided(t *testing.T) {
 	e := newEnv(t, 80, titleReviewPipeline())
-	e.run("test: first sync")
-	gid, hsID, sfID := e.titleConflict("Head of Platform", "VP Engineering")
-	e.run("test: night 2")
-	raised := e.conflictItem(gid)
-	if raised == nil {
-		t.Fatal("night 2: the title conflict is not in the queue")
-	}
+	gid, hsID, sfID, raised := e.raiseTitleConflict()
 	golden2, rule2 := e.golden(gid, "title")
 	before, err := e.svc.Queue(e.ctx, review.Filter{All: true})
 	if err != nil {
@@ -191,13 +199,7 @@ func TestOpenConflictStaysUntilDecided(t *testing.T) {
 // own first-seen time, and the old one is gone.
 func TestOpenConflictSupersededByNewEdit(t *testing.T) {
 	e := newEnv(t, 80, titleReviewPipeline())
-	e.run("test: first sync")
-	gid, hsID, sfID := e.titleConflict("Head of Platform", "VP Engineering")
-	e.run("test: night 2")
-	old := e.conflictItem(gid)
-	if old == nil {
-		t.Fatal("night 2: the title conflict is not in the queue")
-	}
+	gid, hsID, sfID, old := e.raiseTitleConflict()
 
 	// night 3: HubSpot edits the title again
 	e.setTitle("hubspot", "contacts", hsID, "CTO")
@@ -339,13 +341,7 @@ func TestUndoReopensDecidedConflict(t *testing.T) {
 		}
 	}
 	e := newEnv(t, 80, p)
-	e.run("test: first sync")
-	gid, hsID, sfID := e.titleConflict("Head of Platform", "VP Engineering")
-	e.run("test: night 2")
-	raised := e.conflictItem(gid)
-	if raised == nil {
-		t.Fatal("night 2: the title conflict is not in the queue")
-	}
+	gid, hsID, sfID, raised := e.raiseTitleConflict()
 	d, err := e.svc.Decide(e.ctx, review.Request{Target: raised.ID, Fingerprint: raised.Fingerprint, Verb: review.VerbUse, Use: "hubspot",
 		By: "alice", Why: "HubSpot is right"})
 	if err != nil {
