@@ -200,7 +200,7 @@ func TestReviewPageKeyboardDecisionHonouredByNextRun(t *testing.T) {
 	c.do(t, chromedp.Navigate(base+"?kind=field_conflict&item="+url.QueryEscape(item.ID)), chromedp.WaitVisible(chromedp.CSS("#item-id")))
 	text := c.eval(t, "document.body.innerText")
 	for _, want := range []string{item.ID, "Head of Platform", "VP Engineering", "changed in HubSpot at", "golden now",
-		"waiting 24h (since " + item.FirstSeenAt.UTC().Format("2006-01-02 15:04 UTC")} {
+		"waiting 24h (since " + item.FirstSeenAt.UTC().Format("2006-01-02 15:04 UTC"), "Held until decided: crmhub writes title to neither CRM"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("conflict page lacks %q", want)
 		}
