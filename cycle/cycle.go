@@ -98,7 +98,7 @@ type Counts struct {
 	Golden        map[string]int64 // entity -> golden records
 	MatchedPairs  int64
 	ReviewItems   int64
-	Conflicts     int64
+	Conflicts     int64            // raised by this run (conflicts still open from earlier runs are not counted)
 	OutboxRecords map[string]int64 // system -> records to update
 	OutboxFields  int64
 	// Plan is the outbox per system, object and field, with one sample.
@@ -408,8 +408,10 @@ func countTransform(ctx context.Context, db *sql.DB) (Counts, error) {
 	if err != nil {
 		return c, err
 	}
+	// conflicts raised by this run; those still open from earlier runs are
+	// in the review queue
 	err = q(`SELECT (SELECT count(*) FROM match_pairs WHERE decision = 'match'), (SELECT count(*) FROM review_queue),
-		(SELECT count(*) FROM conflicts), (SELECT count(*) FROM outbox)`, func(r *sql.Rows) error {
+		(SELECT count(*) FROM conflicts WHERE first_seen_at >= getvariable('review_as_of')), (SELECT count(*) FROM outbox)`, func(r *sql.Rows) error {
 		return r.Scan(&c.MatchedPairs, &c.ReviewItems, &c.Conflicts, &c.OutboxFields)
 	})
 	if err != nil {

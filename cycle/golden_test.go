@@ -2,7 +2,6 @@ package cycle_test
 
 import (
 	"context"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -10,12 +9,7 @@ import (
 	"github.com/crmhub/crmhub/crm/hubspot"
 	"github.com/crmhub/crmhub/crm/salesforce"
 	"github.com/crmhub/crmhub/cycle"
-	"github.com/crmhub/crmhub/demo"
-	"github.com/crmhub/crmhub/gen"
-	"github.com/crmhub/crmhub/internal/lake"
-	"github.com/crmhub/crmhub/load"
 	"github.com/crmhub/crmhub/pipelines"
-	sqlmodels "github.com/crmhub/crmhub/sql"
 )
 
 // writeCalls counts the write calls a client made (batch and collection
@@ -43,30 +37,12 @@ func writeCalls(hs *hubspot.Client, sf *salesforce.Client) (h, s int) {
 // writes come back as echoes, not as edits or conflicts.
 func TestGoldenRunsConverge(t *testing.T) {
 	ctx := context.Background()
-	d := gen.Generate(gen.Options{People: 150, Seed: 7, Now: time.Now()})
 	day := 0
 	now := func() time.Time { return time.Now().Add(time.Duration(day) * time.Hour) }
-	sims, err := demo.StartSims(d, demo.SimConfig{Now: now, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sims.Close()
-	hs, err := hubspot.New(hubspot.Config{BaseURL: sims.HubSpotURL, Token: "test-token", RequestsPer10s: 100_000, SearchPerSecond: 1000})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sf, err := salesforce.New(salesforce.Config{LoginURL: sims.SalesforceURL, ClientID: "test-client", ClientSecret: "test-secret"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := lake.OpenLocal(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := pipelines.Default()
-	cfg := cycle.Config{Store: store, Pipeline: p, Models: sqlmodels.Models, Sources: demo.Sources(hs, sf),
-		Targets: []load.Target{&load.HubSpotTarget{Client: hs, Batch: 100}, &load.SalesforceTarget{Client: sf, Batch: 200}},
-		Approve: "test: first sync", WorkDir: t.TempDir(), Now: now, Logger: slog.New(slog.DiscardHandler)}
+	f := newSimFixture(t, 150, now)
+	hs, sf := f.hs, f.sf
+	cfg := f.config(t, pipelines.Default(), 100)
+	cfg.Approve, cfg.Now = "test: first sync", now
 
 	rep1, err := cycle.Run(ctx, cfg)
 	if err != nil {

@@ -7,15 +7,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/crmhub/crmhub/crm/hubspot"
-	"github.com/crmhub/crmhub/crm/salesforce"
 	"github.com/crmhub/crmhub/cycle"
-	"github.com/crmhub/crmhub/demo"
-	"github.com/crmhub/crmhub/gen"
 	"github.com/crmhub/crmhub/internal/lake"
 	"github.com/crmhub/crmhub/load"
 	"github.com/crmhub/crmhub/pipelines"
-	sqlmodels "github.com/crmhub/crmhub/sql"
 )
 
 // recordingTarget is a real target that remembers what it sent and fails
@@ -49,29 +44,14 @@ func (r *recordingTarget) Apply(ctx context.Context, object string, batch []load
 
 func TestFailedRunResumesFromFailedStep(t *testing.T) {
 	ctx := context.Background()
-	d := gen.Generate(gen.Options{People: 300, Seed: 7, Now: time.Now()})
-	sims, err := demo.StartSims(d, demo.SimConfig{HubSpotToken: "tok", SalesforceClientID: "cid", SalesforceClientSecret: "sec"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sims.Close()
-	hs, err := hubspot.New(hubspot.Config{BaseURL: sims.HubSpotURL, Token: "tok", RequestsPer10s: 100_000, SearchPerSecond: 1000})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sf, err := salesforce.New(salesforce.Config{LoginURL: sims.SalesforceURL, ClientID: "cid", ClientSecret: "sec"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := lake.OpenLocal(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := newSimFixture(t, 300, nil)
+	hs, sf, store := f.hs, f.sf, f.store
 	p := pipelines.Default()
 	p.Load.HubSpotBatchSize = 10
 	run := func(sess *cycle.Session, hsT, sfT *recordingTarget) (*cycle.Report, error) {
-		return cycle.Run(ctx, cycle.Config{Store: store, Pipeline: p, Models: sqlmodels.Models, Sources: demo.Sources(hs, sf),
-			Targets: []load.Target{hsT, sfT}, Approve: "test", WorkDir: t.TempDir(), Session: sess})
+		cfg := f.config(t, p, 10)
+		cfg.Targets, cfg.Approve, cfg.Session = []load.Target{hsT, sfT}, "test", sess
+		return cycle.Run(ctx, cfg)
 	}
 
 	// attempt 1: the third HubSpot batch fails

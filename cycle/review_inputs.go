@@ -28,6 +28,8 @@ import (
 //	                        source_changed_at (sql/macros/golden_macros.sql)
 //	prev_review_queue       item_id, first_seen_at of the last published queue
 //	                        (how long an item has waited)
+//	prev_conflicts          the last published conflicts (the columns sql/report/conflicts.sql
+//	                        publishes): conflicts held for review stay open from run to run
 //
 // and the variable review_as_of: the time of this run's data (the latest
 // extraction), against which overrides expire and queue items age.
@@ -43,6 +45,7 @@ func reviewInputs(ctx context.Context, db *sql.DB, store lake.Store) error {
 		`CREATE OR REPLACE TABLE review_field_overrides (entity VARCHAR, golden_id VARCHAR, field VARCHAR, value VARCHAR,
 			decided_at TIMESTAMP, expires_at TIMESTAMP, source_changed_at TIMESTAMP, decision_id VARCHAR)`,
 		`CREATE OR REPLACE TABLE prev_review_queue (item_id VARCHAR, first_seen_at TIMESTAMP)`,
+		`CREATE OR REPLACE TABLE prev_conflicts (` + prevConflictColumns + `)`,
 	}
 	for _, s := range stmts {
 		if _, err := db.ExecContext(ctx, s); err != nil {
@@ -77,31 +80,77 @@ func reviewInputs(ctx context.Context, db *sql.DB, store lake.Store) error {
 	if err := loadPrevQueue(ctx, db, store); err != nil {
 		return err
 	}
+	if err := loadPrevConflicts(ctx, db, store); err != nil {
+		return err
+	}
 	return setReviewAsOf(ctx, db)
+}
+
+// prevConflictColumns are the columns of prev_conflicts: what conflicts
+// publishes about a conflict as raised and how it was resolved.
+const prevConflictColumns = `entity VARCHAR, golden_id VARCHAR, field VARCHAR,
+	hubspot_object VARCHAR, hubspot_record_id VARCHAR, hubspot_value VARCHAR, hubspot_changed_at TIMESTAMP,
+	salesforce_object VARCHAR, salesforce_record_id VARCHAR, salesforce_value VARCHAR, salesforce_changed_at TIMESTAMP,
+	resolution_rule VARCHAR, resolution VARCHAR, first_seen_at TIMESTAMP`
+
+// loadPrevConflicts copies the last published conflicts; which of them are
+// still open is the model's decision (sql/report/conflicts.sql). A run from
+// before open conflicts has no first_seen_at: the model dates such a
+// conflict from this run.
+func loadPrevConflicts(ctx context.Context, db *sql.DB, store lake.Store) error {
+	file, cols, err := prevColumns(ctx, db, store, "conflicts")
+	if err != nil || file == "" {
+		return err
+	}
+	const base = `INSERT INTO prev_conflicts BY NAME
+		SELECT entity, golden_id, field, hubspot_object, hubspot_record_id, hubspot_value, hubspot_changed_at,
+		       salesforce_object, salesforce_record_id, salesforce_value, salesforce_changed_at, resolution_rule, resolution`
+	q := base + ` FROM read_parquet(?)`
+	if cols["first_seen_at"] {
+		q = base + `, first_seen_at FROM read_parquet(?)`
+	}
+	if _, err := db.ExecContext(ctx, q, file); err != nil {
+		return fmt.Errorf("previous conflicts: %w", err)
+	}
+	return nil
 }
 
 // loadPrevQueue copies item ids and first-seen times of the last published
 // review_queue (a run from before review ids has none).
 func loadPrevQueue(ctx context.Context, db *sql.DB, store lake.Store) error {
-	prev, err := ReadLatest(ctx, store)
-	if err != nil {
+	file, cols, err := prevColumns(ctx, db, store, "review_queue")
+	if err != nil || file == "" || !cols["item_id"] || !cols["first_seen_at"] {
 		return err
-	}
-	file := prevTable(ctx, store, prev, "review_queue")
-	if file == "" {
-		return nil
-	}
-	var n int
-	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM (DESCRIBE SELECT * FROM read_parquet(?))
-		WHERE column_name IN ('item_id', 'first_seen_at')`, file).Scan(&n); err != nil {
-		return fmt.Errorf("previous review queue: %w", err)
-	}
-	if n < 2 {
-		return nil
 	}
 	_, err = db.ExecContext(ctx, `INSERT INTO prev_review_queue SELECT item_id, min(first_seen_at)
 		FROM read_parquet(?) WHERE item_id IS NOT NULL GROUP BY item_id`, file)
 	return err
+}
+
+// prevColumns is the local copy of a table the last published run wrote and
+// its column names; file is "" when there is none.
+func prevColumns(ctx context.Context, db *sql.DB, store lake.Store, table string) (file string, cols map[string]bool, err error) {
+	prev, err := ReadLatest(ctx, store)
+	if err != nil {
+		return "", nil, err
+	}
+	if file = prevTable(ctx, store, prev, table); file == "" {
+		return "", nil, nil
+	}
+	rows, err := db.QueryContext(ctx, `SELECT column_name FROM (DESCRIBE SELECT * FROM read_parquet(?))`, file)
+	if err != nil {
+		return "", nil, fmt.Errorf("previous %s: %w", table, err)
+	}
+	defer rows.Close()
+	cols = map[string]bool{}
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			return "", nil, fmt.Errorf("previous %s: %w", table, err)
+		}
+		cols[c] = true
+	}
+	return file, cols, rows.Err()
 }
 
 // setReviewAsOf sets review_as_of to the latest extraction time of the raw

@@ -19,6 +19,7 @@ import (
 
 	"github.com/crmhub/crmhub/cycle"
 	"github.com/crmhub/crmhub/internal/lake"
+	"github.com/crmhub/crmhub/review"
 	"github.com/crmhub/crmhub/transform"
 )
 
@@ -160,6 +161,9 @@ func (m *RunMetrics) fromTables(ctx context.Context, store lake.Store, pub *cycl
 	if err := m.reviewAges(ctx, db, local); err != nil {
 		return err
 	}
+	if err := m.refusedLoad(ctx, store); err != nil {
+		return err
+	}
 	runs, err := local("sync_runs")
 	if err != nil {
 		return err
@@ -231,6 +235,35 @@ func (m *RunMetrics) reviewAges(ctx context.Context, db *sql.DB, local func(stri
 	return rows.Err()
 }
 
+// refusedLoad adds a load the safeguard refused to the queue's depth and
+// ages: it is a review item too (package review), one for the streak of
+// refused runs, as old as the first of them.
+func (m *RunMetrics) refusedLoad(ctx context.Context, store lake.Store) error {
+	if m.Status != "refused_by_guard" || m.ReviewQueueAges == nil {
+		return nil
+	}
+	q, err := (&review.Service{Store: store}).Queue(ctx, review.Filter{Kind: review.KindRefusedLoad})
+	if err != nil {
+		return fmt.Errorf("refused load: %w", err)
+	}
+	for _, it := range q.Items {
+		age := it.Age(m.Time)
+		bucket := "ge_30d"
+		switch {
+		case age < 24*time.Hour:
+			bucket = "lt_1d"
+		case age < 7*24*time.Hour:
+			bucket = "1d_7d"
+		case age < 30*24*time.Hour:
+			bucket = "7d_30d"
+		}
+		m.ReviewQueueDepth++
+		m.ReviewQueueAges[bucket]++
+		m.ReviewQueueOldestSeconds = max(m.ReviewQueueOldestSeconds, age.Seconds())
+	}
+	return nil
+}
+
 // Registry returns the metrics as a Prometheus registry (gauges labelled
 // with the pipeline, and the system where it applies).
 func (m *RunMetrics) Registry() *prometheus.Registry { return m.registry(true) }
@@ -287,7 +320,7 @@ func (m *RunMetrics) registry(pipelineLabel bool) *prometheus.Registry {
 	gauge("duplicate_creation_rate", "duplicates_created / new_records.", m.DuplicateRate)
 	gauge("error_queue_depth", "sync_errors rows waiting for a retry.", float64(m.ErrorQueueDepth))
 	gauge("validation_failures", "Records refused for invalid values in the last run.", float64(m.ValidationFailures))
-	gauge("review_queue_depth", "Rows in review_queue.", float64(m.ReviewQueueDepth))
+	gauge("review_queue_depth", "Open review items: rows in review_queue, and a load the safeguard refused.", float64(m.ReviewQueueDepth))
 	gauge("conflicts", "Fields changed in both systems since the previous run.", float64(m.Conflicts))
 	gauge("review_queue_oldest_age_seconds", "How long the oldest review_queue item has waited.", m.ReviewQueueOldestSeconds)
 	ages := prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "crmhub", Name: "review_queue_items", Help: "review_queue items per age bucket.", ConstLabels: pl}, []string{"age"})

@@ -108,11 +108,11 @@ func (s *Service) Decide(ctx context.Context, req Request) (*decisions.Decision,
 		return nil, err
 	}
 	defer p.Close()
-	all, err := p.items(ctx)
+	st, err := s.state(ctx)
 	if err != nil {
 		return nil, err
 	}
-	st, err := s.state(ctx)
+	all, err := p.items(ctx, st)
 	if err != nil {
 		return nil, err
 	}

@@ -174,3 +174,35 @@ func (e *env) golden(goldenID, field string) (value, rule string) {
 	e.one(`SELECT CAST(`+transform.QuoteIdent(field)+` AS VARCHAR), provenance[?].rule FROM golden_persons WHERE golden_id = ?`, []any{&v, &r}, field, goldenID)
 	return v.String, r.String
 }
+
+// modelDB is a DuckDB prepared as a run's transform step prepares it, over
+// an empty lake (empty raw tables), with the pipeline p, and the models
+// that keep (nil: none) run on it: for single models over fixture tables.
+func modelDB(t *testing.T, p *pipelines.Pipeline, keep func(transform.Model) bool) (context.Context, *sql.DB, []transform.Model) {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	store, err := lake.Open(ctx, filepath.Join(dir, "lake"), filepath.Join(dir, "cache"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := transform.Open(ctx, transform.EngineConfig{Threads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := cycle.PrepareTransform(ctx, db, store, sqlmodels.Models, p, dir); err != nil {
+		t.Fatal(err)
+	}
+	all, err := transform.LoadModels(sqlmodels.Models)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var models []transform.Model
+	for _, m := range all {
+		if keep != nil && keep(m) {
+			models = append(models, m)
+		}
+	}
+	return ctx, db, models
+}

@@ -1,13 +1,8 @@
 package review_test
 
 import (
-	"context"
-	"path/filepath"
 	"testing"
 
-	"github.com/crmhub/crmhub/cycle"
-	"github.com/crmhub/crmhub/internal/lake"
-	sqlmodels "github.com/crmhub/crmhub/sql"
 	"github.com/crmhub/crmhub/transform"
 )
 
@@ -17,30 +12,7 @@ import (
 // field after the change the reviewer saw; crmhub's own write coming back
 // and a change to the chosen value itself do not end it; a lock beats it.
 func TestFieldOverrideLifetime(t *testing.T) {
-	ctx := context.Background()
-	dir := t.TempDir()
-	store, err := lake.Open(ctx, filepath.Join(dir, "lake"), filepath.Join(dir, "cache"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := transform.Open(ctx, transform.EngineConfig{Threads: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := cycle.PrepareTransform(ctx, db, store, sqlmodels.Models, titleReviewPipeline(), dir); err != nil {
-		t.Fatal(err)
-	}
-	models, err := transform.LoadModels(sqlmodels.Models)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var macros []transform.Model
-	for _, m := range models {
-		if m.Macros {
-			macros = append(macros, m)
-		}
-	}
+	ctx, db, macros := modelDB(t, titleReviewPipeline(), func(m transform.Model) bool { return m.Macros })
 	if _, err := (&transform.Runner{DB: db}).Run(ctx, macros); err != nil {
 		t.Fatal(err)
 	}

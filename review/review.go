@@ -180,7 +180,7 @@ func (s *Service) state(ctx context.Context) (*decisions.State, error) {
 }
 
 // items reads every item of the published run, decided or not.
-func (p *published) items(ctx context.Context) ([]Item, error) {
+func (p *published) items(ctx context.Context, st *decisions.State) ([]Item, error) {
 	if p.latest.Tables["review_queue"] == "" {
 		return nil, errors.New("the last run published no review_queue")
 	}
@@ -242,7 +242,7 @@ func (p *published) items(ctx context.Context) ([]Item, error) {
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	load, err := p.refusedLoad(ctx)
+	load, err := p.refusedLoad(ctx, st)
 	if err != nil {
 		return nil, err
 	}
@@ -252,31 +252,62 @@ func (p *published) items(ctx context.Context) ([]Item, error) {
 	return out, nil
 }
 
-// refusedLoad is the item of the last run's load when the safeguard refused it.
-func (p *published) refusedLoad(ctx context.Context) (*Item, error) {
+// refusedLoad is the item of the last run's load when the safeguard refused
+// it. The item stands for the whole streak of refused runs up to the last
+// one (dry runs aside): its id and first_seen_at come from the streak's
+// first run, so it keeps its id and ages honestly while the same change is
+// refused night after night. The streak ends with a run that loaded (the
+// change was approved, or is gone) or a refusal someone rejected in review
+// (the next refusal is a new item). Decisions apply to the last run
+// (RunID), which the next run consumes.
+func (p *published) refusedLoad(ctx context.Context, st *decisions.State) (*Item, error) {
 	if p.latest.Tables["sync_runs"] == "" {
 		return nil, nil
 	}
-	var refusal sql.NullString
-	var started time.Time
-	var fields int64
-	err := p.db.QueryRowContext(ctx, `SELECT guard_refusal, started_at, coalesce(outbox_fields, 0) FROM sync_runs
-		WHERE run_id = ? AND status = 'refused_by_guard'`, p.latest.RunID).Scan(&refusal, &started, &fields)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
-	}
+	rows, err := p.db.QueryContext(ctx, `SELECT run_id, status, started_at, coalesce(guard_refusal, ''), coalesce(outbox_fields, 0)
+		FROM sync_runs WHERE run_id <= ? AND NOT coalesce(dry_run, false) ORDER BY run_id DESC`, p.latest.RunID)
 	if err != nil {
 		return nil, fmt.Errorf("sync_runs: %w", err)
 	}
+	type run struct {
+		id, status, refusal string
+		started             time.Time
+		fields              int64
+	}
+	var streak []run
+	for rows.Next() {
+		var r run
+		if err := rows.Scan(&r.id, &r.status, &r.started, &r.refusal, &r.fields); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("sync_runs: %w", err)
+		}
+		if r.status != "refused_by_guard" {
+			break
+		}
+		if len(streak) > 0 {
+			if d := st.Loads[r.id]; d != nil && d.Action == decisions.Reject {
+				break
+			}
+		}
+		streak = append(streak, r)
+	}
+	// the engine has one connection: close before the next query
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return nil, fmt.Errorf("sync_runs: %w", err)
+	}
+	if len(streak) == 0 || streak[0].id != p.latest.RunID {
+		return nil, nil
+	}
+	last, first := streak[0], streak[len(streak)-1]
 	var records int64
 	if p.latest.Tables["outbox"] != "" {
 		if err := p.db.QueryRowContext(ctx, `SELECT count(DISTINCT (system, object, record_id)) FROM outbox`).Scan(&records); err != nil {
 			return nil, fmt.Errorf("outbox: %w", err)
 		}
 	}
-	return &Item{ID: "L" + hash(p.latest.RunID)[:12], Kind: KindRefusedLoad, GroupKey: "load:" + p.latest.RunID, GroupSize: 1,
-		SuggestedAction: "approve_or_reject", ImpactRecords: records, ImpactFields: fields, FirstSeenAt: started.UTC(),
-		Fingerprint: hash(refusal.String)[:16], Refusal: refusal.String, RunID: p.latest.RunID}, nil
+	return &Item{ID: "L" + hash(first.id)[:12], Kind: KindRefusedLoad, GroupKey: "load:" + first.id, GroupSize: 1,
+		SuggestedAction: "approve_or_reject", ImpactRecords: records, ImpactFields: last.fields, FirstSeenAt: first.started.UTC(),
+		Fingerprint: hash(last.refusal)[:16], Refusal: last.refusal, RunID: last.id}, nil
 }
 
 func hash(s string) string {
@@ -315,11 +346,11 @@ func (s *Service) Queue(ctx context.Context, f Filter) (*Queue, error) {
 		return nil, err
 	}
 	defer p.Close()
-	items, err := p.items(ctx)
+	st, err := s.state(ctx)
 	if err != nil {
 		return nil, err
 	}
-	st, err := s.state(ctx)
+	items, err := p.items(ctx, st)
 	if err != nil {
 		return nil, err
 	}

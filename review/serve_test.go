@@ -154,7 +154,8 @@ func (c *chromium) screenshot(t *testing.T, name string) {
 }
 
 // TestReviewPageKeyboardDecisionHonouredByNextRun: a field conflict held for
-// review is decided on the page with the keyboard only; the decision is in
+// review waits a night undecided (the page shows how long), then is decided
+// on the page with the keyboard only; the decision is in
 // the lake with who and why, the next run makes the chosen value golden and
 // writes it to the other CRM, and a later user edit ends it.
 func TestReviewPageKeyboardDecisionHonouredByNextRun(t *testing.T) {
@@ -165,6 +166,8 @@ func TestReviewPageKeyboardDecisionHonouredByNextRun(t *testing.T) {
 	if rep.Counts.Conflicts == 0 {
 		t.Fatalf("night 2 found no conflict")
 	}
+	// a night when nobody decides: the conflict waits, a day older
+	e.run("test: night 2b")
 	q, err := e.svc.Queue(e.ctx, review.Filter{Kind: review.KindConflict})
 	if err != nil {
 		t.Fatal(err)
@@ -196,7 +199,8 @@ func TestReviewPageKeyboardDecisionHonouredByNextRun(t *testing.T) {
 	// the conflict, side by side with both values and their change times
 	c.do(t, chromedp.Navigate(base+"?kind=field_conflict&item="+url.QueryEscape(item.ID)), chromedp.WaitVisible(chromedp.CSS("#item-id")))
 	text := c.eval(t, "document.body.innerText")
-	for _, want := range []string{item.ID, "Head of Platform", "VP Engineering", "changed in HubSpot at", "golden now"} {
+	for _, want := range []string{item.ID, "Head of Platform", "VP Engineering", "changed in HubSpot at", "golden now",
+		"waiting 24h (since " + item.FirstSeenAt.UTC().Format("2006-01-02 15:04 UTC"), "Held until decided: crmhub writes title to neither CRM"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("conflict page lacks %q", want)
 		}

@@ -57,11 +57,11 @@ func (s *Service) Show(ctx context.Context, id string) (*Detail, error) {
 		return nil, err
 	}
 	defer p.Close()
-	items, err := p.items(ctx)
+	st, err := s.state(ctx)
 	if err != nil {
 		return nil, err
 	}
-	st, err := s.state(ctx)
+	items, err := p.items(ctx, st)
 	if err != nil {
 		return nil, err
 	}

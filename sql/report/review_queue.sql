@@ -5,13 +5,16 @@
 -- Published: what needs a person (crmhub review, docs/review.md):
 --   uncertain_match      pairs scored between the review and match thresholds;
 --                        the suggestion leans on which threshold is nearer
---   field_conflict       a conflict whose rule says on_conflict: review; the
---                        field is held until someone picks a value
+--   field_conflict       an open conflict (conflicts) whose rule says
+--                        on_conflict: review; the field is held, and the item
+--                        listed run after run, until someone picks a value,
+--                        a system edits the field again or the systems agree
 --   duplicate_in_system  two live records of one golden record in one
 --                        system where merge_duplicates does not name it
 -- A pair someone already decided (review_pair_decisions) is not listed.
 -- For review:
---   item_id          stable across runs (reason, entity, both record keys, field)
+--   item_id          stable across runs (reason, entity, both record keys,
+--                    field; a conflict's two change times too)
 --   fingerprint      changes when what a reviewer saw changes (score and
 --                    explanation, values and change times, golden ids): a
 --                    decision taken on an older fingerprint is refused
@@ -23,8 +26,9 @@
 --   impact_fields    fields it affects (a pair: compared fields that disagree)
 --   group_impact_records, group_impact_fields  the same for the whole group;
 --                    the queue is ordered by them (largest first)
---   first_seen_at    when the item first appeared (prev_review_queue), on the
---                    run's clock (review_as_of)
+--   first_seen_at    when the item first appeared (prev_review_queue; for a
+--                    conflict, else when it was raised), on the run's clock
+--                    (review_as_of)
 WITH sizes AS (
   SELECT entity, golden_id, count(*) FILTER (WHERE NOT deleted) AS records FROM xref GROUP BY ALL
 ),
@@ -52,7 +56,8 @@ field_conflicts AS (
          c.field, c.hubspot_value AS left_value, c.salesforce_value AS right_value,
          c.hubspot_changed_at AS left_changed_at, c.salesforce_changed_at AS right_changed_at,
          'pick_value' AS suggested_action,
-         coalesce(s.records, 0) AS impact_records, 1 AS impact_fields
+         coalesce(s.records, 0) AS impact_records, 1 AS impact_fields,
+         c.first_seen_at AS conflict_first_seen_at
   FROM conflicts c
   LEFT JOIN sizes s ON s.entity = c.entity AND s.golden_id = c.golden_id
   WHERE c.resolution = 'review'
@@ -82,8 +87,12 @@ items AS (
 ),
 keyed AS (
   SELECT i.*,
+         -- a conflict is also named by its two change times: a new edit
+         -- supersedes it with a new item (concat_ws skips the NULLs of others)
          'R' || left(md5(concat_ws('|', reason, entity, least(left_key, right_key), greatest(left_key, right_key),
-                                   coalesce(field, ''))), 12) AS item_id,
+                                   coalesce(field, ''),
+                                   CASE WHEN reason = 'field_conflict' THEN CAST(left_changed_at AS VARCHAR) END,
+                                   CASE WHEN reason = 'field_conflict' THEN CAST(right_changed_at AS VARCHAR) END)), 12) AS item_id,
          left(md5(concat_ws('|', reason, coalesce(CAST(round(score, 3) AS VARCHAR), ''),
                             coalesce(CAST(explanation AS VARCHAR), ''), coalesce(left_value, ''), coalesce(right_value, ''),
                             coalesce(CAST(left_changed_at AS VARCHAR), ''), coalesce(CAST(right_changed_at AS VARCHAR), ''),
@@ -104,9 +113,11 @@ ranked AS (
          count(*) OVER (PARTITION BY k.group_key) AS group_size,
          max(k.impact_records) OVER (PARTITION BY k.group_key) AS group_impact_records,
          sum(k.impact_fields) OVER (PARTITION BY k.group_key) AS group_impact_fields,
-         coalesce(pq.first_seen_at, getvariable('review_as_of')) AS first_seen_at
+         -- a conflict reopened by an undo was not in the last queue: it is
+         -- as old as the conflict
+         coalesce(pq.first_seen_at, k.conflict_first_seen_at, getvariable('review_as_of')) AS first_seen_at
   FROM keyed k
   LEFT JOIN prev_review_queue pq ON pq.item_id = k.item_id
 )
-SELECT * FROM ranked
+SELECT * EXCLUDE (conflict_first_seen_at) FROM ranked
 ORDER BY group_impact_records DESC, group_impact_fields DESC, group_key, impact_records DESC, item_id
