@@ -32,19 +32,23 @@ func clusterModels(t *testing.T, ent string) []transform.Model {
 // TestClustersHonourReviewDecisions: records 1-2-3 chain through two
 // matches and 4-5 score a non-match; a cannot_link on 1-2 splits the chain
 // even though the pair scored a match, and a must_link on 4-5 joins them.
+// A deleted record (5, deleted when prev is set) stays with the live
+// records it shared a golden id with in the previous run.
 func TestClustersHonourReviewDecisions(t *testing.T) {
 	ctx := context.Background()
 	for _, tc := range []struct {
 		name      string
 		decisions string
+		prev      string // prev_xref rows; record 5 is deleted when set
 		want      string // clusters as groups of record ids, sorted
 	}{
-		{"no decisions", ``, "1 2 3|4|5"},
+		{"no decisions", ``, "", "1 2 3|4|5"},
 		{"cannot and must link", `('person', 'hubspot:contacts:1', 'hubspot:contacts:2', 'cannot_link'),
-			('person', 'hubspot:contacts:4', 'hubspot:contacts:5', 'must_link')`, "1|2 3|4 5"},
+			('person', 'hubspot:contacts:4', 'hubspot:contacts:5', 'must_link')`, "", "1|2 3|4 5"},
 		// a cannot-link pair apart in the chain: 1 and 3 never together
-		{"cannot link across a chain", `('person', 'hubspot:contacts:1', 'hubspot:contacts:3', 'cannot_link')`, "1 2|3|4|5"},
-		{"other entity ignored", `('company', 'hubspot:contacts:1', 'hubspot:contacts:2', 'cannot_link')`, "1 2 3|4|5"},
+		{"cannot link across a chain", `('person', 'hubspot:contacts:1', 'hubspot:contacts:3', 'cannot_link')`, "", "1 2|3|4|5"},
+		{"other entity ignored", `('company', 'hubspot:contacts:1', 'hubspot:contacts:2', 'cannot_link')`, "", "1 2 3|4|5"},
+		{"deleted record keeps its golden record", ``, `('person', 'P3', 'hubspot', 'contacts', '3'), ('person', 'P3', 'hubspot', 'contacts', '5')`, "1 2 3 5|4"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			db, err := transform.Open(ctx, transform.EngineConfig{TempDir: t.TempDir(), Threads: 1, MemoryLimit: "500MB"})
@@ -53,7 +57,8 @@ func TestClustersHonourReviewDecisions(t *testing.T) {
 			}
 			defer db.Close()
 			stmts := []string{
-				`CREATE TABLE stg_persons AS SELECT i AS rid, 'hubspot:contacts:' || i AS record_key FROM range(1, 6) t(i)`,
+				`CREATE TABLE stg_persons AS SELECT i AS rid, 'hubspot:contacts:' || i AS record_key, 'hubspot' AS system,
+					'contacts' AS object, i::VARCHAR AS record_id, i = 5 AND ? <> '' AS deleted FROM range(1, 6) t(i)`,
 				`CREATE TABLE person_pairs (left_key VARCHAR)`,
 				`CREATE TEMP TABLE person_links AS SELECT * FROM (VALUES
 					(1, 2, 'match', 'score', 20.0), (2, 3, 'match', 'score', 15.0), (4, 5, 'non-match', 'score', -3.0))
@@ -64,8 +69,15 @@ func TestClustersHonourReviewDecisions(t *testing.T) {
 			if tc.decisions != "" {
 				stmts = append(stmts, `INSERT INTO review_pair_decisions VALUES `+tc.decisions)
 			}
-			for _, s := range stmts {
-				if _, err := db.ExecContext(ctx, s); err != nil {
+			if tc.prev != "" {
+				stmts = append(stmts, `INSERT INTO prev_xref VALUES `+tc.prev)
+			}
+			for i, s := range stmts {
+				var args []any
+				if i == 0 {
+					args = []any{tc.prev}
+				}
+				if _, err := db.ExecContext(ctx, s, args...); err != nil {
 					t.Fatalf("%s: %v", s, err)
 				}
 			}
@@ -96,7 +108,8 @@ func TestDealClustersHonourReviewDecisions(t *testing.T) {
 	}
 	defer db.Close()
 	for _, s := range []string{
-		`CREATE TABLE stg_deals AS SELECT 'hubspot:deals:' || i AS record_key FROM range(1, 5) t(i)`,
+		`CREATE TABLE stg_deals AS SELECT 'hubspot:deals:' || i AS record_key, 'hubspot' AS system, 'deals' AS object,
+			i::VARCHAR AS record_id, false AS deleted FROM range(1, 5) t(i)`,
 		`CREATE TABLE deal_pairs AS SELECT * FROM (VALUES
 			('hubspot:deals:1', 'hubspot:deals:2', 'match', 'score', 12.0),
 			('hubspot:deals:2', 'hubspot:deals:3', 'match', 'score', 11.0),

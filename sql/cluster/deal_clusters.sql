@@ -18,7 +18,18 @@ CREATE OR REPLACE TEMP TABLE deal_match_edges AS
   FROM deal_pairs p WHERE decision = 'match'
     AND NOT EXISTS (SELECT 1 FROM deal_decided d WHERE d.a = least(p.left_key, p.right_key) AND d.b = greatest(p.left_key, p.right_key) AND d.decision = 'cannot_link')
   UNION ALL
-  SELECT a, b, 2e9 FROM deal_decided WHERE decision = 'must_link';
+  SELECT a, b, 2e9 FROM deal_decided WHERE decision = 'must_link'
+  UNION ALL
+  -- a deleted record stays with the live records it shared a golden id with
+  -- in the previous run: deletions can then propagate (outbox archive_rows),
+  -- and a deleted record is never created again in the other CRM
+  -- (testdata/scenarios/deletion_propagated)
+  SELECT least(d.record_key, l.record_key), greatest(d.record_key, l.record_key), 1e9
+  FROM stg_deals d
+  JOIN prev_xref pd ON pd.entity = 'deal' AND pd.system = d.system AND pd.object = d.object AND pd.record_id = d.record_id
+  JOIN prev_xref pl ON pl.entity = 'deal' AND pl.golden_id = pd.golden_id
+  JOIN stg_deals l ON l.system = pl.system AND l.object = pl.object AND l.record_id = pl.record_id AND NOT l.deleted
+  WHERE d.deleted AND d.record_key <> l.record_key;
 CREATE OR REPLACE TEMP TABLE deal_cannot_link AS
   SELECT left_key AS a, right_key AS b FROM deal_pairs p
   WHERE decision = 'non-match' AND (score < 0 OR decided_by <> 'score')

@@ -25,7 +25,18 @@ CREATE OR REPLACE TEMP TABLE person_match_edges AS
   FROM person_links WHERE decision = 'match'
     AND NOT EXISTS (SELECT 1 FROM person_decided d WHERE d.a = least(person_links.a, person_links.b) AND d.b = greatest(person_links.a, person_links.b) AND d.decision = 'cannot_link')
   UNION ALL
-  SELECT a, b, 2e9 FROM person_decided WHERE decision = 'must_link';
+  SELECT a, b, 2e9 FROM person_decided WHERE decision = 'must_link'
+  UNION ALL
+  -- a deleted record stays with the live records it shared a golden id with
+  -- in the previous run: deletions can then propagate (outbox archive_rows),
+  -- and a deleted record is never created again in the other CRM
+  -- (testdata/scenarios/deletion_propagated)
+  SELECT least(d.rid, l.rid), greatest(d.rid, l.rid), 1e9
+  FROM stg_persons d
+  JOIN prev_xref pd ON pd.entity = 'person' AND pd.system = d.system AND pd.object = d.object AND pd.record_id = d.record_id
+  JOIN prev_xref pl ON pl.entity = 'person' AND pl.golden_id = pd.golden_id
+  JOIN stg_persons l ON l.system = pl.system AND l.object = pl.object AND l.record_id = pl.record_id AND NOT l.deleted
+  WHERE d.deleted AND d.rid <> l.rid;
 CREATE OR REPLACE TEMP TABLE person_cannot_link AS
   SELECT a, b FROM person_links WHERE decision = 'non-match'
     AND NOT EXISTS (SELECT 1 FROM person_decided d WHERE d.a = least(person_links.a, person_links.b) AND d.b = greatest(person_links.a, person_links.b) AND d.decision = 'must_link')

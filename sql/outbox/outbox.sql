@@ -55,6 +55,13 @@ merging AS (
 held AS (
   SELECT entity, golden_id, field FROM conflicts WHERE resolution = 'review'
 ),
+-- HubSpot keeps contact emails unique (a second contact with an address
+-- answers 409 CONFLICT): an address one of its contacts already holds is not
+-- written to another (duplicates inside HubSpot are merged or reviewed)
+hubspot_emails AS (
+  SELECT DISTINCT canon_value('email', value) AS email FROM person_values
+  WHERE system = 'hubspot' AND field = 'email' AND value IS NOT NULL AND NOT deleted
+),
 field_writes AS (
   SELECT v.entity, v.golden_id, v.system, v.object, v.record_id, v.field, fm.crm_field,
          v.value AS current_value, w.value AS golden_value,
@@ -75,6 +82,14 @@ field_writes AS (
     AND (v.system, v.object, v.record_id) NOT IN (SELECT (system, object, record_id) FROM merging)
     AND (v.system, v.object, v.record_id) NOT IN (SELECT (system, object, record_id) FROM soft_deleted)
     AND NOT same_value(v.field, v.value, w.value)
+    AND NOT (v.entity = 'person' AND v.system = 'hubspot' AND v.field = 'email'
+             AND canon_value('email', w.value) IN (SELECT email FROM hubspot_emails))
+),
+-- and one contact per address in one run
+field_writes_unique AS (
+  SELECT * FROM field_writes
+  QUALIFY NOT (entity = 'person' AND system = 'hubspot' AND field = 'email')
+       OR row_number() OVER (PARTITION BY entity, system, field, canon_value('email', golden_value) ORDER BY record_id) = 1
 ),
 field_rows AS (
   SELECT f.entity, f.golden_id, f.system, f.object, f.record_id, f.field, f.crm_field,
@@ -88,7 +103,7 @@ field_rows AS (
                 THEN coalesce(strftime(try_cast(left(trim(f.golden_value), 10) AS DATE), '%Y-%m-%d'), f.golden_value)
               ELSE f.golden_value END AS new_value,
          f.source_system, f.source_record_id, f.rule, f.source_changed_at, 'field' AS kind
-  FROM field_writes f
+  FROM field_writes_unique f
   LEFT JOIN ref_stage_map sm ON f.entity = 'deal' AND f.field = 'stage' AND sm.stage = f.golden_value
 ),
 -- cross-system ids: each golden record's primary record per system (Contacts
