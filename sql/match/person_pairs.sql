@@ -21,7 +21,7 @@
 -- an exact agreement rests on
 CREATE OR REPLACE TEMP MACRO person_compare(pairs) AS TABLE
 WITH cmp AS (
-  SELECT c.left_rid, c.right_rid, c.rules,
+  SELECT c.left_rid, c.right_rid, c.rule_mask,
     -- names may arrive swapped (first in last); score the better orientation
     -- (only worth testing where neither name agrees as it stands)
     CASE WHEN l.first_key = r.first_key OR l.last_n = r.last_n THEN false
@@ -52,10 +52,17 @@ sims AS (
   SELECT *,
          -- typos are judged on the name as spelled as well as on its
          -- nickname form: "hrarry" is near "harry", not "henry"
-         CASE WHEN lf <> rf THEN greatest(jw(lf, rf), jw(lfs, rfs)) END AS first_sim
+         CASE WHEN lf <> rf THEN greatest(jw(lf, rf), jw(lfs, rfs)) END AS first_sim,
+         -- each similarity once per pair, and only where the values differ
+         CASE WHEN ll <> rl THEN jaro_winkler_similarity(ll, rl) END AS last_sim,
+         CASE WHEN lb <> rb AND abs(lb - rb) <= 4000 THEN damerau_levenshtein(strftime(lb, '%Y%m%d'), strftime(rb, '%Y%m%d')) END AS birth_dist,
+         CASE WHEN ls <> rs THEN jaro_winkler_similarity(ls, rs) END AS street_sim,
+         CASE WHEN lc <> rc THEN jaro_winkler_similarity(lc, rc) END AS city_sim,
+         CASE WHEN lco <> rco THEN jaro_winkler_similarity(lco, rco) END AS company_sim,
+         CASE WHEN lek <> rek AND least(length(lek), length(rek)) >= 8 THEN jaro_winkler_similarity(lek, rek) END AS email_sim
   FROM oriented
 )
-SELECT left_rid, right_rid, rules, same_cross_id, conflicting_cross_id,
+SELECT left_rid, right_rid, rule_mask, same_cross_id, conflicting_cross_id,
     CASE WHEN lf = rf THEN lf END AS first_value, CASE WHEN ll = rl THEN ll END AS last_value,
     CASE WHEN lc = rc THEN lc END AS city_value,
     CASE
@@ -68,18 +75,18 @@ SELECT left_rid, right_rid, rules, same_cross_id, conflicting_cross_id,
     CASE
         WHEN ll IS NULL OR rl IS NULL THEN 'null'
         WHEN ll = rl THEN 'exact'
-        WHEN jaro_winkler_similarity(ll, rl) >= 0.92 THEN 'fuzzy_high'
-        WHEN jaro_winkler_similarity(ll, rl) >= 0.80 THEN 'fuzzy_low'
+        WHEN last_sim >= 0.92 THEN 'fuzzy_high'
+        WHEN last_sim >= 0.80 THEN 'fuzzy_low'
         ELSE 'different' END AS last_name,
     CASE
         WHEN lb IS NULL OR rb IS NULL THEN 'null'
         WHEN lb = rb THEN 'exact'
         -- one slip moves a date at most ten years (a year digit)
         WHEN abs(lb - rb) > 4000 THEN 'different'
-        WHEN damerau_levenshtein(strftime(lb, '%Y%m%d'), strftime(rb, '%Y%m%d')) <= 1
+        WHEN birth_dist <= 1
           OR (year(lb) = year(rb) AND month(lb) = day(rb) AND day(lb) = month(rb)) THEN 'typo'
         -- two slips, or a date a few weeks or about a year off
-        WHEN damerau_levenshtein(strftime(lb, '%Y%m%d'), strftime(rb, '%Y%m%d')) <= 2
+        WHEN birth_dist <= 2
           OR abs(lb - rb) <= 40 OR abs(abs(lb - rb) - 365) <= 40 THEN 'close'
         ELSE 'different' END AS birthdate,
     CASE
@@ -88,9 +95,9 @@ SELECT left_rid, right_rid, rules, same_cross_id, conflicting_cross_id,
         -- a typo or two in an otherwise identical address
         -- (edit distance is dear: only where lengths and letters are close)
         WHEN least(length(lek), length(rek)) >= 8 AND abs(length(lek) - length(rek)) <= 2
-          AND jaro_winkler_similarity(lek, rek) >= 0.80 AND damerau_levenshtein(lek, rek) <= 2 THEN 'fuzzy'
+          AND email_sim >= 0.80 AND damerau_levenshtein(lek, rek) <= 2 THEN 'fuzzy'
         WHEN split_part(le, '@', 1) = split_part(re, '@', 1) THEN 'same_mailbox'
-        WHEN least(length(lek), length(rek)) >= 8 AND jaro_winkler_similarity(lek, rek) >= 0.90 THEN 'fuzzy_low'
+        WHEN least(length(lek), length(rek)) >= 8 AND email_sim >= 0.90 THEN 'fuzzy_low'
         ELSE 'different' END AS email,
     CASE
         WHEN lp IS NULL OR rp IS NULL THEN 'null'
@@ -102,13 +109,13 @@ SELECT left_rid, right_rid, rules, same_cross_id, conflicting_cross_id,
     CASE
         WHEN ls IS NULL OR rs IS NULL THEN 'null'
         WHEN ls = rs THEN 'exact'
-        WHEN jaro_winkler_similarity(ls, rs) >= 0.90 THEN 'fuzzy_high'
-        WHEN jaro_winkler_similarity(ls, rs) >= 0.75 THEN 'fuzzy_low'
+        WHEN street_sim >= 0.90 THEN 'fuzzy_high'
+        WHEN street_sim >= 0.75 THEN 'fuzzy_low'
         ELSE 'different' END AS street,
     CASE
         WHEN lc IS NULL OR rc IS NULL THEN 'null'
         WHEN lc = rc THEN 'exact'
-        WHEN jaro_winkler_similarity(lc, rc) >= 0.88 THEN 'fuzzy'
+        WHEN city_sim >= 0.88 THEN 'fuzzy'
         ELSE 'different' END AS city,
     CASE
         WHEN lz IS NULL OR rz IS NULL THEN 'null'
@@ -122,7 +129,7 @@ SELECT left_rid, right_rid, rules, same_cross_id, conflicting_cross_id,
     CASE
         WHEN lco IS NULL OR rco IS NULL THEN 'null'
         WHEN lco = rco THEN 'exact'
-        WHEN jaro_winkler_similarity(lco, rco) >= 0.90 THEN 'fuzzy'
+        WHEN company_sim >= 0.90 THEN 'fuzzy'
         ELSE 'different' END AS company_name
 FROM sims;
 
@@ -149,7 +156,7 @@ CREATE OR REPLACE TEMP TABLE person_weights AS
 CREATE OR REPLACE TEMP TABLE person_random AS
   WITH n AS (SELECT max(rid) AS n FROM stg_persons),
   drawn AS (
-    SELECT 1 + hash(i, 'left') % n.n AS left_rid, 1 + hash(i, 'right') % n.n AS right_rid, NULL::VARCHAR[] AS rules
+    SELECT 1 + hash(i, 'left') % n.n AS left_rid, 1 + hash(i, 'right') % n.n AS right_rid, NULL::BIGINT AS rule_mask
     FROM n, range(CASE WHEN getvariable('match_estimate') THEN getvariable('estimate_sample_pairs') ELSE 0 END) t(i)
   )
   SELECT d.* FROM drawn d
@@ -185,7 +192,7 @@ CREATE OR REPLACE TEMP TABLE person_pattern_weights AS
   ON comparison IN ('first_name', 'last_name', 'birthdate', 'email', 'phone', 'street', 'city', 'postal_code', 'state', 'company_name')
   USING any_value(weight) GROUP BY pattern;
 
-CREATE OR REPLACE TEMP TABLE person_scored AS
+CREATE OR REPLACE TABLE person_pairs AS
 WITH live AS (
   SELECT * FROM stg_persons WHERE NOT deleted
 ),
@@ -229,7 +236,7 @@ tf_terms AS (
   LEFT JOIN city_tf ct ON ct.v = c.city_value
 ),
 weighed AS (
-  SELECT t.left_rid, t.right_rid, t.rules, t.same_cross_id, t.conflicting_cross_id,
+  SELECT t.left_rid, t.right_rid, t.rule_mask, t.same_cross_id, t.conflicting_cross_id,
          t.first_name AS first_name_level, t.last_name AS last_name_level, t.birthdate AS birthdate_level,
          t.email AS email_level, t.phone AS phone_level, t.street AS street_level, t.city AS city_level,
          t.postal_code AS postal_code_level, t.state AS state_level, t.company_name AS company_name_level,
@@ -240,7 +247,7 @@ weighed AS (
   FROM tf_terms t JOIN person_pattern_weights w USING (pattern)
 ),
 scored AS (
-  SELECT left_rid, right_rid, rules, same_cross_id, conflicting_cross_id,
+  SELECT left_rid, right_rid, rule_mask, same_cross_id, conflicting_cross_id,
          round(first_name_weight + last_name_weight + birthdate_weight + email_weight + phone_weight + street_weight + city_weight + postal_code_weight + state_weight + company_name_weight, 3) AS score,
          [{'field': 'birthdate', 'level': birthdate_level, 'weight': round(birthdate_weight, 2)},
           {'field': 'city', 'level': city_level, 'weight': round(city_weight, 2)},
@@ -272,7 +279,7 @@ decided AS (
               ELSE s.score >= getvariable('person_review_threshold') + (SELECT size_bits FROM size_adjustment) END AS above_review
   FROM scored s
 )
-SELECT l.record_key AS left_key, r.record_key AS right_key, s.rules, s.score, s.probability,
+SELECT l.record_key AS left_key, r.record_key AS right_key, rn.rules, s.score, s.probability,
        CASE
          WHEN s.conflicting_cross_id THEN 'non-match'
          WHEN s.same_cross_id THEN 'match'
@@ -288,11 +295,14 @@ SELECT l.record_key AS left_key, r.record_key AS right_key, s.rules, s.score, s.
        s.explanation, s.left_rid, s.right_rid
 FROM decided s
 JOIN stg_persons l ON l.rid = s.left_rid
-JOIN stg_persons r ON r.rid = s.right_rid;
-CREATE OR REPLACE TABLE person_pairs AS
-  SELECT * EXCLUDE (left_rid, right_rid) FROM person_scored;
+JOIN stg_persons r ON r.rid = s.right_rid
+-- the blocking rules' names, once per distinct mask (a few hundred)
+JOIN (SELECT rule_mask, rule_names(rule_mask, person_rule_names()) AS rules
+      FROM (SELECT DISTINCT rule_mask FROM person_candidates)) rn ON rn.rule_mask = s.rule_mask;
 CREATE OR REPLACE TEMP TABLE person_links AS
-  SELECT left_rid AS a, right_rid AS b, decision, decided_by, score FROM person_scored
+  SELECT left_rid AS a, right_rid AS b, decision, decided_by, score FROM person_pairs
   WHERE decision = 'match' OR (decision = 'non-match' AND (score < 0 OR decided_by <> 'score'));
-DROP TABLE person_scored;
+-- published without the rids (dropping a column does not copy the table)
+ALTER TABLE person_pairs DROP COLUMN left_rid;
+ALTER TABLE person_pairs DROP COLUMN right_rid;
 DROP TABLE person_cmp;
