@@ -24,10 +24,16 @@ blocked AS (
   FROM (SELECT record_key, rule, unnest(next_keys) AS other FROM windowed
         WHERE block_size BETWEEN 2 AND getvariable('max_block_size'))
 ),
+-- (two equi-joins: an OR in the join condition is a nested loop, N x N;
+-- a pair found by both is one row after the GROUP BY below)
 crossed AS (
   SELECT least(h.record_key, s.record_key) AS left_key, greatest(h.record_key, s.record_key) AS right_key, 'cross_id' AS rule
-  FROM d h JOIN d s ON h.system = 'hubspot' AND s.system = 'salesforce'
-   AND (h.cross_id_n = s.record_id OR s.cross_id_n = h.record_id)
+  FROM d h JOIN d s ON h.cross_id_n = s.record_id
+  WHERE h.system = 'hubspot' AND s.system = 'salesforce'
+  UNION ALL
+  SELECT least(h.record_key, s.record_key), greatest(h.record_key, s.record_key), 'cross_id'
+  FROM d h JOIN d s ON s.cross_id_n = h.record_id
+  WHERE h.system = 'hubspot' AND s.system = 'salesforce'
 )
 SELECT left_key, right_key, list(DISTINCT rule ORDER BY rule) AS rules
 FROM (SELECT * FROM blocked UNION ALL SELECT * FROM crossed)
