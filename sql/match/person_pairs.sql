@@ -16,6 +16,26 @@
 -- person_pairs is the published part and person_links the match and
 -- cannot-link edges clustering reads.
 
+-- the live records' compared fields, with the term frequency of each
+-- record's first name, surname and town (share of live records holding the
+-- value): pairs read the frequency of a value they agree on from here,
+-- instead of joining frequency tables on the value
+CREATE OR REPLACE TEMP TABLE person_fields AS
+WITH live AS (
+  SELECT rid, system, record_id, cross_id_n, first_key, first_n, last_n, birthdate_d, email_n, email_key,
+         phone_n, mobile_n, street_n, city_n, postal_n, state_n, company_n
+  FROM stg_persons WHERE NOT deleted
+),
+total AS (SELECT count(*)::DOUBLE AS n FROM live),
+first_tf AS (SELECT first_key, count(*) / any_value(total.n) AS first_tf FROM live, total WHERE first_key IS NOT NULL GROUP BY first_key),
+last_tf AS (SELECT last_n, count(*) / any_value(total.n) AS last_tf FROM live, total WHERE last_n IS NOT NULL GROUP BY last_n),
+city_tf AS (SELECT city_n, count(*) / any_value(total.n) AS city_tf FROM live, total WHERE city_n IS NOT NULL GROUP BY city_n)
+SELECT live.*, first_tf.first_tf, last_tf.last_tf, city_tf.city_tf
+FROM live
+LEFT JOIN first_tf USING (first_key)
+LEFT JOIN last_tf USING (last_n)
+LEFT JOIN city_tf USING (city_n);
+
 -- person_compare(pairs): the comparison levels of the pairs (left_rid,
 -- right_rid, rules) of a table, with the term frequencies of the values
 -- an exact agreement rests on
@@ -32,14 +52,14 @@ WITH cmp AS (
     l.mobile_n AS lm, r.mobile_n AS rm,
     l.street_n AS ls, r.street_n AS rs, l.city_n AS lc, r.city_n AS rc,
     l.postal_n AS lz, r.postal_n AS rz, l.state_n AS lst, r.state_n AS rst,
-    l.company_n AS lco, r.company_n AS rco,
+    l.company_n AS lco, r.company_n AS rco, l.first_tf AS lftf, l.last_tf AS lltf, l.city_tf AS lctf,
     (l.system = 'hubspot' AND r.system = 'salesforce' AND (l.cross_id_n = r.record_id OR r.cross_id_n = l.record_id))
       OR (r.system = 'hubspot' AND l.system = 'salesforce' AND (r.cross_id_n = l.record_id OR l.cross_id_n = r.record_id)) AS same_cross_id,
     l.system <> r.system AND l.cross_id_n IS NOT NULL AND r.cross_id_n IS NOT NULL
       AND l.cross_id_n <> r.record_id AND r.cross_id_n <> l.record_id AS conflicting_cross_id
   FROM query_table(pairs) c
-  JOIN stg_persons l ON l.rid = c.left_rid
-  JOIN stg_persons r ON r.rid = c.right_rid
+  JOIN person_fields l ON l.rid = c.left_rid
+  JOIN person_fields r ON r.rid = c.right_rid
 ),
 oriented AS (
   SELECT *, CASE WHEN swapped THEN rl0 ELSE rf0 END AS rf, CASE WHEN swapped THEN rf0 ELSE rl0 END AS rl,
@@ -63,8 +83,9 @@ sims AS (
   FROM oriented
 )
 SELECT left_rid, right_rid, rule_mask, same_cross_id, conflicting_cross_id,
-    CASE WHEN lf = rf THEN lf END AS first_value, CASE WHEN ll = rl THEN ll END AS last_value,
-    CASE WHEN lc = rc THEN lc END AS city_value,
+    -- the frequency of the value an exact agreement rests on
+    CASE WHEN lf = rf THEN lftf END AS first_tf, CASE WHEN ll = rl THEN lltf END AS last_tf,
+    CASE WHEN lc = rc THEN lctf END AS city_tf,
     CASE
         WHEN lf IS NULL OR rf IS NULL THEN 'null'
         WHEN lf = rf THEN 'exact'
@@ -206,15 +227,6 @@ total AS (
 size_adjustment AS (
   SELECT greatest(0, log2(greatest(n, 1) / getvariable('reference_records'))) AS size_bits FROM total
 ),
-first_tf AS (
-  SELECT first_key AS v, count(*) / any_value(total.n) AS tf FROM live, total WHERE first_key IS NOT NULL GROUP BY v
-),
-last_tf AS (
-  SELECT last_n AS v, count(*) / any_value(total.n) AS tf FROM live, total WHERE last_n IS NOT NULL GROUP BY v
-),
-city_tf AS (
-  SELECT city_n AS v, count(*) / any_value(total.n) AS tf FROM live, total WHERE city_n IS NOT NULL GROUP BY v
-),
 -- u of the exact levels the term frequency adjusts
 exact_u AS (
   SELECT any_value(u) FILTER (WHERE comparison = 'first_name') AS first_u,
@@ -227,13 +239,10 @@ exact_u AS (
 -- (non-positive) term
 tf_terms AS (
   SELECT c.*,
-         coalesce(-log2(greatest(ft.tf, e.first_u) / e.first_u), 0) AS first_tf_bits,
-         coalesce(-log2(greatest(lt.tf, e.last_u) / e.last_u), 0) AS last_tf_bits,
-         coalesce(-log2(greatest(ct.tf, e.city_u) / e.city_u), 0) AS city_tf_bits
+         coalesce(-log2(greatest(c.first_tf, e.first_u) / e.first_u), 0) AS first_tf_bits,
+         coalesce(-log2(greatest(c.last_tf, e.last_u) / e.last_u), 0) AS last_tf_bits,
+         coalesce(-log2(greatest(c.city_tf, e.city_u) / e.city_u), 0) AS city_tf_bits
   FROM person_cmp c CROSS JOIN exact_u e
-  LEFT JOIN first_tf ft ON ft.v = c.first_value
-  LEFT JOIN last_tf lt ON lt.v = c.last_value
-  LEFT JOIN city_tf ct ON ct.v = c.city_value
 ),
 weighed AS (
   SELECT t.left_rid, t.right_rid, t.rule_mask, t.same_cross_id, t.conflicting_cross_id,
@@ -306,3 +315,4 @@ CREATE OR REPLACE TEMP TABLE person_links AS
 ALTER TABLE person_pairs DROP COLUMN left_rid;
 ALTER TABLE person_pairs DROP COLUMN right_rid;
 DROP TABLE person_cmp;
+DROP TABLE person_fields;
