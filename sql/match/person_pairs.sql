@@ -167,6 +167,23 @@ CREATE OR REPLACE TEMP TABLE person_patterns AS
                     'email': any_value(email), 'phone': any_value(phone), 'street': any_value(street), 'city': any_value(city),
                     'postal_code': any_value(postal_code), 'state': any_value(state), 'company_name': any_value(company_name)} AS lv
         FROM person_cmp GROUP BY pattern);
+-- each pattern's levels in wide form; the pairs keep only their pattern (ten
+-- level strings of 16 bytes per pair were about 3 GiB at a million people,
+-- memory the scoring below then spilled for; dropping columns copies nothing)
+CREATE OR REPLACE TEMP TABLE person_pattern_levels AS
+  PIVOT (SELECT pattern, comparison, level FROM person_patterns)
+  ON comparison IN ('first_name', 'last_name', 'birthdate', 'email', 'phone', 'street', 'city', 'postal_code', 'state', 'company_name')
+  USING any_value(level) GROUP BY pattern;
+ALTER TABLE person_cmp DROP COLUMN first_name;
+ALTER TABLE person_cmp DROP COLUMN last_name;
+ALTER TABLE person_cmp DROP COLUMN birthdate;
+ALTER TABLE person_cmp DROP COLUMN email;
+ALTER TABLE person_cmp DROP COLUMN phone;
+ALTER TABLE person_cmp DROP COLUMN street;
+ALTER TABLE person_cmp DROP COLUMN city;
+ALTER TABLE person_cmp DROP COLUMN postal_code;
+ALTER TABLE person_cmp DROP COLUMN state;
+ALTER TABLE person_cmp DROP COLUMN company_name;
 
 CREATE OR REPLACE TEMP TABLE person_weights AS
   SELECT comparison, level, m, u FROM ref_match_weights WHERE entity = 'person';
@@ -246,14 +263,14 @@ tf_terms AS (
 ),
 weighed AS (
   SELECT t.left_rid, t.right_rid, t.rule_mask, t.same_cross_id, t.conflicting_cross_id,
-         t.first_name AS first_name_level, t.last_name AS last_name_level, t.birthdate AS birthdate_level,
-         t.email AS email_level, t.phone AS phone_level, t.street AS street_level, t.city AS city_level,
-         t.postal_code AS postal_code_level, t.state AS state_level, t.company_name AS company_name_level,
+         lv.first_name AS first_name_level, lv.last_name AS last_name_level, lv.birthdate AS birthdate_level,
+         lv.email AS email_level, lv.phone AS phone_level, lv.street AS street_level, lv.city AS city_level,
+         lv.postal_code AS postal_code_level, lv.state AS state_level, lv.company_name AS company_name_level,
          w.first_name + t.first_tf_bits AS first_name_weight, w.last_name + t.last_tf_bits AS last_name_weight,
          w.birthdate AS birthdate_weight, w.email AS email_weight, w.phone AS phone_weight, w.street AS street_weight,
          w.city + t.city_tf_bits AS city_weight, w.postal_code AS postal_code_weight, w.state AS state_weight,
          w.company_name AS company_name_weight
-  FROM tf_terms t JOIN person_pattern_weights w USING (pattern)
+  FROM tf_terms t JOIN person_pattern_weights w USING (pattern) JOIN person_pattern_levels lv USING (pattern)
 ),
 scored AS (
   SELECT left_rid, right_rid, rule_mask, same_cross_id, conflicting_cross_id,
