@@ -19,6 +19,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/crmhub/crmhub/cycle"
@@ -79,24 +80,30 @@ type Entity struct {
 
 // Report is one run's figures.
 type Report struct {
-	People         int       `json:"people_per_system"`
-	Seed           uint64    `json:"seed"`
-	CPUs           int       `json:"cpus"`
-	Arch           string    `json:"arch"`
-	MemoryLimit    string    `json:"memory_limit"`
-	Threads        int       `json:"threads"`
-	StartedAt      time.Time `json:"started_at"`
-	GenerateSec    float64   `json:"generate_seconds"`
-	ExtractSec     float64   `json:"extract_seconds"`
-	TransformSec   float64   `json:"transform_seconds"`
-	MatchingSec    float64   `json:"matching_seconds"`
-	PeakRSSGen     int64     `json:"peak_rss_generate_bytes"`
-	PeakRSSRun     int64     `json:"peak_rss_run_bytes"`
-	ReviewItems    int64     `json:"review_items"`
-	MatchedPairs   int64     `json:"matched_pairs"`
-	Entities       []Entity  `json:"entities"`
-	Models         []Model   `json:"models"`
-	PeakRSSResetOK bool      `json:"peak_rss_reset"`
+	People       int       `json:"people_per_system"`
+	Seed         uint64    `json:"seed"`
+	CPUs         int       `json:"cpus"`
+	Arch         string    `json:"arch"`
+	MemoryLimit  string    `json:"memory_limit"`
+	Threads      int       `json:"threads"`
+	StartedAt    time.Time `json:"started_at"`
+	GenerateSec  float64   `json:"generate_seconds"`
+	ExtractSec   float64   `json:"extract_seconds"`
+	TransformSec float64   `json:"transform_seconds"`
+	MatchingSec  float64   `json:"matching_seconds"`
+	PeakRSSGen   int64     `json:"peak_rss_generate_bytes"`
+	PeakRSSRun   int64     `json:"peak_rss_run_bytes"`
+	// CPUSec is the process's user+system CPU time over extract and
+	// transform: on a shared machine a steadier figure than wall time.
+	CPUSec float64 `json:"cpu_seconds_run"`
+	// LoadAvg is /proc/loadavg's 1-minute figure at start and end of the run.
+	LoadAvgStart   float64  `json:"load_average_start"`
+	LoadAvgEnd     float64  `json:"load_average_end"`
+	ReviewItems    int64    `json:"review_items"`
+	MatchedPairs   int64    `json:"matched_pairs"`
+	Entities       []Entity `json:"entities"`
+	Models         []Model  `json:"models"`
+	PeakRSSResetOK bool     `json:"peak_rss_reset"`
 }
 
 // matching lists the models that normalise, block, score and cluster each
@@ -143,6 +150,8 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	debug.FreeOSMemory()
 	rep.PeakRSSResetOK = ResetPeakRSS() == nil
 
+	cpu0 := CPUSeconds()
+	rep.LoadAvgStart = LoadAverage()
 	var models fs.FS = sqlmodels.Models
 	if o.MatchingOnly {
 		if models, err = matchingOnly(models); err != nil {
@@ -153,6 +162,8 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		Sources: sources, Truth: truth, DryRun: true, WorkDir: tmp, Logger: log,
 		Engine: transform.EngineConfig{Path: o.DBPath, MemoryLimit: o.MemoryLimit, Threads: o.Threads, TempDir: filepath.Join(tmp, "spill")}})
 	rep.PeakRSSRun = PeakRSS()
+	rep.CPUSec = CPUSeconds() - cpu0
+	rep.LoadAvgEnd = LoadAverage()
 	if res == nil {
 		return rep, err
 	}
@@ -202,6 +213,7 @@ func (r *Report) Print(w io.Writer) {
 	fmt.Fprintf(w, "generate %.1fs  extract %.1fs  transform %.1fs  (matching models %.1fs)\n",
 		r.GenerateSec, r.ExtractSec, r.TransformSec, r.MatchingSec)
 	fmt.Fprintf(w, "peak RSS: generate %s, extract+transform %s\n", gib(r.PeakRSSGen), gib(r.PeakRSSRun))
+	fmt.Fprintf(w, "CPU (user+system) extract+transform %.1fs; load average %.2f at start, %.2f at end\n", r.CPUSec, r.LoadAvgStart, r.LoadAvgEnd)
 	fmt.Fprintf(w, "\n%-8s %10s %12s %9s %10s %9s %9s %9s %8s\n", "entity", "records", "candidates", "per rec", "golden", "P", "R", "F1", "match s")
 	for _, e := range r.Entities {
 		fmt.Fprintf(w, "%-8s %10d %12d %9.2f %10d %9.4f %9.4f %9.4f %8.1f\n", e.Entity, e.Records, e.CandidatePairs,
@@ -245,6 +257,32 @@ func PeakRSS() int64 {
 		}
 	}
 	return 0
+}
+
+// CPUSeconds is the process's user plus system CPU time so far; 0 where
+// getrusage fails.
+func CPUSeconds() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	tv := func(t syscall.Timeval) float64 { return float64(t.Sec) + float64(t.Usec)/1e6 }
+	return tv(ru.Utime) + tv(ru.Stime)
+}
+
+// LoadAverage is the 1-minute load average from /proc/loadavg; 0 where it
+// cannot be read.
+func LoadAverage() float64 {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return 0
+	}
+	v, _ := strconv.ParseFloat(f[0], 64)
+	return v
 }
 
 // ResetPeakRSS resets VmHWM to the current RSS (Linux: "5" to clear_refs),

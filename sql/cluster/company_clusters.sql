@@ -42,8 +42,15 @@ CREATE OR REPLACE TEMP TABLE company_cannot_link AS
     AND NOT EXISTS (SELECT 1 FROM company_decided d WHERE d.a = least(company_links.a, company_links.b) AND d.b = greatest(company_links.a, company_links.b) AND d.decision = 'must_link')
   UNION ALL
   SELECT a, b FROM company_decided WHERE decision = 'cannot_link';
+CREATE OR REPLACE TEMP TABLE company_cc AS
+  SELECT * FROM cc_start('company_match_edges');
+-- @repeat
+UPDATE company_cc SET comp = s.comp
+  FROM cc_step('company_cc', 'company_match_edges') s
+  WHERE company_cc.node = s.node;
 CREATE OR REPLACE TEMP TABLE company_first_components AS
-  SELECT * FROM connected_components('company_nodes', 'company_match_edges');
+  SELECT n.record_key, coalesce(c.comp, n.record_key) AS component
+  FROM company_nodes n LEFT JOIN company_cc c ON c.node = n.record_key;
 CREATE OR REPLACE TEMP TABLE company_conflicted AS
   SELECT * FROM conflicted_labels('company_first_components', 'company_cannot_link');
 CREATE OR REPLACE TEMP TABLE company_conflict_edges AS

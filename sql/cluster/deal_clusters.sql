@@ -36,8 +36,15 @@ CREATE OR REPLACE TEMP TABLE deal_cannot_link AS
     AND NOT EXISTS (SELECT 1 FROM deal_decided d WHERE d.a = least(p.left_key, p.right_key) AND d.b = greatest(p.left_key, p.right_key) AND d.decision = 'must_link')
   UNION ALL
   SELECT a, b FROM deal_decided WHERE decision = 'cannot_link';
+CREATE OR REPLACE TEMP TABLE deal_cc AS
+  SELECT * FROM cc_start('deal_match_edges');
+-- @repeat
+UPDATE deal_cc SET comp = s.comp
+  FROM cc_step('deal_cc', 'deal_match_edges') s
+  WHERE deal_cc.node = s.node;
 CREATE OR REPLACE TEMP TABLE deal_first_components AS
-  SELECT * FROM connected_components('stg_deals', 'deal_match_edges');
+  SELECT n.record_key, coalesce(c.comp, n.record_key) AS component
+  FROM stg_deals n LEFT JOIN deal_cc c ON c.node = n.record_key;
 CREATE OR REPLACE TEMP TABLE deal_conflicted AS
   SELECT * FROM conflicted_labels('deal_first_components', 'deal_cannot_link');
 CREATE OR REPLACE TEMP TABLE deal_conflict_edges AS

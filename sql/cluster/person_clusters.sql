@@ -42,8 +42,15 @@ CREATE OR REPLACE TEMP TABLE person_cannot_link AS
     AND NOT EXISTS (SELECT 1 FROM person_decided d WHERE d.a = least(person_links.a, person_links.b) AND d.b = greatest(person_links.a, person_links.b) AND d.decision = 'must_link')
   UNION ALL
   SELECT a, b FROM person_decided WHERE decision = 'cannot_link';
+CREATE OR REPLACE TEMP TABLE person_cc AS
+  SELECT * FROM cc_start('person_match_edges');
+-- @repeat
+UPDATE person_cc SET comp = s.comp
+  FROM cc_step('person_cc', 'person_match_edges') s
+  WHERE person_cc.node = s.node;
 CREATE OR REPLACE TEMP TABLE person_first_components AS
-  SELECT * FROM connected_components('person_nodes', 'person_match_edges');
+  SELECT n.record_key, coalesce(c.comp, n.record_key) AS component
+  FROM person_nodes n LEFT JOIN person_cc c ON c.node = n.record_key;
 CREATE OR REPLACE TEMP TABLE person_conflicted AS
   SELECT * FROM conflicted_labels('person_first_components', 'person_cannot_link');
 CREATE OR REPLACE TEMP TABLE person_conflict_edges AS

@@ -145,3 +145,12 @@ SELECT any_value(lam.iter) + 1 AS iter, max(abs(new_par.m - new_par.old_m)) AS d
        (SELECT least(greatest(sum(n * pm) / sum(n), 1e-6), 1 - 1e-6) FROM posterior) AS p_match,
        list({'comparison': comparison, 'level': level, 'm': m, 'u': u} ORDER BY comparison, level) AS ps
 FROM new_par, lam;
+
+-- Blocking rules travel from the candidates models to the pairs as a
+-- bitmask (bit i = rule i of the entity's list, alphabetical, so the names
+-- come back sorted); rule_names(mask, names) turns a mask into the names.
+CREATE OR REPLACE MACRO person_rule_names() AS
+  ['birthdate', 'birthdate_first', 'cross_id', 'email', 'first_name_city', 'full_name', 'last_name_city',
+   'last_name_first_initial', 'mailbox', 'phone', 'postal_code', 'street_city', 'swapped_name'];
+CREATE OR REPLACE MACRO rule_names(mask, names) AS
+  [names[i + 1] FOR i IN range(len(names)) IF (mask >> i) & 1 = 1];

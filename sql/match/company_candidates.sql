@@ -39,10 +39,16 @@ blocked AS (
   FROM (SELECT rid, rule, unnest(next_rids) AS other FROM windowed
         WHERE block_size BETWEEN 2 AND getvariable('max_block_size'))
 ),
+-- (two equi-joins: an OR in the join condition is a nested loop, N x N;
+-- a pair found by both is one row after the GROUP BY below)
 crossed AS (
   SELECT least(h.rid, s.rid) AS left_rid, greatest(h.rid, s.rid) AS right_rid, 'cross_id' AS rule
-  FROM c h JOIN c s ON h.system = 'hubspot' AND s.system = 'salesforce'
-   AND (h.cross_id_n = s.record_id OR s.cross_id_n = h.record_id)
+  FROM c h JOIN c s ON h.cross_id_n = s.record_id
+  WHERE h.system = 'hubspot' AND s.system = 'salesforce'
+  UNION ALL
+  SELECT least(h.rid, s.rid), greatest(h.rid, s.rid), 'cross_id'
+  FROM c h JOIN c s ON s.cross_id_n = h.record_id
+  WHERE h.system = 'hubspot' AND s.system = 'salesforce'
 )
 SELECT left_rid, right_rid, list(DISTINCT rule ORDER BY rule) AS rules
 FROM (SELECT * FROM blocked UNION ALL SELECT * FROM crossed)

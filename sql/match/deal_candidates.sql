@@ -17,22 +17,39 @@ keys AS (
 ),
 -- sorted neighbourhood within each key (see person_candidates): a company's
 -- deals meet their neighbours by close date
+-- keys of 2 to max_block_size records, by a hash count before any sort
+-- (keys are their 64-bit hash: a collision would only add candidates)
+hashed AS (
+  SELECT record_key, rule, hash(k) AS hk, s FROM keys
+),
+blocks AS (
+  SELECT rule, hk FROM hashed GROUP BY rule, hk
+  HAVING count(*) BETWEEN 2 AND getvariable('max_block_size')
+),
+-- the next block_window neighbours (at most 10) by lead() at fixed offsets
 windowed AS (
   SELECT record_key, rule,
-         count(*) OVER (PARTITION BY rule, k) AS block_size,
-         list(record_key) OVER (PARTITION BY rule, k ORDER BY s, record_key
-                                ROWS BETWEEN 1 FOLLOWING AND getvariable('block_window') FOLLOWING) AS next_keys
-  FROM keys
+         [lead(record_key, 1) OVER nb, lead(record_key, 2) OVER nb, lead(record_key, 3) OVER nb, lead(record_key, 4) OVER nb,
+          lead(record_key, 5) OVER nb, lead(record_key, 6) OVER nb, lead(record_key, 7) OVER nb, lead(record_key, 8) OVER nb,
+          lead(record_key, 9) OVER nb, lead(record_key, 10) OVER nb][1:getvariable('block_window')] AS next_keys
+  FROM hashed SEMI JOIN blocks USING (rule, hk)
+  WINDOW nb AS (PARTITION BY rule, hk ORDER BY s, record_key)
 ),
 blocked AS (
   SELECT least(record_key, other) AS left_key, greatest(record_key, other) AS right_key, rule
-  FROM (SELECT record_key, rule, unnest(next_keys) AS other FROM windowed
-        WHERE block_size BETWEEN 2 AND getvariable('max_block_size'))
+  FROM (SELECT record_key, rule, unnest(next_keys) AS other FROM windowed)
+  WHERE other IS NOT NULL
 ),
+-- (two equi-joins: an OR in the join condition is a nested loop, N x N;
+-- a pair found by both is one row after the GROUP BY below)
 crossed AS (
   SELECT least(h.record_key, s.record_key) AS left_key, greatest(h.record_key, s.record_key) AS right_key, 'cross_id' AS rule
-  FROM d h JOIN d s ON h.system = 'hubspot' AND s.system = 'salesforce'
-   AND (h.cross_id_n = s.record_id OR s.cross_id_n = h.record_id)
+  FROM d h JOIN d s ON h.cross_id_n = s.record_id
+  WHERE h.system = 'hubspot' AND s.system = 'salesforce'
+  UNION ALL
+  SELECT least(h.record_key, s.record_key), greatest(h.record_key, s.record_key), 'cross_id'
+  FROM d h JOIN d s ON s.cross_id_n = h.record_id
+  WHERE h.system = 'hubspot' AND s.system = 'salesforce'
 )
 SELECT left_key, right_key, list(DISTINCT rule ORDER BY rule) AS rules
 FROM (SELECT * FROM blocked UNION ALL SELECT * FROM crossed)

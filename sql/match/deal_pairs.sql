@@ -14,45 +14,53 @@ WITH cmp AS (
   JOIN stg_deals r ON r.record_key = c.right_key
 ),
 levels AS (
-  SELECT left_key, right_key, rules, same_cross_id, conflicting_cross_id, [
-    {'field': 'name', 'level': CASE
+  SELECT left_key, right_key, rules, same_cross_id, conflicting_cross_id,
+    CASE
         WHEN ln IS NULL OR rn IS NULL THEN 'null'
         WHEN ln = rn THEN 'exact'
         WHEN jaro_winkler_similarity(ln, rn) >= 0.90 THEN 'fuzzy_high'
         WHEN jaro_winkler_similarity(ln, rn) >= 0.75 THEN 'fuzzy_low'
-        ELSE 'different' END},
-    {'field': 'company', 'level': CASE
+        ELSE 'different' END AS name_level,
+    CASE
         WHEN lc IS NULL OR rc IS NULL THEN 'null'
         WHEN lc = rc THEN 'same'
-        ELSE 'different' END},
-    {'field': 'amount', 'level': CASE
+        ELSE 'different' END AS company_level,
+    CASE
         WHEN la IS NULL OR ra IS NULL THEN 'null'
         WHEN la = ra THEN 'exact'
         WHEN abs(la - ra) <= 0.05 * greatest(abs(la), abs(ra)) THEN 'close'
         -- a discount or an uplift agreed in one system only
         WHEN abs(la - ra) <= 0.15 * greatest(abs(la), abs(ra)) THEN 'near'
-        ELSE 'different' END},
-    {'field': 'close_date', 'level': CASE
+        ELSE 'different' END AS amount_level,
+    CASE
         WHEN ld IS NULL OR rd IS NULL THEN 'null'
         WHEN ld = rd THEN 'exact'
         WHEN abs(date_diff('day', ld, rd)) <= 31 THEN 'close'
-        ELSE 'different' END}
-  ] AS cmps
+        ELSE 'different' END AS close_date_level
   FROM cmp
 ),
+-- each field's weight from a join on its level (a small table), in wide
+-- form: no unnest and regrouping of the pairs on their text keys
+weights AS (
+  SELECT comparison, level, log2(m / u) AS weight FROM ref_match_weights WHERE entity = 'deal'
+),
 weighed AS (
-  SELECT lv.left_key, lv.right_key, lv.rules, lv.same_cross_id, lv.conflicting_cross_id,
-         c.field, c.level, coalesce(log2(w.m / w.u), 0) AS weight
-  FROM levels lv, unnest(lv.cmps) AS t(c)
-  LEFT JOIN ref_match_weights w ON w.entity = 'deal' AND w.comparison = c.field AND w.level = c.level
+  SELECT lv.*, coalesce(wn.weight, 0) AS name_weight, coalesce(wc.weight, 0) AS company_weight,
+         coalesce(wa.weight, 0) AS amount_weight, coalesce(wd.weight, 0) AS close_date_weight
+  FROM levels lv
+  LEFT JOIN weights wn ON wn.comparison = 'name' AND wn.level = lv.name_level
+  LEFT JOIN weights wc ON wc.comparison = 'company' AND wc.level = lv.company_level
+  LEFT JOIN weights wa ON wa.comparison = 'amount' AND wa.level = lv.amount_level
+  LEFT JOIN weights wd ON wd.comparison = 'close_date' AND wd.level = lv.close_date_level
 ),
 scored AS (
-  SELECT left_key, right_key, any_value(rules) AS rules, any_value(same_cross_id) AS same_cross_id,
-         any_value(conflicting_cross_id) AS conflicting_cross_id,
-         round(sum(weight), 3) AS score,
-         list({'field': field, 'level': level, 'weight': round(weight, 2)} ORDER BY field) AS explanation
+  SELECT left_key, right_key, rules, same_cross_id, conflicting_cross_id,
+         round(amount_weight + close_date_weight + company_weight + name_weight, 3) AS score,
+         [{'field': 'amount', 'level': amount_level, 'weight': round(amount_weight, 2)},
+          {'field': 'close_date', 'level': close_date_level, 'weight': round(close_date_weight, 2)},
+          {'field': 'company', 'level': company_level, 'weight': round(company_weight, 2)},
+          {'field': 'name', 'level': name_level, 'weight': round(name_weight, 2)}] AS explanation
   FROM weighed
-  GROUP BY left_key, right_key
 )
 SELECT left_key, right_key, rules, score,
        1 / (1 + pow(2, -(score + getvariable('deal_prior')))) AS probability,

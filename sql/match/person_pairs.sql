@@ -16,12 +16,32 @@
 -- person_pairs is the published part and person_links the match and
 -- cannot-link edges clustering reads.
 
+-- the live records' compared fields, with the term frequency of each
+-- record's first name, surname and town (share of live records holding the
+-- value): pairs read the frequency of a value they agree on from here,
+-- instead of joining frequency tables on the value
+CREATE OR REPLACE TEMP TABLE person_fields AS
+WITH live AS (
+  SELECT rid, system, record_id, cross_id_n, first_key, first_n, last_n, birthdate_d, email_n, email_key,
+         phone_n, mobile_n, street_n, city_n, postal_n, state_n, company_n
+  FROM stg_persons WHERE NOT deleted
+),
+total AS (SELECT count(*)::DOUBLE AS n FROM live),
+first_tf AS (SELECT first_key, count(*) / any_value(total.n) AS first_tf FROM live, total WHERE first_key IS NOT NULL GROUP BY first_key),
+last_tf AS (SELECT last_n, count(*) / any_value(total.n) AS last_tf FROM live, total WHERE last_n IS NOT NULL GROUP BY last_n),
+city_tf AS (SELECT city_n, count(*) / any_value(total.n) AS city_tf FROM live, total WHERE city_n IS NOT NULL GROUP BY city_n)
+SELECT live.*, first_tf.first_tf, last_tf.last_tf, city_tf.city_tf
+FROM live
+LEFT JOIN first_tf USING (first_key)
+LEFT JOIN last_tf USING (last_n)
+LEFT JOIN city_tf USING (city_n);
+
 -- person_compare(pairs): the comparison levels of the pairs (left_rid,
 -- right_rid, rules) of a table, with the term frequencies of the values
 -- an exact agreement rests on
 CREATE OR REPLACE TEMP MACRO person_compare(pairs) AS TABLE
 WITH cmp AS (
-  SELECT c.left_rid, c.right_rid, c.rules,
+  SELECT c.left_rid, c.right_rid, c.rule_mask,
     -- names may arrive swapped (first in last); score the better orientation
     -- (only worth testing where neither name agrees as it stands)
     CASE WHEN l.first_key = r.first_key OR l.last_n = r.last_n THEN false
@@ -32,14 +52,14 @@ WITH cmp AS (
     l.mobile_n AS lm, r.mobile_n AS rm,
     l.street_n AS ls, r.street_n AS rs, l.city_n AS lc, r.city_n AS rc,
     l.postal_n AS lz, r.postal_n AS rz, l.state_n AS lst, r.state_n AS rst,
-    l.company_n AS lco, r.company_n AS rco,
+    l.company_n AS lco, r.company_n AS rco, l.first_tf AS lftf, l.last_tf AS lltf, l.city_tf AS lctf,
     (l.system = 'hubspot' AND r.system = 'salesforce' AND (l.cross_id_n = r.record_id OR r.cross_id_n = l.record_id))
       OR (r.system = 'hubspot' AND l.system = 'salesforce' AND (r.cross_id_n = l.record_id OR l.cross_id_n = r.record_id)) AS same_cross_id,
     l.system <> r.system AND l.cross_id_n IS NOT NULL AND r.cross_id_n IS NOT NULL
       AND l.cross_id_n <> r.record_id AND r.cross_id_n <> l.record_id AS conflicting_cross_id
   FROM query_table(pairs) c
-  JOIN stg_persons l ON l.rid = c.left_rid
-  JOIN stg_persons r ON r.rid = c.right_rid
+  JOIN person_fields l ON l.rid = c.left_rid
+  JOIN person_fields r ON r.rid = c.right_rid
 ),
 oriented AS (
   SELECT *, CASE WHEN swapped THEN rl0 ELSE rf0 END AS rf, CASE WHEN swapped THEN rf0 ELSE rl0 END AS rl,
@@ -52,12 +72,20 @@ sims AS (
   SELECT *,
          -- typos are judged on the name as spelled as well as on its
          -- nickname form: "hrarry" is near "harry", not "henry"
-         CASE WHEN lf <> rf THEN greatest(jw(lf, rf), jw(lfs, rfs)) END AS first_sim
+         CASE WHEN lf <> rf THEN greatest(jw(lf, rf), jw(lfs, rfs)) END AS first_sim,
+         -- each similarity once per pair, and only where the values differ
+         CASE WHEN ll <> rl THEN jaro_winkler_similarity(ll, rl) END AS last_sim,
+         CASE WHEN lb <> rb AND abs(lb - rb) <= 4000 THEN damerau_levenshtein(strftime(lb, '%Y%m%d'), strftime(rb, '%Y%m%d')) END AS birth_dist,
+         CASE WHEN ls <> rs THEN jaro_winkler_similarity(ls, rs) END AS street_sim,
+         CASE WHEN lc <> rc THEN jaro_winkler_similarity(lc, rc) END AS city_sim,
+         CASE WHEN lco <> rco THEN jaro_winkler_similarity(lco, rco) END AS company_sim,
+         CASE WHEN lek <> rek AND least(length(lek), length(rek)) >= 8 THEN jaro_winkler_similarity(lek, rek) END AS email_sim
   FROM oriented
 )
-SELECT left_rid, right_rid, rules, same_cross_id, conflicting_cross_id,
-    CASE WHEN lf = rf THEN lf END AS first_value, CASE WHEN ll = rl THEN ll END AS last_value,
-    CASE WHEN lc = rc THEN lc END AS city_value,
+SELECT left_rid, right_rid, rule_mask, same_cross_id, conflicting_cross_id,
+    -- the frequency of the value an exact agreement rests on
+    CASE WHEN lf = rf THEN lftf END AS first_tf, CASE WHEN ll = rl THEN lltf END AS last_tf,
+    CASE WHEN lc = rc THEN lctf END AS city_tf,
     CASE
         WHEN lf IS NULL OR rf IS NULL THEN 'null'
         WHEN lf = rf THEN 'exact'
@@ -68,18 +96,18 @@ SELECT left_rid, right_rid, rules, same_cross_id, conflicting_cross_id,
     CASE
         WHEN ll IS NULL OR rl IS NULL THEN 'null'
         WHEN ll = rl THEN 'exact'
-        WHEN jaro_winkler_similarity(ll, rl) >= 0.92 THEN 'fuzzy_high'
-        WHEN jaro_winkler_similarity(ll, rl) >= 0.80 THEN 'fuzzy_low'
+        WHEN last_sim >= 0.92 THEN 'fuzzy_high'
+        WHEN last_sim >= 0.80 THEN 'fuzzy_low'
         ELSE 'different' END AS last_name,
     CASE
         WHEN lb IS NULL OR rb IS NULL THEN 'null'
         WHEN lb = rb THEN 'exact'
         -- one slip moves a date at most ten years (a year digit)
         WHEN abs(lb - rb) > 4000 THEN 'different'
-        WHEN damerau_levenshtein(strftime(lb, '%Y%m%d'), strftime(rb, '%Y%m%d')) <= 1
+        WHEN birth_dist <= 1
           OR (year(lb) = year(rb) AND month(lb) = day(rb) AND day(lb) = month(rb)) THEN 'typo'
         -- two slips, or a date a few weeks or about a year off
-        WHEN damerau_levenshtein(strftime(lb, '%Y%m%d'), strftime(rb, '%Y%m%d')) <= 2
+        WHEN birth_dist <= 2
           OR abs(lb - rb) <= 40 OR abs(abs(lb - rb) - 365) <= 40 THEN 'close'
         ELSE 'different' END AS birthdate,
     CASE
@@ -88,9 +116,9 @@ SELECT left_rid, right_rid, rules, same_cross_id, conflicting_cross_id,
         -- a typo or two in an otherwise identical address
         -- (edit distance is dear: only where lengths and letters are close)
         WHEN least(length(lek), length(rek)) >= 8 AND abs(length(lek) - length(rek)) <= 2
-          AND jaro_winkler_similarity(lek, rek) >= 0.80 AND damerau_levenshtein(lek, rek) <= 2 THEN 'fuzzy'
+          AND email_sim >= 0.80 AND damerau_levenshtein(lek, rek) <= 2 THEN 'fuzzy'
         WHEN split_part(le, '@', 1) = split_part(re, '@', 1) THEN 'same_mailbox'
-        WHEN least(length(lek), length(rek)) >= 8 AND jaro_winkler_similarity(lek, rek) >= 0.90 THEN 'fuzzy_low'
+        WHEN least(length(lek), length(rek)) >= 8 AND email_sim >= 0.90 THEN 'fuzzy_low'
         ELSE 'different' END AS email,
     CASE
         WHEN lp IS NULL OR rp IS NULL THEN 'null'
@@ -102,13 +130,13 @@ SELECT left_rid, right_rid, rules, same_cross_id, conflicting_cross_id,
     CASE
         WHEN ls IS NULL OR rs IS NULL THEN 'null'
         WHEN ls = rs THEN 'exact'
-        WHEN jaro_winkler_similarity(ls, rs) >= 0.90 THEN 'fuzzy_high'
-        WHEN jaro_winkler_similarity(ls, rs) >= 0.75 THEN 'fuzzy_low'
+        WHEN street_sim >= 0.90 THEN 'fuzzy_high'
+        WHEN street_sim >= 0.75 THEN 'fuzzy_low'
         ELSE 'different' END AS street,
     CASE
         WHEN lc IS NULL OR rc IS NULL THEN 'null'
         WHEN lc = rc THEN 'exact'
-        WHEN jaro_winkler_similarity(lc, rc) >= 0.88 THEN 'fuzzy'
+        WHEN city_sim >= 0.88 THEN 'fuzzy'
         ELSE 'different' END AS city,
     CASE
         WHEN lz IS NULL OR rz IS NULL THEN 'null'
@@ -122,7 +150,7 @@ SELECT left_rid, right_rid, rules, same_cross_id, conflicting_cross_id,
     CASE
         WHEN lco IS NULL OR rco IS NULL THEN 'null'
         WHEN lco = rco THEN 'exact'
-        WHEN jaro_winkler_similarity(lco, rco) >= 0.90 THEN 'fuzzy'
+        WHEN company_sim >= 0.90 THEN 'fuzzy'
         ELSE 'different' END AS company_name
 FROM sims;
 
@@ -139,6 +167,23 @@ CREATE OR REPLACE TEMP TABLE person_patterns AS
                     'email': any_value(email), 'phone': any_value(phone), 'street': any_value(street), 'city': any_value(city),
                     'postal_code': any_value(postal_code), 'state': any_value(state), 'company_name': any_value(company_name)} AS lv
         FROM person_cmp GROUP BY pattern);
+-- each pattern's levels in wide form; the pairs keep only their pattern (ten
+-- level strings of 16 bytes per pair were about 3 GiB at a million people,
+-- memory the scoring below then spilled for; dropping columns copies nothing)
+CREATE OR REPLACE TEMP TABLE person_pattern_levels AS
+  PIVOT (SELECT pattern, comparison, level FROM person_patterns)
+  ON comparison IN ('first_name', 'last_name', 'birthdate', 'email', 'phone', 'street', 'city', 'postal_code', 'state', 'company_name')
+  USING any_value(level) GROUP BY pattern;
+ALTER TABLE person_cmp DROP COLUMN first_name;
+ALTER TABLE person_cmp DROP COLUMN last_name;
+ALTER TABLE person_cmp DROP COLUMN birthdate;
+ALTER TABLE person_cmp DROP COLUMN email;
+ALTER TABLE person_cmp DROP COLUMN phone;
+ALTER TABLE person_cmp DROP COLUMN street;
+ALTER TABLE person_cmp DROP COLUMN city;
+ALTER TABLE person_cmp DROP COLUMN postal_code;
+ALTER TABLE person_cmp DROP COLUMN state;
+ALTER TABLE person_cmp DROP COLUMN company_name;
 
 CREATE OR REPLACE TEMP TABLE person_weights AS
   SELECT comparison, level, m, u FROM ref_match_weights WHERE entity = 'person';
@@ -149,7 +194,7 @@ CREATE OR REPLACE TEMP TABLE person_weights AS
 CREATE OR REPLACE TEMP TABLE person_random AS
   WITH n AS (SELECT max(rid) AS n FROM stg_persons),
   drawn AS (
-    SELECT 1 + hash(i, 'left') % n.n AS left_rid, 1 + hash(i, 'right') % n.n AS right_rid, NULL::VARCHAR[] AS rules
+    SELECT 1 + hash(i, 'left') % n.n AS left_rid, 1 + hash(i, 'right') % n.n AS right_rid, NULL::BIGINT AS rule_mask
     FROM n, range(CASE WHEN getvariable('match_estimate') THEN getvariable('estimate_sample_pairs') ELSE 0 END) t(i)
   )
   SELECT d.* FROM drawn d
@@ -185,7 +230,7 @@ CREATE OR REPLACE TEMP TABLE person_pattern_weights AS
   ON comparison IN ('first_name', 'last_name', 'birthdate', 'email', 'phone', 'street', 'city', 'postal_code', 'state', 'company_name')
   USING any_value(weight) GROUP BY pattern;
 
-CREATE OR REPLACE TEMP TABLE person_scored AS
+CREATE OR REPLACE TABLE person_pairs AS
 WITH live AS (
   SELECT * FROM stg_persons WHERE NOT deleted
 ),
@@ -199,15 +244,6 @@ total AS (
 size_adjustment AS (
   SELECT greatest(0, log2(greatest(n, 1) / getvariable('reference_records'))) AS size_bits FROM total
 ),
-first_tf AS (
-  SELECT first_key AS v, count(*) / any_value(total.n) AS tf FROM live, total WHERE first_key IS NOT NULL GROUP BY v
-),
-last_tf AS (
-  SELECT last_n AS v, count(*) / any_value(total.n) AS tf FROM live, total WHERE last_n IS NOT NULL GROUP BY v
-),
-city_tf AS (
-  SELECT city_n AS v, count(*) / any_value(total.n) AS tf FROM live, total WHERE city_n IS NOT NULL GROUP BY v
-),
 -- u of the exact levels the term frequency adjusts
 exact_u AS (
   SELECT any_value(u) FILTER (WHERE comparison = 'first_name') AS first_u,
@@ -220,27 +256,24 @@ exact_u AS (
 -- (non-positive) term
 tf_terms AS (
   SELECT c.*,
-         coalesce(-log2(greatest(ft.tf, e.first_u) / e.first_u), 0) AS first_tf_bits,
-         coalesce(-log2(greatest(lt.tf, e.last_u) / e.last_u), 0) AS last_tf_bits,
-         coalesce(-log2(greatest(ct.tf, e.city_u) / e.city_u), 0) AS city_tf_bits
+         coalesce(-log2(greatest(c.first_tf, e.first_u) / e.first_u), 0) AS first_tf_bits,
+         coalesce(-log2(greatest(c.last_tf, e.last_u) / e.last_u), 0) AS last_tf_bits,
+         coalesce(-log2(greatest(c.city_tf, e.city_u) / e.city_u), 0) AS city_tf_bits
   FROM person_cmp c CROSS JOIN exact_u e
-  LEFT JOIN first_tf ft ON ft.v = c.first_value
-  LEFT JOIN last_tf lt ON lt.v = c.last_value
-  LEFT JOIN city_tf ct ON ct.v = c.city_value
 ),
 weighed AS (
-  SELECT t.left_rid, t.right_rid, t.rules, t.same_cross_id, t.conflicting_cross_id,
-         t.first_name AS first_name_level, t.last_name AS last_name_level, t.birthdate AS birthdate_level,
-         t.email AS email_level, t.phone AS phone_level, t.street AS street_level, t.city AS city_level,
-         t.postal_code AS postal_code_level, t.state AS state_level, t.company_name AS company_name_level,
+  SELECT t.left_rid, t.right_rid, t.rule_mask, t.same_cross_id, t.conflicting_cross_id,
+         lv.first_name AS first_name_level, lv.last_name AS last_name_level, lv.birthdate AS birthdate_level,
+         lv.email AS email_level, lv.phone AS phone_level, lv.street AS street_level, lv.city AS city_level,
+         lv.postal_code AS postal_code_level, lv.state AS state_level, lv.company_name AS company_name_level,
          w.first_name + t.first_tf_bits AS first_name_weight, w.last_name + t.last_tf_bits AS last_name_weight,
          w.birthdate AS birthdate_weight, w.email AS email_weight, w.phone AS phone_weight, w.street AS street_weight,
          w.city + t.city_tf_bits AS city_weight, w.postal_code AS postal_code_weight, w.state AS state_weight,
          w.company_name AS company_name_weight
-  FROM tf_terms t JOIN person_pattern_weights w USING (pattern)
+  FROM tf_terms t JOIN person_pattern_weights w USING (pattern) JOIN person_pattern_levels lv USING (pattern)
 ),
 scored AS (
-  SELECT left_rid, right_rid, rules, same_cross_id, conflicting_cross_id,
+  SELECT left_rid, right_rid, rule_mask, same_cross_id, conflicting_cross_id,
          round(first_name_weight + last_name_weight + birthdate_weight + email_weight + phone_weight + street_weight + city_weight + postal_code_weight + state_weight + company_name_weight, 3) AS score,
          [{'field': 'birthdate', 'level': birthdate_level, 'weight': round(birthdate_weight, 2)},
           {'field': 'city', 'level': city_level, 'weight': round(city_weight, 2)},
@@ -272,7 +305,7 @@ decided AS (
               ELSE s.score >= getvariable('person_review_threshold') + (SELECT size_bits FROM size_adjustment) END AS above_review
   FROM scored s
 )
-SELECT l.record_key AS left_key, r.record_key AS right_key, s.rules, s.score, s.probability,
+SELECT l.record_key AS left_key, r.record_key AS right_key, rn.rules, s.score, s.probability,
        CASE
          WHEN s.conflicting_cross_id THEN 'non-match'
          WHEN s.same_cross_id THEN 'match'
@@ -288,11 +321,15 @@ SELECT l.record_key AS left_key, r.record_key AS right_key, s.rules, s.score, s.
        s.explanation, s.left_rid, s.right_rid
 FROM decided s
 JOIN stg_persons l ON l.rid = s.left_rid
-JOIN stg_persons r ON r.rid = s.right_rid;
-CREATE OR REPLACE TABLE person_pairs AS
-  SELECT * EXCLUDE (left_rid, right_rid) FROM person_scored;
+JOIN stg_persons r ON r.rid = s.right_rid
+-- the blocking rules' names, once per distinct mask (a few hundred)
+JOIN (SELECT rule_mask, rule_names(rule_mask, person_rule_names()) AS rules
+      FROM (SELECT DISTINCT rule_mask FROM person_candidates)) rn ON rn.rule_mask = s.rule_mask;
 CREATE OR REPLACE TEMP TABLE person_links AS
-  SELECT left_rid AS a, right_rid AS b, decision, decided_by, score FROM person_scored
+  SELECT left_rid AS a, right_rid AS b, decision, decided_by, score FROM person_pairs
   WHERE decision = 'match' OR (decision = 'non-match' AND (score < 0 OR decided_by <> 'score'));
-DROP TABLE person_scored;
+-- published without the rids (dropping a column does not copy the table)
+ALTER TABLE person_pairs DROP COLUMN left_rid;
+ALTER TABLE person_pairs DROP COLUMN right_rid;
 DROP TABLE person_cmp;
+DROP TABLE person_fields;

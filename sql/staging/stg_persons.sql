@@ -25,15 +25,25 @@ WITH unioned AS (
          Country, NULL, NULL,
          NULL, HubSpot_Id__c
   FROM raw_salesforce_lead
+),
+-- each normaliser once per record (the phone UDF and the name cleaner were
+-- called two and three times)
+normed AS (
+  SELECT u.*,
+         phone_e164(u.phone, coalesce(region.code, getvariable('default_region'))) AS phone_e,
+         phone_e164(u.mobile_phone, coalesce(region.code, getvariable('default_region'))) AS mobile_e,
+         norm_name(u.first_name) AS first_nn
+  FROM unioned u
+  LEFT JOIN ref_countries region ON region.alias = lower(trim(u.country))
 )
 SELECT u.system || ':' || u.object || ':' || u.record_id AS record_key,
-       u.*,
+       u.* EXCLUDE (phone_e, mobile_e, first_nn),
        norm_email(u.email) AS email_n,
        -- E.164 (phone_e164, Go: nyaruka/phonenumbers) in the record's country,
        -- else matching.default_region; digits where the number does not parse
-       coalesce(phone_e164(u.phone, coalesce(region.code, getvariable('default_region'))), phone_e164(u.mobile_phone, coalesce(region.code, getvariable('default_region')))) AS phone_n,
-       norm_name(u.first_name) AS first_n,
-       coalesce(nick.canonical, norm_name(u.first_name)) AS first_key,
+       coalesce(u.phone_e, u.mobile_e) AS phone_n,
+       u.first_nn AS first_n,
+       coalesce(nick.canonical, u.first_nn) AS first_key,
        norm_name(u.last_name) AS last_n,
        try_cast(u.birthdate AS DATE) AS birthdate_d,
        norm_street(u.street) AS street_n,
@@ -45,10 +55,9 @@ SELECT u.system || ':' || u.object || ':' || u.record_id AS record_key,
        -- letters and digits of the address as typed, valid or not, for
        -- typo-tolerant comparison ("jo.smith@acme.com" / "josmithacme.com")
        nullif(regexp_replace(lower(coalesce(u.email, '')), '[^a-z0-9]', '', 'g'), '') AS email_key,
-       phone_e164(u.mobile_phone, coalesce(region.code, getvariable('default_region'))) AS mobile_n,
+       u.mobile_e AS mobile_n,
        -- a dense integer per record, in record_key order: blocking, scoring
        -- and clustering join on it instead of the long text key
        row_number() OVER (ORDER BY u.system, u.object, u.record_id) AS rid
-FROM unioned u
-LEFT JOIN ref_nicknames nick ON nick.name = norm_name(u.first_name)
-LEFT JOIN ref_countries region ON region.alias = lower(trim(u.country))
+FROM normed u
+LEFT JOIN ref_nicknames nick ON nick.name = u.first_nn
