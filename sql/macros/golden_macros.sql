@@ -92,8 +92,11 @@ candidates AS (
 )
 SELECT golden_id, field, value, system, object, record_id, rule, changed_at, changed_basis
 FROM candidates
+-- on a tie of change times an echo loses to the record it was copied from:
+-- the provenance names the origin, whatever time crmhub's write landed
 QUALIFY row_number() OVER (PARTITION BY golden_id, field
-                           ORDER BY tier, score DESC NULLS LAST, changed_at DESC, updated_at DESC, record_key) = 1;
+                           ORDER BY tier, score DESC NULLS LAST, changed_at DESC, changed_basis = 'echo',
+                                    updated_at DESC, record_key) = 1;
 
 -- canon_value(field, v): the form of a value that two systems must agree
 -- on, so a difference of format alone (case, spacing, "PA" and
