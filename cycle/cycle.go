@@ -44,7 +44,7 @@ type Config struct {
 	// Engine overrides the pipeline's engine section field by field
 	// (benchmarks set the memory limit and threads).
 	Engine transform.EngineConfig
-	Logger  *slog.Logger
+	Logger *slog.Logger
 	// Now is the run's clock (default time.Now); the demo moves it a day
 	// per run to simulate nightly runs.
 	Now func() time.Time
