@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -37,12 +38,8 @@ func (b *BenchLoadCmd) Run(ctx context.Context, g *Globals) error {
 	rep, err := bench.RunLoad(ctx, bench.LoadOptions{Records: b.Records, Systems: b.Systems, HubSpotPer10s: b.HubSpotPer10s,
 		BulkThreshold: b.BulkThreshold, BulkPoll: b.BulkPoll, Logger: g.logger})
 	if rep != nil {
-		rep.Print(g.stdout)
-		if b.JSON != "" {
-			if werr := rep.WriteJSON(b.JSON); werr != nil {
-				return werr
-			}
-			fmt.Fprintf(g.stdout, "\nreport written to %s\n", b.JSON)
+		if werr := printBenchReport(g, rep, b.JSON); werr != nil {
+			return werr
 		}
 	}
 	return err
@@ -75,12 +72,8 @@ func (b *BenchMatchCmd) Run(ctx context.Context, g *Globals) error {
 	rep, err := bench.Run(ctx, bench.Options{People: b.People, Seed: b.Seed, MemoryLimit: b.MemoryLimit,
 		Threads: b.Threads, WorkDir: b.WorkDir, DBPath: b.KeepDB, Pipeline: p, Logger: g.logger, MatchingOnly: b.OnlyMatching})
 	if rep != nil {
-		rep.Print(g.stdout)
-		if b.JSON != "" {
-			if werr := rep.WriteJSON(b.JSON); werr != nil {
-				return werr
-			}
-			fmt.Fprintf(g.stdout, "\nreport written to %s\n", b.JSON)
+		if werr := printBenchReport(g, rep, b.JSON); werr != nil {
+			return werr
 		}
 	}
 	return err
@@ -141,5 +134,24 @@ func (b *BenchCycleCmd) Run(ctx context.Context, g *Globals) error {
 		}
 	}
 	reps.Markdown(g.stdout)
+	return nil
+}
+
+// benchReport is a benchmark's report: printed, and kept as JSON.
+type benchReport interface {
+	Print(w io.Writer)
+	WriteJSON(path string) error
+}
+
+// printBenchReport prints rep and writes it as JSON to path, when path is set.
+func printBenchReport(g *Globals, rep benchReport, path string) error {
+	rep.Print(g.stdout)
+	if path == "" {
+		return nil
+	}
+	if err := rep.WriteJSON(path); err != nil {
+		return err
+	}
+	fmt.Fprintf(g.stdout, "\nreport written to %s\n", path)
 	return nil
 }
