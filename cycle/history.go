@@ -147,14 +147,30 @@ func writeLog(ctx context.Context, db *sql.DB, cfg Config, rep *Report, prev *La
 }
 
 func writeLogPlain(ctx context.Context, db *sql.DB, rep *Report) error {
+	// the records this run created, by their outbox id (new:GOLDEN)
+	var systems, objects, outboxIDs, ids []string
+	for _, l := range rep.Load {
+		for _, c := range l.Created {
+			systems, objects, outboxIDs, ids = append(systems, l.System), append(objects, c.Object), append(outboxIDs, c.RecordID), append(ids, c.ID)
+		}
+	}
+	if _, err := db.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE run_created AS
+		SELECT unnest(?::VARCHAR[]) AS system, unnest(?::VARCHAR[]) AS object,
+		       unnest(?::VARCHAR[]) AS outbox_id, unnest(?::VARCHAR[]) AS record_id`,
+		systems, objects, outboxIDs, ids); err != nil {
+		return fmt.Errorf("write_log: created records: %w", err)
+	}
+	// A created record's values are crmhub's writes too: logged under the
+	// id the CRM gave it, they come back as echoes, not as user edits.
 	_, err := db.ExecContext(ctx, `CREATE OR REPLACE TABLE write_log AS
 		SELECT * FROM (
 		  SELECT * FROM prev_writes
 		  UNION ALL BY NAME
-		  SELECT o.system, o.object, o.record_id, o.crm_field, o.new_value AS value, o.source_changed_at,
-		         ? AS run_id, ?::TIMESTAMP AS written_at
+		  SELECT o.system, o.object, coalesce(c.record_id, o.record_id) AS record_id, o.crm_field,
+		         o.new_value AS value, o.source_changed_at, ? AS run_id, ?::TIMESTAMP AS written_at
 		  FROM outbox o
-		  WHERE o.kind IN ('field', 'cross_id')
+		  LEFT JOIN run_created c ON o.kind = 'create' AND c.system = o.system AND c.object = o.object AND c.outbox_id = o.record_id
+		  WHERE (o.kind IN ('field', 'cross_id') OR (o.kind = 'create' AND c.record_id IS NOT NULL))
 		    AND NOT EXISTS (SELECT 1 FROM run_errors e WHERE e.system = o.system AND e.object = o.object
 		                    AND e.record_id = o.record_id AND (e.field IS NULL OR e.field = o.crm_field)))
 		QUALIFY row_number() OVER (PARTITION BY system, object, record_id, crm_field ORDER BY written_at DESC) = 1`,

@@ -75,8 +75,19 @@ type Result struct {
 	// per object and kind, ceil(records / batch size).
 	MinBatches int
 	Bulk       int // records sent through bulk jobs
-	Errors     []RecordError
-	Duration   time.Duration
+	// Created maps each created record's outbox id (new:GOLDEN) to the id
+	// the CRM gave it, per object: the next run tells the values crmhub
+	// created it with from user edits.
+	Created  []Created
+	Errors   []RecordError
+	Duration time.Duration
+}
+
+// Created is one record a load created.
+type Created struct {
+	Object   string
+	RecordID string // the outbox's id, new:GOLDEN
+	ID       string // the CRM's id
 }
 
 func kindOf(c Change) string {
@@ -199,6 +210,7 @@ func Run(ctx context.Context, changes []Change, opts Options) ([]Result, error) 
 			for _, c := range todo {
 				if c.CreatedID != "" {
 					created[c.Object+"/"+c.RecordID] = c.CreatedID
+					results[i].Created = append(results[i].Created, Created{Object: c.Object, RecordID: c.RecordID, ID: c.CreatedID})
 				}
 			}
 			for k := range mine[i] {

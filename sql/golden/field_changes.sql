@@ -6,7 +6,8 @@
 -- versions oldest first; a field changed at the first version whose value
 -- differs (canon_value) from the version before. A change that brings back
 -- the value crmhub itself wrote (prev_writes) is an echo, not an edit: it
--- keeps the time of the change crmhub copied.
+-- keeps the time of the change crmhub copied; so do the values of a record
+-- crmhub created (the load logs them under the created id).
 --   basis  first_seen  the value was there when crmhub first saw the record:
 --                      its version time is an upper bound
 --          edited      a user (or another integration) changed it
@@ -30,9 +31,9 @@ steps AS (
 ),
 change_points AS (
   SELECT s.*,
-         CASE WHEN s.version = 1 THEN 'first_seen'
-              WHEN pw.record_id IS NOT NULL AND s.updated_at >= pw.written_at
+         CASE WHEN pw.record_id IS NOT NULL AND s.updated_at >= pw.written_at
                    AND same_value(s.field, pw.value, s.value) THEN 'echo'
+              WHEN s.version = 1 THEN 'first_seen'
               ELSE 'edited' END AS basis,
          pw.source_changed_at
   FROM steps s
@@ -41,8 +42,16 @@ change_points AS (
   WHERE s.version = 1 OR NOT same_value(s.field, s.value, s.prev_value)
 )
 SELECT system, object, record_id, entity, field, crm_field, value,
-       updated_at AS changed_at, 'first_seen' AS basis, false AS changed_since_last_run
-FROM v ANTI JOIN multi USING (system, object, record_id, field)
+       CASE WHEN echo THEN coalesce(source_changed_at, updated_at) ELSE updated_at END AS changed_at,
+       CASE WHEN echo THEN 'echo' ELSE 'first_seen' END AS basis, false AS changed_since_last_run
+FROM (
+  -- a record crmhub created holds crmhub's values from its first version
+  SELECT o.*, pw.source_changed_at,
+         coalesce(o.updated_at >= pw.written_at AND same_value(o.field, pw.value, o.value), false) AS echo
+  FROM (SELECT * FROM v ANTI JOIN multi USING (system, object, record_id, field)) o
+  LEFT JOIN prev_writes pw ON pw.system = o.system AND pw.object = o.object AND pw.record_id = o.record_id
+                          AND pw.crm_field = o.crm_field
+)
 UNION ALL
 (SELECT system, object, record_id, entity, field, crm_field, value,
        -- an echo carries the change time of the value crmhub copied

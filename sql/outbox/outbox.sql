@@ -74,10 +74,9 @@ field_writes AS (
   WHERE NOT v.deleted AND w.value IS NOT NULL
     AND coalesce(r.direction, 'both') IN ('both', 'to_' || v.system)
     -- the owner of a field, and the system holding its lock, receive nothing
-    -- KNOWN DEFECT (docs/golden.md): NULL for a field without a rule row, so
-    -- such fields are never written; coalesce(..., false) is the fix, held
-    -- back until created records' values come back as echoes deterministically
-    AND NOT (r.rule IN ('owner', 'owner_unless_blank') AND r.owner = v.system)
+    -- (a field without a rule row has no owner: coalesce, or NOT NULL would
+    -- drop every write of it)
+    AND NOT coalesce(r.rule IN ('owner', 'owner_unless_blank') AND r.owner = v.system, false)
     AND w.rule IS DISTINCT FROM 'lock:' || v.system
     AND (v.entity, v.golden_id, v.field) NOT IN (SELECT (entity, golden_id, field) FROM held)
     AND (v.system, v.object, v.record_id) NOT IN (SELECT (system, object, record_id) FROM merging)
