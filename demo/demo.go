@@ -57,6 +57,9 @@ type state struct {
 	Day     int             `json:"day"`
 	Dataset *seed.Dataset   `json:"dataset"`
 	Truth   []seed.TruthRow `json:"truth"`
+	// Schema keeps the properties and fields the runs created (unique and
+	// External ID flags with them) for the next run's simulators.
+	Schema *Schema `json:"schema,omitempty"`
 }
 
 // Result is a demo run's report plus what the demo itself did.
@@ -120,6 +123,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 
 	creds := SimConfig{HubSpotToken: "demo-" + randomHex(), SalesforceClientID: "demo-client", SalesforceClientSecret: "demo-" + randomHex(), Logger: log}
 	creds.Now = now
+	creds.Schema = st.Schema
 	sims, err := StartSims(st.Dataset, creds)
 	if err != nil {
 		return nil, err
@@ -162,6 +166,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 	st.Dataset = sims.Snapshot()
 	st.Dataset.Truth = st.Truth
+	st.Schema = sims.Schema()
 	if err := writeState(ctx, opts.Store, st); err != nil {
 		return res, fmt.Errorf("save demo state: %w", err)
 	}

@@ -25,6 +25,14 @@ type Sims struct {
 	servers       []*http.Server
 }
 
+// Schema is what the simulators were given beyond their standard
+// definitions (crmhub's own properties and fields, unique and External ID
+// flags included). A snapshot of records alone loses it.
+type Schema struct {
+	HubSpot    map[string][]simhs.Property    `json:"hubspot,omitempty"`
+	Salesforce map[string][]simsf.CustomField `json:"salesforce,omitempty"`
+}
+
 // SimConfig sets the credentials the simulators accept.
 type SimConfig struct {
 	HubSpotToken           string
@@ -34,6 +42,8 @@ type SimConfig struct {
 	HubSpotAddr    string
 	SalesforceAddr string
 	Logger         *slog.Logger
+	// Schema, when set, is defined before the records are loaded.
+	Schema *Schema
 	// Now is the simulators' clock (default time.Now).
 	Now func() time.Time
 	// HubSpotFaults and SalesforceFaults inject failures (sim/fault);
@@ -50,6 +60,18 @@ func StartSims(d *seed.Dataset, cfg SimConfig) (*Sims, error) {
 		HubSpot: simhs.New(simhs.Options{Token: cfg.HubSpotToken, Logger: cfg.Logger, Now: cfg.Now, Faults: cfg.HubSpotFaults}),
 		Salesforce: simsf.New(simsf.Options{ClientID: cfg.SalesforceClientID, ClientSecret: cfg.SalesforceClientSecret, Logger: cfg.Logger, Now: cfg.Now,
 			Faults: cfg.SalesforceFaults, ExpireSessionsEvery: cfg.SalesforceExpireEvery}),
+	}
+	if cfg.Schema != nil {
+		for obj, props := range cfg.Schema.HubSpot {
+			if err := s.HubSpot.DefineProperties(obj, props); err != nil {
+				return nil, fmt.Errorf("define hubspot %s properties: %w", obj, err)
+			}
+		}
+		for obj, fields := range cfg.Schema.Salesforce {
+			if err := s.Salesforce.DefineFields(obj, fields); err != nil {
+				return nil, fmt.Errorf("define salesforce %s fields: %w", obj, err)
+			}
+		}
 	}
 	for _, obj := range seed.HubSpotObjects {
 		if recs := d.Records(seed.HubSpot, obj); len(recs) > 0 {
@@ -104,6 +126,11 @@ func (s *Sims) Snapshot() *seed.Dataset {
 		d.Objects[seed.Salesforce][obj] = recs
 	}
 	return d
+}
+
+// Schema returns both simulators' definitions beyond the standard ones.
+func (s *Sims) Schema() *Schema {
+	return &Schema{HubSpot: s.HubSpot.CustomProperties(), Salesforce: s.Salesforce.CustomFields()}
 }
 
 // Close stops serving.

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -239,7 +240,11 @@ func extractOne(ctx context.Context, opts Options, src Source) (Result, error) {
 	}
 	res.SchemaChanges = DiffSchema(prevCols, cols)
 	for _, ch := range res.SchemaChanges {
-		opts.Logger.Warn("schema changed", "system", sys, "object", obj, "field", ch.Field, "change", ch.Change, "old", ch.Old, "new", ch.New)
+		level := slog.LevelWarn
+		if ch.Change == "added" && crmhubField(ch.Field) {
+			level = slog.LevelInfo // the previous run's load created it
+		}
+		opts.Logger.Log(ctx, level, "schema changed", "system", sys, "object", obj, "field", ch.Field, "change", ch.Change, "old", ch.Old, "new", ch.New)
 	}
 	tmpDir := opts.TempDir
 	if tmpDir == "" {
@@ -364,4 +369,11 @@ func SumCalls(results []Result) map[string]CallStats {
 		}
 	}
 	return out
+}
+
+// crmhubField reports whether a CRM field is one crmhub's load creates
+// (HubSpot crmhub_* properties, Salesforce HubSpot_Id__c and Crmhub_*__c).
+func crmhubField(name string) bool {
+	n := strings.ToLower(name)
+	return strings.HasPrefix(n, "crmhub_") || n == "hubspot_id__c"
 }

@@ -3,6 +3,7 @@ package load
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 
 	"github.com/crmhub/crmhub/crm/hubspot"
@@ -14,6 +15,10 @@ type HubSpotTarget struct {
 	Client *hubspot.Client
 	Batch  int
 	specs  map[string]map[string]fieldSpec // object -> property -> what it accepts
+	// noUpsert: objects whose golden id property exists without
+	// hasUniqueValue (made by hand, or a portal restored from records):
+	// HubSpot refuses an upsert keyed on it, so creates are plain creates
+	noUpsert map[string]bool
 }
 
 func (t *HubSpotTarget) System() string { return seed.HubSpot }
@@ -45,6 +50,7 @@ var _ Merger = (*hubspot.Client)(nil)
 // property's type, options and length for checking values before the call.
 func (t *HubSpotTarget) Prepare(ctx context.Context, fieldsByObject map[string][]string) error {
 	t.specs = map[string]map[string]fieldSpec{}
+	t.noUpsert = map[string]bool{}
 	for obj, fields := range fieldsByObject {
 		props, err := t.Client.Properties(ctx, obj)
 		if err != nil {
@@ -67,6 +73,12 @@ func (t *HubSpotTarget) Prepare(ctx context.Context, fieldsByObject map[string][
 				if _, err := t.Client.CreateProperty(ctx, obj, p); err != nil {
 					return fmt.Errorf("create hubspot property %s.%s: %w", obj, f, err)
 				}
+			}
+			if f == GoldenIDProperty && !p.HasUniqueValue {
+				// HubSpot sets hasUniqueValue only when a property is created
+				t.noUpsert[obj] = true
+				slog.Warn("hubspot golden id property has no unique values: creates use batch create, a retried batch may duplicate",
+					"object", obj, "property", f)
 			}
 			specs[f] = hubspotSpec(f, p)
 		}
@@ -136,6 +148,10 @@ func (t *HubSpotTarget) Apply(ctx context.Context, object string, batch []Change
 	case KindCreate:
 		inputs := make([]hubspot.BatchInput, len(send))
 		for i, c := range send {
+			if t.noUpsert[object] {
+				inputs[i] = hubspot.BatchInput{Properties: c.Values}
+				continue
+			}
 			props := make(map[string]string, len(c.Values))
 			for k, v := range c.Values {
 				if k != GoldenIDProperty {
@@ -144,7 +160,11 @@ func (t *HubSpotTarget) Apply(ctx context.Context, object string, batch []Change
 			}
 			inputs[i] = hubspot.BatchInput{ID: c.Values[GoldenIDProperty], IDProperty: GoldenIDProperty, Properties: props}
 		}
-		res, err = t.Client.BatchUpsert(ctx, object, inputs)
+		if t.noUpsert[object] {
+			res, err = t.Client.BatchCreate(ctx, object, inputs)
+		} else {
+			res, err = t.Client.BatchUpsert(ctx, object, inputs)
+		}
 	default:
 		inputs := make([]hubspot.BatchInput, len(send))
 		for i, c := range send {

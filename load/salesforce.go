@@ -57,6 +57,7 @@ var crmhubFields = map[string]struct {
 func (t *SalesforceTarget) Prepare(ctx context.Context, fieldsByObject map[string][]string) error {
 	t.types = map[string]map[string]string{}
 	t.specs = map[string]map[string]fieldSpec{}
+	t.noUpsert = map[string]bool{}
 	for obj, fields := range fieldsByObject {
 		d, err := t.Client.Describe(ctx, obj)
 		if err != nil {
@@ -84,7 +85,7 @@ func (t *SalesforceTarget) Prepare(ctx context.Context, fieldsByObject map[strin
 		if f := d.Field(GoldenIDField); f != nil && !f.ExternalID {
 			// an org whose field lost its External ID flag (or a simulator
 			// restored from records alone): creates cannot upsert on it
-			t.noUpsert = map[string]bool{obj: true}
+			t.noUpsert[obj] = true
 			slog.Warn("salesforce golden id field is not an External ID: creates use insert, a retried batch may duplicate",
 				"object", obj, "field", GoldenIDField)
 		}

@@ -96,6 +96,15 @@ func (s *Server) handleCreateProperty(w http.ResponseWriter, r *http.Request) {
 		GroupName: in.GroupName, Options: in.Options, DisplayOrder: in.DisplayOrder, HasUniqueValue: in.HasUniqueValue,
 		Hidden: in.Hidden, FormField: in.FormField, CreatedAt: now, UpdatedAt: now,
 		Modification: modificationMeta{Archivable: true}}
+	st.define(p)
+	out := *p
+	s.mu.Unlock()
+	writeJSON(w, http.StatusCreated, out)
+}
+
+// define adds a property definition; a unique one claims the values records
+// already hold.
+func (st *objStore) define(p *Property) {
 	if p.Options == nil {
 		p.Options = []PropertyEnum{}
 	}
@@ -108,7 +117,52 @@ func (s *Server) handleCreateProperty(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	out := *p
-	s.mu.Unlock()
-	writeJSON(w, http.StatusCreated, out)
+}
+
+// CustomProperties returns, per object, the definitions of every property
+// that is not one of HubSpot's standard ones (created through the API, or
+// added by Load for an unknown column). Records alone do not carry them:
+// a portal restored from a Snapshot needs them too (DefineProperties), or
+// a unique property comes back as a plain one.
+func (s *Server) CustomProperties() map[string][]Property {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := map[string][]Property{}
+	for ti, st := range s.stores {
+		standard := map[string]bool{}
+		for _, p := range standardProperties(ti) {
+			standard[p.Name] = true
+		}
+		for _, p := range st.schema.sorted() {
+			if !standard[p.Name] {
+				out[objTypes[ti].name] = append(out[objTypes[ti].name], *p)
+			}
+		}
+	}
+	return out
+}
+
+// DefineProperties adds property definitions to an object as
+// POST /crm/v3/properties/{object} would, keeping their settings and times;
+// a name already defined is left as it is. Call it before Load so that
+// unique properties index the loaded values.
+func (s *Server) DefineProperties(object string, props []Property) error {
+	ti, ok := lookupType(object)
+	if !ok {
+		return fmt.Errorf("%w: %q", ErrUnknownObject, object)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.stores[ti]
+	for _, p := range props {
+		if !propNameRE.MatchString(p.Name) {
+			return fmt.Errorf("hubspot sim: %s property %q: invalid name", object, p.Name)
+		}
+		if _, exists := st.schema.props[p.Name]; exists {
+			continue
+		}
+		p := p
+		st.define(&p)
+	}
+	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -237,4 +238,53 @@ func errorsAs(err error, target **client.APIError) bool {
 		err = u.Unwrap()
 	}
 	return false
+}
+
+// A portal restored from a snapshot of records plus its custom property
+// definitions keeps unique properties unique, and a record edited after the
+// snapshot (a new UpdatedAt, the old lastmodifieddate still among its
+// values) is found by a search on its new time.
+func TestRestoreKeepsSchemaAndSeededTimes(t *testing.T) {
+	s := New(Options{Now: func() time.Time { return t0 }})
+	ts := httptest.NewServer(s)
+	defer ts.Close()
+	if resp, body := do(t, ts, "POST", "/crm/v3/properties/contacts", "test-token",
+		`{"name":"crmhub_golden_id","label":"Golden ID","type":"string","fieldType":"text","groupName":"contactinformation","hasUniqueValue":true}`); resp.StatusCode != 201 {
+		t.Fatalf("create property: %d %v", resp.StatusCode, body)
+	}
+	if err := s.Load("contacts", []seed.Record{{ID: "7", Values: map[string]string{"email": "a@acme.test", "crmhub_golden_id": "P1"}}}); err != nil {
+		t.Fatal(err)
+	}
+	props := s.CustomProperties()
+	if len(props["contacts"]) != 1 || !props["contacts"][0].HasUniqueValue {
+		t.Fatalf("custom properties = %+v", props)
+	}
+	snap := s.Snapshot()
+	edited := t0.Add(48 * time.Hour)
+	snap["contacts"][0].UpdatedAt = edited
+	snap["contacts"][0].Values["jobtitle"] = "CEO"
+
+	s2 := New(Options{Now: func() time.Time { return edited }})
+	if err := s2.DefineProperties("contacts", props["contacts"]); err != nil {
+		t.Fatal(err)
+	}
+	if err := s2.Load("contacts", snap["contacts"]); err != nil {
+		t.Fatal(err)
+	}
+	ts2 := httptest.NewServer(s2)
+	defer ts2.Close()
+	since := strconv.FormatInt(t0.Add(24*time.Hour).UnixMilli(), 10)
+	resp, body := do(t, ts2, "POST", "/crm/v3/objects/contacts/search", "test-token",
+		`{"filterGroups":[{"filters":[{"propertyName":"lastmodifieddate","operator":"GTE","value":"`+since+`"}]}]}`)
+	if resp.StatusCode != 200 || body["total"] != 1.0 {
+		t.Fatalf("search for the record edited after the snapshot: %d %v", resp.StatusCode, body)
+	}
+	resp, body = do(t, ts2, "POST", "/crm/v3/objects/contacts/batch/upsert", "test-token",
+		`{"inputs":[{"id":"P1","idProperty":"crmhub_golden_id","properties":{"phone":"1"}}]}`)
+	if res, _ := body["results"].([]any); resp.StatusCode != 200 || len(res) != 1 || res[0].(map[string]any)["id"] != "7" {
+		t.Fatalf("upsert on the restored unique property: %d %v", resp.StatusCode, body)
+	}
+	if err := s2.DefineProperties("widgets", nil); err == nil {
+		t.Fatal("unknown object accepted")
+	}
 }

@@ -284,21 +284,33 @@ func (s *Server) Load(object string, recs []seed.Record) error {
 
 // fillTimes sets the record's times from the seeded ones or, when zero,
 // derives them from the values being loaded (non-empty, with distinct ids)
-// or Now, and adds the system properties every record carries.
+// or Now, and adds the system properties every record carries. Seeded times
+// win over the values: a snapshot holds both, and a record edited after it
+// (gen.Mutate moves UpdatedAt) must be found by a search on its new time.
 func (s *Server) fillTimes(st *objStore, r *record, createdAt, updatedAt time.Time, vals []pv, now time.Time) []pv {
 	lm := objTypes[st.ti].lastMod
 	idCreate, idMod, idObj := st.keys.id("createdate"), st.keys.id(lm), st.keys.id("hs_object_id")
 	var created, modified string
 	for i := 0; i < len(vals); i++ {
+		drop := false
 		switch vals[i].id {
 		case idCreate:
-			created = vals[i].value
+			created, drop = vals[i].value, !createdAt.IsZero()
 		case idMod:
-			modified = vals[i].value
+			modified, drop = vals[i].value, !updatedAt.IsZero()
 		case idObj:
+			drop = true
+		}
+		if drop {
 			vals = slices.Delete(vals, i, i+1)
 			i--
 		}
+	}
+	if !createdAt.IsZero() {
+		created = ""
+	}
+	if !updatedAt.IsZero() {
+		modified = ""
 	}
 	if createdAt.IsZero() {
 		createdAt = parseTimeOr(created, now)

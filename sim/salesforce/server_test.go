@@ -284,3 +284,45 @@ func TestSnapshotLoadRoundTrip(t *testing.T) {
 		t.Fatalf("number rendering: %s (%v)", raw, out)
 	}
 }
+
+// An org restored from a snapshot plus its custom field definitions keeps
+// External ID fields: a GET by the external id finds the restored record.
+// Records alone bring the field back as plain text.
+func TestRestoreKeepsCustomFields(t *testing.T) {
+	e := newEnv(t, Options{})
+	const base = "/services/data/v62.0"
+	st, _, raw := e.do("POST", base+"/tooling/sobjects/CustomField", map[string]any{
+		"FullName": "Lead.Crmhub_Golden_Id__c", "Metadata": map[string]any{"label": "Golden", "type": "Text", "length": 64, "externalId": true, "unique": true}})
+	if st != 201 {
+		t.Fatalf("custom field: %d %s", st, raw)
+	}
+	if err := e.sim.Load("Lead", []seed.Record{{ID: "00Q000000000001AAA", Values: map[string]string{"LastName": "Ng", "Company": "X", "Crmhub_Golden_Id__c": "P1"}}}); err != nil {
+		t.Fatal(err)
+	}
+	fields := e.sim.CustomFields()
+	if len(fields["Lead"]) != 1 || !fields["Lead"][0].ExternalID || !fields["Lead"][0].Unique || fields["Lead"][0].Length != 64 {
+		t.Fatalf("custom fields = %+v", fields)
+	}
+	snap := e.sim.Snapshot()
+	for _, define := range []bool{false, true} {
+		e2 := newEnv(t, Options{})
+		if define {
+			if err := e2.sim.DefineFields("Lead", fields["Lead"]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := e2.sim.Load("Lead", snap["Lead"]); err != nil {
+			t.Fatal(err)
+		}
+		st, _, raw := e2.do("GET", base+"/sobjects/Lead/Crmhub_Golden_Id__c/P1", nil)
+		if define && st != 200 {
+			t.Fatalf("restored with definitions: GET by external id: %d %s", st, raw)
+		}
+		if !define && st == 200 {
+			t.Fatalf("restored from records alone, the field is still an External ID: %s", raw)
+		}
+	}
+	if err := e.sim.DefineFields("Nope", nil); err == nil {
+		t.Fatal("unknown object accepted")
+	}
+}

@@ -101,3 +101,58 @@ func (s *Server) handleCustomField(w http.ResponseWriter, r *http.Request, _ *re
 	s.log.Info("salesforce sim: custom field created", "object", t.def.Name, "field", name, "type", typ)
 	writeJSON(w, http.StatusCreated, map[string]any{"id": id, "success": true, "errors": []any{}, "warnings": []any{}, "infos": []any{}})
 }
+
+// CustomField is a custom field's definition as a snapshot keeps it.
+type CustomField struct {
+	Name       string `json:"name"`
+	Label      string `json:"label"`
+	Type       string `json:"type"` // describe type: string, email, double, ...
+	Length     int    `json:"length,omitempty"`
+	ExternalID bool   `json:"externalId,omitempty"`
+	Unique     bool   `json:"unique,omitempty"`
+	Required   bool   `json:"required,omitempty"`
+}
+
+// CustomFields returns every object's custom fields. Records alone do not
+// carry them: an org restored from a Snapshot needs them too
+// (DefineFields), or an External ID field comes back as plain text.
+func (s *Server) CustomFields() map[string][]CustomField {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := map[string][]CustomField{}
+	for name, t := range s.tables {
+		for _, f := range t.def.fields {
+			if f.Custom {
+				out[name] = append(out[name], CustomField{Name: f.Name, Label: f.Label, Type: f.Type, Length: f.Length,
+					ExternalID: f.ExternalID, Unique: f.Unique, Required: !f.Nillable})
+			}
+		}
+	}
+	return out
+}
+
+// DefineFields adds custom fields to an object as the Tooling API would; a
+// field already there is left as it is. Call it before Load so that
+// External ID and unique fields index the loaded values.
+func (s *Server) DefineFields(object string, fields []CustomField) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.table(object)
+	if t == nil {
+		return fmt.Errorf("%w: %q", ErrUnknownObject, object)
+	}
+	for _, cf := range fields {
+		if !customNameRE.MatchString(cf.Name) {
+			return fmt.Errorf("salesforce sim: %s field %q: not a custom field name", object, cf.Name)
+		}
+		if t.def.lookup(cf.Name) != nil {
+			continue
+		}
+		f := t.def.add(field{Name: cf.Name, Label: cf.Label, Type: cf.Type, Length: cf.Length, Nillable: !cf.Required,
+			ExternalID: cf.ExternalID, Unique: cf.Unique, Custom: true, Updateable: true, Createable: true})
+		if f.ExternalID || f.Unique {
+			t.reindexField(f)
+		}
+	}
+	return nil
+}
