@@ -18,17 +18,8 @@ import (
 // create batch failed and stopped the load.
 func TestHubSpotCreatesWithoutUniqueGoldenID(t *testing.T) {
 	ctx := context.Background()
-	sim := simhs.New(simhs.Options{Logger: slog.New(slog.DiscardHandler)})
 	// Load makes an unknown column a plain string property
-	if err := sim.Load("companies", []seed.Record{{ID: "9", Values: map[string]string{"name": "Old", GoldenIDProperty: "C0"}}}); err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(sim)
-	defer srv.Close()
-	client, err := hubspot.New(hubspot.Config{BaseURL: srv.URL, Token: "test-token"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sim, client := hubspotSim(t, "companies", []seed.Record{{ID: "9", Values: map[string]string{"name": "Old", GoldenIDProperty: "C0"}}})
 	target := &HubSpotTarget{Client: client}
 	batch := []Change{
 		{System: "hubspot", Object: "companies", RecordID: "new:C1", Kind: KindCreate, Values: map[string]string{"name": "Acme", GoldenIDProperty: "C1"}},
@@ -53,4 +44,21 @@ func TestHubSpotCreatesWithoutUniqueGoldenID(t *testing.T) {
 			t.Errorf("%s: created id %q, simulator holds %q", c.RecordID, c.CreatedID, byGolden[c.Values[GoldenIDProperty]])
 		}
 	}
+}
+
+// hubspotSim serves a HubSpot simulator holding recs over a real socket
+// and returns it with a client of it.
+func hubspotSim(t *testing.T, object string, recs []seed.Record) (*simhs.Server, *hubspot.Client) {
+	t.Helper()
+	sim := simhs.New(simhs.Options{Logger: slog.New(slog.DiscardHandler)})
+	if err := sim.Load(object, recs); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(sim)
+	t.Cleanup(srv.Close)
+	client, err := hubspot.New(hubspot.Config{BaseURL: srv.URL, Token: "test-token"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sim, client
 }

@@ -2,13 +2,9 @@ package load
 
 import (
 	"context"
-	"log/slog"
-	"net/http/httptest"
 	"testing"
 
-	"github.com/crmhub/crmhub/crm/hubspot"
 	"github.com/crmhub/crmhub/seed"
-	simhs "github.com/crmhub/crmhub/sim/hubspot"
 )
 
 // TestHubSpotMergesChain: two duplicates merging into one primary in one
@@ -17,20 +13,11 @@ import (
 // in one record's hs_merged_object_ids. Simulator over a real socket.
 func TestHubSpotMergesChain(t *testing.T) {
 	ctx := context.Background()
-	sim := simhs.New(simhs.Options{Logger: slog.New(slog.DiscardHandler)})
-	if err := sim.Load("contacts", []seed.Record{
+	sim, client := hubspotSim(t, "contacts", []seed.Record{
 		{ID: "301", Values: map[string]string{"email": "cy@x.test", "firstname": "Cy"}},
 		{ID: "302", Values: map[string]string{"email": "cy@x.test", "lastname": "Diaz"}},
 		{ID: "303", Values: map[string]string{"email": "cy@x.test", "phone": "+1 312 555 0120"}},
-	}); err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(sim)
-	defer srv.Close()
-	client, err := hubspot.New(hubspot.Config{BaseURL: srv.URL, Token: "test-token"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	})
 	target := &HubSpotTarget{Client: client}
 	batch := []Change{
 		{System: "hubspot", Object: "contacts", RecordID: "302", Kind: KindMerge, Values: map[string]string{"_merge_into": "301"}},
