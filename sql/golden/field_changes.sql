@@ -46,8 +46,12 @@ SELECT system, object, record_id, entity, field, crm_field, value,
        CASE WHEN echo THEN 'echo' ELSE 'first_seen' END AS basis, false AS changed_since_last_run
 FROM (
   -- a record crmhub created holds crmhub's values from its first version
+  -- (a CASE, so same_value runs only on records crmhub wrote: as a plain
+  -- AND in a projection it ran on every record field)
   SELECT o.*, pw.source_changed_at,
-         coalesce(o.updated_at >= pw.written_at AND same_value(o.field, pw.value, o.value), false) AS echo
+         CASE WHEN pw.record_id IS NULL OR o.updated_at < pw.written_at THEN false
+              WHEN o.value IS NOT DISTINCT FROM pw.value THEN true
+              ELSE same_value(o.field, pw.value, o.value) END AS echo
   FROM (SELECT * FROM v ANTI JOIN multi USING (system, object, record_id, field)) o
   LEFT JOIN prev_writes pw ON pw.system = o.system AND pw.object = o.object AND pw.record_id = o.record_id
                           AND pw.crm_field = o.crm_field

@@ -22,7 +22,11 @@ SELECT v.golden_id, v.record_key, v.system, v.object, v.record_id, v.updated_at,
             ELSE v.value END AS value,
        coalesce(fa.changed_at, fc.changed_at, v.updated_at) AS changed_at, coalesce(fa.changed_basis, fc.basis, 'record_time') AS changed_basis,
        coalesce(fc.changed_since_last_run, false) AS changed_since_last_run
-FROM vals v
+FROM (SELECT *,
+             -- the join key alone: a condition on the left side in the ON
+             -- clause made DuckDB fall back to a nested-loop join
+             CASE WHEN object = 'Contact' AND field = 'company_name' THEN 'salesforce:Account:' || company_ref END AS account_key
+      FROM vals) v
 LEFT JOIN ref_field_map fm ON fm.entity = 'person' AND fm.field = v.field AND fm.system = v.system
                          AND fm.object = v.object AND fm.role = 'value'
 LEFT JOIN field_changes fc ON fc.entity = 'person' AND fc.system = v.system AND fc.object = v.object
@@ -31,6 +35,6 @@ LEFT JOIN field_changes fc ON fc.entity = 'person' AND fc.system = v.system AND 
 -- and change time are those of the Account's golden name: the Account may
 -- be renamed by this very run, and the Contact's own record time moves with
 -- every write to the Contact
-LEFT JOIN company_clusters cc ON v.object = 'Contact' AND v.field = 'company_name'
-                             AND cc.record_key = 'salesforce:Account:' || v.company_ref
-LEFT JOIN golden_company_fields fa ON fa.golden_id = cc.golden_id AND fa.field = 'name'
+LEFT JOIN (SELECT cc.record_key, fa.golden_id, fa.value, fa.changed_at, fa.changed_basis
+           FROM company_clusters cc JOIN golden_company_fields fa ON fa.golden_id = cc.golden_id AND fa.field = 'name'
+           WHERE cc.record_key LIKE 'salesforce:Account:%') fa ON fa.record_key = v.account_key
