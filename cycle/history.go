@@ -169,7 +169,10 @@ func writeLogPlain(ctx context.Context, db *sql.DB, rep *Report) error {
 		  SELECT o.system, o.object, coalesce(c.record_id, o.record_id) AS record_id, o.crm_field,
 		         o.new_value AS value, o.source_changed_at, ? AS run_id, ?::TIMESTAMP AS written_at
 		  FROM outbox o
-		  LEFT JOIN run_created c ON o.kind = 'create' AND c.system = o.system AND c.object = o.object AND c.outbox_id = o.record_id
+		  -- keys alone in the ON clause: a condition on o there made DuckDB
+		  -- fall back to a nested-loop join (minutes at 100k people)
+		  LEFT JOIN run_created c ON c.outbox_id = CASE WHEN o.kind = 'create' THEN o.record_id END
+		                         AND c.system = o.system AND c.object = o.object
 		  WHERE (o.kind IN ('field', 'cross_id') OR (o.kind = 'create' AND c.record_id IS NOT NULL))
 		    AND NOT EXISTS (SELECT 1 FROM run_errors e WHERE e.system = o.system AND e.object = o.object
 		                    AND e.record_id = o.record_id AND (e.field IS NULL OR e.field = o.crm_field)))
