@@ -160,8 +160,7 @@ def main():
                     "peak_rss": ratio(c["peak_rss_mib"], s["peak_rss_mib"]) if both else None,
                 },
             })
-        if args.append:
-            write(args, rows)
+        write(args, rows)  # after every dataset: a run stopped later keeps what it measured
 
     write(args, rows)
 
