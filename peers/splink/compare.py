@@ -1,6 +1,7 @@
 """Side by side: crmhub and Splink on the same seeds, same machine, one run.
 
-    python peers/splink/compare.py --crmhub BIN [--datasets DIR] [--seed-dir DIR ...] [--out-dir peers]
+    python peers/splink/compare.py --crmhub BIN [--datasets DIR] [--seed-dir DIR ...] [--no-seeds]
+                                   [--append] [--splink-timeout S] [--out-dir peers]
 
 For every seed directory with a truth.csv it runs, each in its own process
 so that peak memory is that tool's alone:
@@ -9,9 +10,13 @@ so that peak memory is that tool's alone:
     models of the entity)
   - Splink:  peers/splink/splink_seed.py SEED (matching time = register the
     table, train (u sampling + EM), predict, cluster at 0.5)
-and writes report.json and report.md with pairwise precision, recall, F1,
-matching time, process wall time and peak RSS per seed, entity and tool,
-plus the ratios crmhub / Splink.
+and writes report.json and report.md (after every dataset, so a run stopped
+later keeps what it measured) with pairwise precision, recall, F1, matching
+time, process wall time, peak RSS and the load average before and after
+each process, per seed, entity and tool, plus the ratios crmhub / Splink.
+The two tools never run at the same time. Splink's process is stopped after
+--splink-timeout seconds; a run that does not finish is reported with its
+status, time, peak memory and the last progress line of its log.
 """
 import argparse
 import datetime
@@ -162,7 +167,7 @@ def main():
             })
         write(args, rows)  # after every dataset: a run stopped later keeps what it measured
 
-    write(args, rows)
+    print(markdown(write(args, rows)))
 
 
 def write(args, rows):
@@ -192,7 +197,7 @@ def write(args, rows):
         f.write("\n")
     with open(os.path.join(args.out_dir, "report.md"), "w") as f:
         f.write(markdown(report))
-    print(markdown(report))
+    return report
 
 
 def gen_size(name):
