@@ -9,9 +9,15 @@
 //
 // matching_seconds per entity is the sum of the models that normalise,
 // block, score and cluster that entity (stg_*, *_candidates, *_pairs,
-// *_clusters). Progress goes to stderr, one line per model.
+// *_clusters). Progress goes to stderr: the cycle's steps and one line per
+// model with its duration.
 //
-//	go run ./peers/crmhubscore [-work-dir DIR] SEED_DIR
+// -matching-only runs only those models, with the stand-ins for the
+// published tables that `crmhub bench match --only-matching` uses (no golden
+// records, outbox or reports): the process's wall time and peak memory are
+// then those of matching alone.
+//
+//	go run ./peers/crmhubscore [-work-dir DIR] [-matching-only] SEED_DIR
 package main
 
 import (
@@ -19,6 +25,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -47,6 +54,7 @@ type engine struct {
 
 type result struct {
 	Seed         string             `json:"seed"`
+	Mode         string             `json:"mode"`
 	Records      int                `json:"records"`
 	Engine       engine             `json:"engine"`
 	LoadSeconds  float64            `json:"load_seconds"`
@@ -65,20 +73,30 @@ var matchingModels = map[string][]string{
 
 func main() {
 	workDir := flag.String("work-dir", "", "where the lake and DuckDB's spill go (default: the system temp directory)")
-	flag.Usage = func() { fmt.Fprintln(os.Stderr, "usage: crmhubscore [-work-dir DIR] SEED_DIR") }
+	matchingOnly := flag.Bool("matching-only", false, "run only the normalise/block/score/cluster models (stand-ins for golden, outbox and reports)")
+	flag.Usage = func() { fmt.Fprintln(os.Stderr, "usage: crmhubscore [-work-dir DIR] [-matching-only] SEED_DIR") }
 	flag.Parse()
 	if flag.NArg() != 1 {
 		flag.Usage()
 		os.Exit(2)
 	}
 	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
-	if err := run(context.Background(), flag.Arg(0), *workDir); err != nil {
+	if err := run(context.Background(), flag.Arg(0), *workDir, *matchingOnly); err != nil {
 		fmt.Fprintln(os.Stderr, "crmhubscore:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, dir, workDir string) error {
+func run(ctx context.Context, dir, workDir string, matchingOnly bool) error {
+	var models fs.FS = sqlmodels.Models
+	mode := "full cycle (dry run)"
+	if matchingOnly {
+		var err error
+		if models, err = bench.MatchingOnly(models); err != nil {
+			return err
+		}
+		mode = "matching only"
+	}
 	start := time.Now()
 	d, err := seed.Load(dir)
 	if err != nil {
@@ -102,12 +120,12 @@ func run(ctx context.Context, dir, workDir string) error {
 	}
 	pl := pipelines.Default()
 	cpu0 := bench.CPUSeconds()
-	rep, err := cycle.Run(ctx, cycle.Config{Store: store, Pipeline: pl, Models: sqlmodels.Models,
+	rep, err := cycle.Run(ctx, cycle.Config{Store: store, Pipeline: pl, Models: models,
 		Sources: sources, Truth: truth, DryRun: true, WorkDir: tmp, Logger: progressLogger()})
 	if err != nil {
 		return err
 	}
-	out := result{Seed: filepath.Base(filepath.Clean(dir)), Records: records,
+	out := result{Seed: filepath.Base(filepath.Clean(dir)), Mode: mode, Records: records,
 		Engine:      engine{MemoryLimit: pl.Engine.MemoryLimit, Threads: pl.Engine.Threads},
 		LoadSeconds: loaded.Sub(start).Seconds(), RunSeconds: time.Since(loaded).Seconds(),
 		StepSeconds: map[string]float64{}, CPUSeconds: bench.CPUSeconds() - cpu0, ModelSeconds: map[string]any{}}
@@ -131,8 +149,8 @@ func run(ctx context.Context, dir, workDir string) error {
 	return enc.Encode(out)
 }
 
-// progressLogger writes the cycle's info lines (steps and models) to
-// stderr, so that a long run's log shows where it is.
+// progressLogger writes the cycle's steps and the transform's per-model
+// lines (debug level) to stderr, so that a long run's log shows where it is.
 func progressLogger() *slog.Logger {
-	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }

@@ -66,12 +66,14 @@ def run_measured(cmd, log, timeout=None):
 
 def last_stage(log):
     """The last progress line a tool wrote to its log (splink_seed.py writes
-    "stage ..." lines), to say where a failed run stopped."""
+    "stage ..." lines, crmhubscore the cycle's steps and each finished model),
+    to say where a failed run stopped."""
     last = ""
     try:
         with open(log, errors="replace") as f:
             for line in f:
-                if line.startswith("stage ") or "step started" in line or "crmhubscore:" in line:
+                if (line.startswith("stage ") or "step started" in line or "msg=model " in line
+                        or "crmhubscore:" in line):
                     last = line.strip()
     except OSError:
         pass
@@ -93,7 +95,7 @@ def ratio(a, b):
 
 CRMHUB_KEYS = ("precision", "recall", "f1", "predicted_pairs", "correct_pairs", "matching_seconds")
 SPLINK_KEYS = ("precision", "recall", "f1", "predicted_pairs", "correct_pairs", "matching_seconds",
-               "training_seconds", "predict_cluster_seconds", "profile", "link_type",
+               "training_seconds", "predict_cluster_seconds", "profile", "link_type", "duckdb_memory_limit",
                "precision_at_095", "recall_at_095", "f1_at_095")
 
 
@@ -110,6 +112,12 @@ def main():
     ap.add_argument("--no-seeds", action="store_true", help="only the --seed-dir directories")
     ap.add_argument("--append", action="store_true",
                     help="keep the rows of report.json for datasets not run this time")
+    ap.add_argument("--tools", default="crmhub,splink",
+                    help="which tools to run; with --append a tool not run keeps its figures from report.json")
+    ap.add_argument("--crmhub-matching-only", action="store_true",
+                    help="crmhubscore -matching-only: only the matching models (stand-ins for golden, outbox, reports)")
+    ap.add_argument("--splink-memory-limit", default="",
+                    help="DuckDB memory_limit for Splink (default: DuckDB's own, 80%% of RAM)")
     ap.add_argument("--splink-timeout", type=float, default=3600,
                     help="seconds after which Splink's process is stopped and reported as such")
     ap.add_argument("--work-dir", default=os.path.join(ROOT, ".cache", "peers", "work"),
@@ -121,40 +129,55 @@ def main():
     os.makedirs(args.work_dir, exist_ok=True)
 
     seeds = ([] if args.no_seeds else seeds_in(args.datasets)) + [os.path.abspath(s) for s in args.seed_dir]
+    tools = set(args.tools.split(","))
+    old = {}
+    path = os.path.join(args.out_dir, "report.json")
+    if args.append and os.path.exists(path):
+        with open(path) as f:
+            old = {(r["seed"], r["entity"]): r for r in json.load(f).get("rows", [])}
     rows = []
     for seed in seeds:
         name = os.path.basename(os.path.normpath(seed))
         when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
         print(f"== {name} {when} load {os.getloadavg()}", file=sys.stderr, flush=True)
-        m = run_measured([args.crmhub, "-work-dir", args.work_dir, seed],
-                         os.path.join(args.log_dir, f"{name}.crmhub.log"))
-        crm = {}
-        if m["status"] == "ok":
-            ch = json.loads(m["stdout"])
-            crm = {e["entity"]: dict({k: e[k] for k in CRMHUB_KEYS}, records=e["records"], true_pairs=e["true_pairs"],
-                                     engine=ch.get("engine"), step_seconds=ch.get("step_seconds"),
-                                     cpu_seconds=ch.get("cpu_seconds"), **process_fields(m))
-                   for e in ch["entities"]}
-        else:
-            print(f"   crmhub {m['status']}: {last_stage(m['log'])}", file=sys.stderr, flush=True)
-        crm_proc = dict(process_fields(m), stage=last_stage(m["log"]) if m["status"] != "ok" else None)
-        print(f"   crmhub  {m['wall']:7.1f}s {m['rss']:8.0f} MiB {m['status']}", file=sys.stderr, flush=True)
-        m = run_measured([sys.executable, os.path.join(HERE, "splink_seed.py"), seed],
-                         os.path.join(args.log_dir, f"{name}.splink.log"), timeout=args.splink_timeout)
-        spl = {}
-        for line in m["stdout"].splitlines():
-            if line.strip():
-                d = json.loads(line)
-                spl[d["entity"]] = dict({k: d[k] for k in SPLINK_KEYS}, records=d["records"],
-                                        true_pairs=d["true_pairs"], **process_fields(m))
-        spl_proc = dict(process_fields(m), stage=last_stage(m["log"]) if m["status"] != "ok" else None)
-        print(f"   splink  {m['wall']:7.1f}s {m['rss']:8.0f} MiB {m['status']}", file=sys.stderr, flush=True)
-        for entity in sorted(set(crm) | set(spl)):
+        crm, spl, crm_proc, spl_proc = {}, {}, None, None
+        if "crmhub" in tools:
+            cmd = [args.crmhub, "-work-dir", args.work_dir] + (["-matching-only"] if args.crmhub_matching_only else [])
+            m = run_measured(cmd + [seed], os.path.join(args.log_dir, f"{name}.crmhub.log"))
+            if m["status"] == "ok":
+                ch = json.loads(m["stdout"])
+                crm = {e["entity"]: dict({k: e[k] for k in CRMHUB_KEYS}, records=e["records"],
+                                         true_pairs=e["true_pairs"], mode=ch.get("mode"), engine=ch.get("engine"),
+                                         step_seconds=ch.get("step_seconds"), cpu_seconds=ch.get("cpu_seconds"),
+                                         measured_at=when, **process_fields(m))
+                       for e in ch["entities"]}
+            crm_proc = dict(process_fields(m), measured_at=when,
+                            stage=last_stage(m["log"]) if m["status"] != "ok" else None)
+            print(f"   crmhub  {m['wall']:7.1f}s {m['rss']:8.0f} MiB {m['status']}", file=sys.stderr, flush=True)
+        if "splink" in tools:
+            swhen = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+            extra = ["--memory-limit", args.splink_memory_limit] if args.splink_memory_limit else []
+            m = run_measured([sys.executable, os.path.join(HERE, "splink_seed.py"), seed] + extra,
+                             os.path.join(args.log_dir, f"{name}.splink.log"), timeout=args.splink_timeout)
+            for line in m["stdout"].splitlines():
+                if line.strip():
+                    d = json.loads(line)
+                    spl[d["entity"]] = dict({k: d[k] for k in SPLINK_KEYS}, records=d["records"],
+                                            true_pairs=d["true_pairs"], measured_at=swhen, **process_fields(m))
+            spl_proc = dict(process_fields(m), measured_at=swhen,
+                            stage=last_stage(m["log"]) if m["status"] != "ok" else None)
+            print(f"   splink  {m['wall']:7.1f}s {m['rss']:8.0f} MiB {m['status']}", file=sys.stderr, flush=True)
+        prev = {e: r for (sd, e), r in old.items() if sd == name}
+        entities = set(crm) | set(spl) | set(prev) or {"company", "person"}  # neither finished: still a row
+        for entity in sorted(entities):
             if entity == "deal":
                 continue  # Splink has no deal profile; crmhub's deal scores are in its own reports
-            c, s = crm.get(entity) or dict(crm_proc), spl.get(entity) or dict(spl_proc)
-            ref = crm.get(entity) or spl.get(entity)
-            both = entity in crm and entity in spl
+            c = crm.get(entity) or (dict(crm_proc) if crm_proc else prev.get(entity, {}).get("crmhub"))
+            s = spl.get(entity) or (dict(spl_proc) if spl_proc else prev.get(entity, {}).get("splink"))
+            if c is None or s is None:
+                continue
+            ref = crm.get(entity) or spl.get(entity) or prev.get(entity) or {"records": 0, "true_pairs": 0}
+            both = "f1" in c and "f1" in s
             rows.append({
                 "seed": name, "entity": entity, "records": ref["records"], "true_pairs": ref["true_pairs"],
                 "measured_at": when, "crmhub": c, "splink": s,
@@ -232,7 +255,9 @@ def markdown(report):
         "prediction and clustering. Wall: the whole process (reading the seed, and for crmhub every other model "
         "too: golden records, outbox, reports; one process covers a seed's people and companies). Peak RSS: the "
         "process's maximum resident set (wait4). Load: the machine's 1-minute load average when the process "
-        "started → ended (2 CPUs; above 2 the machine was shared).",
+        "started → ended (2 CPUs; above 2 the machine was shared). crmhub (matching only): `crmhubscore "
+        "-matching-only`, only the matching models with stand-ins for the published tables, so its wall and peak "
+        "are matching's alone.",
         "",
         "| seed | entity | records | tool | precision | recall | F1 | matching s | wall s | peak MiB | load | measured |",
         "|---|---|---:|---|---:|---:|---:|---:|---:|---:|---|---|",
@@ -240,14 +265,16 @@ def markdown(report):
     for r in rows:
         for tool in ("crmhub", "splink"):
             t = r[tool]
+            label = tool + (" (matching only)" if t.get("mode") == "matching only" else "")
             if "f1" in t:
-                lines.append(f"| {r['seed']} | {r['entity']} | {r['records']:,} | {tool} | {t['precision']:.4f} | "
+                lines.append(f"| {r['seed']} | {r['entity']} | {r['records']:,} | {label} | {t['precision']:.4f} | "
                              f"{t['recall']:.4f} | {t['f1']:.4f} | {t['matching_seconds']:.2f} | "
-                             f"{t['wall_seconds']:.2f} | {t['peak_rss_mib']:.0f} | {load(t)} | {r.get('measured_at', '')} |")
+                             f"{t['wall_seconds']:.2f} | {t['peak_rss_mib']:.0f} | {load(t)} | "
+                             f"{t.get('measured_at', r.get('measured_at', ''))} |")
             else:
-                lines.append(f"| {r['seed']} | {r['entity']} | {r['records']:,} | {tool} | **{t['status']}** | – | – | "
+                lines.append(f"| {r['seed']} | {r['entity']} | {r['records']:,} | {label} | **{t['status']}** | – | – | "
                              f"– | {t['wall_seconds']:.2f} | {t['peak_rss_mib']:.0f} | {load(t)} | "
-                             f"{r.get('measured_at', '')} |")
+                             f"{t.get('measured_at', r.get('measured_at', ''))} |")
     failed = [(r, tool) for r in rows for tool in ("crmhub", "splink") if "f1" not in r[tool]]
     if failed:
         lines += ["", "Runs that did not finish (status, wall time and peak memory of the process when it stopped, "

@@ -22,9 +22,10 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --people) people="$2"; shift 2 ;;
     --seed) gen_seed="$2"; shift 2 ;;
-    --append|--no-seeds) pass+=("$1"); shift ;;
-    --splink-timeout) pass+=("$1" "$2"); shift 2 ;;
-    *) echo "usage: $0 [--people N[,N...]] [--seed S] [--no-seeds] [--append] [--splink-timeout SECONDS]" >&2; exit 2 ;;
+    --append|--no-seeds|--crmhub-matching-only) pass+=("$1"); shift ;;
+    --splink-timeout|--splink-memory-limit|--tools) pass+=("$1" "$2"); shift 2 ;;
+    *) echo "usage: $0 [--people N[,N...]] [--seed S] [--no-seeds] [--append] [--tools crmhub,splink]" \
+         "[--crmhub-matching-only] [--splink-memory-limit 14GB] [--splink-timeout SECONDS]" >&2; exit 2 ;;
   esac
 done
 

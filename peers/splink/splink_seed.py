@@ -374,8 +374,12 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("seed")
     ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--memory-limit", default="",
+                    help="DuckDB memory_limit (e.g. 14GB); empty keeps DuckDB's default, 80%% of RAM")
     args = ap.parse_args()
     con = duckdb.connect()
+    if args.memory_limit:
+        exec_sql(con, f"set memory_limit = '{args.memory_limit}'")
     # An in-memory DuckDB spills to ./.tmp by default; keep it out of the
     # source tree. DuckDB's memory_limit stays at its default (80% of RAM),
     # as in Splink's examples.
@@ -387,14 +391,16 @@ def main():
     company_cols = ["name", "address", "city", "postcode", "phone", "domain"]
     # Splink logs its own progress (blocking, EM iterations) at INFO.
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s %(message)s")
-    # Companies first: the smaller entity finishes even if people do not.
-    for entity, sources, cols, table in (("company", COMPANY_SOURCES, company_cols, "companies"),
-                                         ("person", PERSON_SOURCES, person_cols, "persons")):
+    # People first: the documented profile (Splink's person examples) and
+    # the comparison's main subject; the organisation profile is ours.
+    for entity, sources, cols, table in (("person", PERSON_SOURCES, person_cols, "persons"),
+                                         ("company", COMPANY_SOURCES, company_cols, "companies")):
         stage(f"{entity}: read the seed")
         n = build_table(con, args.seed, sources, cols, table)
         if n < 2:
             continue
         result = run_entity(con, args.seed, entity, table, cols, threads)
+        result["duckdb_memory_limit"] = con.execute("select current_setting('memory_limit')").fetchall()[0][0]
         print(json.dumps(result), flush=True)
         stage(f"{entity}: done")
 
