@@ -91,3 +91,8 @@ func (s *releasingSource) ReadSince(ctx context.Context, cols []extract.Column, 
 	s.r.done()
 	return err
 }
+
+// ReleaseAfterRead is releaseAfterRead for other measuring commands
+// (peers/crmhubscore): a seed read from files leaves the Go heap once
+// extracted, as the product's streaming extract never holds it.
+func ReleaseAfterRead(srcs []extract.Source) []extract.Source { return releaseAfterRead(srcs) }

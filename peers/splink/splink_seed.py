@@ -30,8 +30,11 @@ blocking rules. Predictions are clustered with
 cluster_pairwise_predictions_at_threshold at match probability 0.5.
 """
 import argparse
+import datetime
 import json
+import logging
 import os
+import resource
 import sys
 import time
 
@@ -41,6 +44,25 @@ import splink.comparison_library as cl
 from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 
 THRESHOLD = 0.5
+START = time.perf_counter()
+
+
+def stage(name):
+    """A progress line on stderr (the run's log): where the process is, how
+    long it has run, its resident and peak memory. compare.py quotes the last
+    one when a run does not finish."""
+    rss = 0
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    rss = int(line.split()[1]) // 1024
+    except OSError:
+        pass
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%H:%M:%S")
+    print(f"stage {name} at {now}, {time.perf_counter() - START:.1f} s in, rss {rss} MiB, peak {peak} MiB",
+          file=sys.stderr, flush=True)
 
 PERSON_SOURCES = {
     ("hubspot", "contacts"): {"first_name": "firstname", "surname": "lastname", "dob": "date_of_birth",
@@ -301,6 +323,7 @@ def run_entity(con, seed, entity, table, cols, threads):
         exec_sql(con, f"create or replace table {table} as select *, "
                     f"first_name || ' ' || surname as first_name_surname_concat from {table}")
 
+    stage(f"{entity}: register and train")
     t0 = time.perf_counter()
     db_api = DuckDBAPI(connection=con)
     settings = SettingsCreator(
@@ -319,12 +342,16 @@ def run_entity(con, seed, entity, table, cols, threads):
     kw = {"max_pairs": prof["u_pairs"]}
     if prof["u_seed"] is not None:
         kw["seed"] = prof["u_seed"]
+    stage(f"{entity}: estimate_u_using_random_sampling")
     linker.training.estimate_u_using_random_sampling(**kw)
     for rule in prof["em"]:
+        stage(f"{entity}: expectation maximisation")
         linker.training.estimate_parameters_using_expectation_maximisation(
             rule, estimate_without_term_frequencies=True)
     t_trained = time.perf_counter()
+    stage(f"{entity}: predict")
     predictions = linker.inference.predict(threshold_match_probability=THRESHOLD)
+    stage(f"{entity}: cluster at {THRESHOLD}")
     clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
         predictions, threshold_match_probability=THRESHOLD)
     exec_sql(con, f"create or replace table splink_clusters as select unique_id, cluster_id from {clusters.physical_name}")
@@ -332,8 +359,10 @@ def run_entity(con, seed, entity, table, cols, threads):
     out = dict(tool="splink", entity=entity, seed=seed_name, profile=prof["source"], link_type=prof["link_type"],
                matching_seconds=t1 - t0, training_seconds=t_trained - t0, predict_cluster_seconds=t1 - t_trained,
                comparisons=len(prof["comparisons"]), blocking_rules=len(prof["blocking"]), threads=threads)
+    stage(f"{entity}: score")
     out.update(score(con, "splink_clusters", table))
     # Splink's own examples often cluster at 0.95; reported beside the 0.5 contract.
+    stage(f"{entity}: cluster at 0.95")
     strict = linker.clustering.cluster_pairwise_predictions_at_threshold(predictions, threshold_match_probability=0.95)
     exec_sql(con, f"create or replace table splink_clusters_95 as select unique_id, cluster_id from {strict.physical_name}")
     s95 = score(con, "splink_clusters_95", table)
@@ -345,20 +374,35 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("seed")
     ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--memory-limit", default="",
+                    help="DuckDB memory_limit (e.g. 14GB); empty keeps DuckDB's default, 80%% of RAM")
     args = ap.parse_args()
     con = duckdb.connect()
+    if args.memory_limit:
+        exec_sql(con, f"set memory_limit = '{args.memory_limit}'")
+    # An in-memory DuckDB spills to ./.tmp by default; keep it out of the
+    # source tree. DuckDB's memory_limit stays at its default (80% of RAM),
+    # as in Splink's examples.
+    exec_sql(con, f"set temp_directory = '{os.path.abspath(os.path.join('.cache', 'peers', 'splink-tmp'))}'")
     if args.threads:
         exec_sql(con, f"set threads = {args.threads}")
     threads = con.execute("select current_setting('threads')").fetchall()[0][0]
     person_cols = ["first_name", "surname", "dob", "address", "city", "state", "postcode", "email", "phone"]
     company_cols = ["name", "address", "city", "postcode", "phone", "domain"]
+    # Splink logs its own progress (blocking, EM iterations) at INFO.
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s %(message)s")
+    # People first: the documented profile (Splink's person examples) and
+    # the comparison's main subject; the organisation profile is ours.
     for entity, sources, cols, table in (("person", PERSON_SOURCES, person_cols, "persons"),
                                          ("company", COMPANY_SOURCES, company_cols, "companies")):
+        stage(f"{entity}: read the seed")
         n = build_table(con, args.seed, sources, cols, table)
         if n < 2:
             continue
         result = run_entity(con, args.seed, entity, table, cols, threads)
+        result["duckdb_memory_limit"] = con.execute("select current_setting('memory_limit')").fetchall()[0][0]
         print(json.dumps(result), flush=True)
+        stage(f"{entity}: done")
 
 
 if __name__ == "__main__":
