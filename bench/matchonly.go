@@ -58,7 +58,7 @@ UNION ALL SELECT 'deal', decision FROM deal_pairs
 	"review_queue": `-- depends: match_pairs
 SELECT entity, 'uncertain_match' AS reason FROM match_pairs WHERE decision = 'review'
 `,
-	"conflicts":        "SELECT NULL::VARCHAR AS entity WHERE false\n",
+	"conflicts":        "SELECT NULL::VARCHAR AS entity, NULL::TIMESTAMP AS first_seen_at WHERE false\n",
 	"golden_persons":   "SELECT NULL::VARCHAR AS golden_id WHERE false\n",
 	"golden_companies": "SELECT NULL::VARCHAR AS golden_id WHERE false\n",
 	"golden_deals":     "SELECT NULL::VARCHAR AS golden_id WHERE false\n",
