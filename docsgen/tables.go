@@ -74,7 +74,7 @@ func Tables() []Table {
 				Column{"score", "Sum of the log2 m/u weights of the compared fields, plus the prior."},
 				Column{"probability", "Match probability from the score."},
 				Column{"decision", "match, review or non-match, from the pipeline's thresholds."},
-				Column{"decided_by", "What decided: the score thresholds or a cross-system id rule."},
+				Column{"decided_by", "What decided: the score thresholds (score), a cross-system id rule (cross_id, conflicting_cross_id) or, for companies, two differently named businesses at one site (two_names_at_site: a non-match)."},
 				Column{"blocking_rules", "Blocking rules that made the two records candidates."},
 				explanation)},
 		{Name: "review_queue", Grain: "one row per pair or merge that needs a person",

@@ -154,3 +154,22 @@ CREATE OR REPLACE MACRO person_rule_names() AS
    'last_name_first_initial', 'mailbox', 'phone', 'postal_code', 'street_city', 'swapped_name'];
 CREATE OR REPLACE MACRO rule_names(mask, names) AS
   [names[i + 1] FOR i IN range(len(names)) IF (mask >> i) & 1 = 1];
+
+-- the initials of a normalised company name's words, in order, joining
+-- words left out: "lutheran social services of illinois" -> "lssi"
+CREATE OR REPLACE MACRO name_initials(name_n) AS
+  array_to_string(list_transform(list_filter(string_split(coalesce(name_n, ''), ' '),
+    w -> length(w) > 0 AND w NOT IN ('and', 'of', 'for', 'the', 'at', 'in', 'on')), w -> w[1]), '');
+
+-- the words of a (name_tokens list) that nothing in the other name (its
+-- words b, its normalised text b_name) accounts for: an equal word, one a
+-- prefix of the other ("deli" / "delicatessen"), a near spelling, an
+-- abbreviation ("ctr" / "center": the letters in order, the first one
+-- first) or, from three letters, an acronym of its words ("cyc" / "chicago
+-- youth centers")
+CREATE OR REPLACE MACRO words_unmatched(a, b, b_name) AS
+  list_filter(coalesce(a, []), x -> NOT (
+    coalesce(list_bool_or(list_transform(coalesce(b, []),
+      y -> x = y OR starts_with(x, y) OR starts_with(y, x) OR jaro_winkler_similarity(x, y) >= 0.9
+        OR (length(x) < length(y) AND x[1] = y[1] AND y LIKE array_to_string(string_split(x, ''), '%') || '%'))), false)
+    OR (length(x) >= 3 AND contains(name_initials(b_name), x))));

@@ -148,6 +148,7 @@ weighed AS (
 ),
 scored AS (
   SELECT left_key, right_key, left_rid, right_rid, rules, same_cross_id, conflicting_cross_id,
+         name_level, street_level = 'exact' OR phone_level IN ('exact', 'same_site') AS same_site,
          round(name_weight + domain_weight + phone_weight + street_weight + city_weight + postal_code_weight, 3) AS score,
          [{'field': 'city', 'level': city_level, 'weight': round(city_weight, 2)},
           {'field': 'domain', 'level': domain_level, 'weight': round(domain_weight, 2)},
@@ -156,19 +157,48 @@ scored AS (
           {'field': 'postal_code', 'level': postal_code_level, 'weight': round(postal_code_weight, 2)},
           {'field': 'street', 'level': street_level, 'weight': round(street_weight, 2)}] AS explanation
   FROM weighed
+),
+-- Two businesses at one site (a hotel's cafe and its dining room, the east
+-- and west branches of one organisation): at the same street or phone, two
+-- names that each have one or two words the other does not account for
+-- (a minority of each name; abbreviations and acronyms account for words,
+-- see words_unmatched), where each name is confirmed by another record of
+-- the site under the very same name. Such a pair is a non-match by rule
+-- (decided_by two_names_at_site), so clustering keeps the two apart even
+-- when the site's strength links them to each other's records.
+site_named AS (
+  SELECT left_rid AS rid FROM scored WHERE name_level = 'exact' AND same_site
+  UNION SELECT right_rid FROM scored WHERE name_level = 'exact' AND same_site
+),
+two_names AS (
+  SELECT left_rid, right_rid FROM (
+    SELECT s.left_rid, s.right_rid, len(l.name_tokens) AS left_n, len(r.name_tokens) AS right_n,
+           len(words_unmatched(l.name_tokens, r.name_tokens, r.name_n)) AS left_only,
+           len(words_unmatched(r.name_tokens, l.name_tokens, l.name_n)) AS right_only
+    FROM scored s
+    JOIN site_named ln ON ln.rid = s.left_rid
+    JOIN site_named rn ON rn.rid = s.right_rid
+    JOIN live l ON l.rid = s.left_rid
+    JOIN live r ON r.rid = s.right_rid
+    WHERE s.same_site AND s.name_level NOT IN ('exact', 'null'))
+  WHERE left_only BETWEEN 1 AND 2 AND right_only BETWEEN 1 AND 2
+    AND 2 * left_only < left_n AND 2 * right_only < right_n
 )
 SELECT left_key, right_key, rules, score,
        1 / (1 + pow(2, -(score + getvariable('company_prior') - (SELECT size_bits FROM size_adjustment)))) AS probability,
        CASE
          WHEN conflicting_cross_id THEN 'non-match'
          WHEN same_cross_id THEN 'match'
+         WHEN t.left_rid IS NOT NULL THEN 'non-match'
          WHEN score >= getvariable('company_match_threshold') + (SELECT size_bits FROM size_adjustment) THEN 'match'
          WHEN score >= getvariable('company_review_threshold') + (SELECT size_bits FROM size_adjustment) THEN 'review'
          ELSE 'non-match'
        END AS decision,
-       CASE WHEN conflicting_cross_id THEN 'conflicting_cross_id' WHEN same_cross_id THEN 'cross_id' ELSE 'score' END AS decided_by,
-       explanation, left_rid, right_rid
-FROM scored;
+       CASE WHEN conflicting_cross_id THEN 'conflicting_cross_id' WHEN same_cross_id THEN 'cross_id'
+            WHEN t.left_rid IS NOT NULL THEN 'two_names_at_site'
+            ELSE 'score' END AS decided_by,
+       explanation, s.left_rid, s.right_rid
+FROM scored s LEFT JOIN two_names t USING (left_rid, right_rid);
 CREATE OR REPLACE TABLE company_pairs AS
   SELECT * EXCLUDE (left_rid, right_rid) FROM company_scored;
 CREATE OR REPLACE TEMP TABLE company_links AS

@@ -154,36 +154,48 @@ SELECT left_rid, right_rid, rule_mask, same_cross_id, conflicting_cross_id,
         ELSE 'different' END AS company_name
 FROM sims;
 
+-- The ten levels of a pair travel as one INTEGER, three bits per field in
+-- the order of person_level_names() (a level's code is its position in the
+-- field's list, from 0): the pattern. Ten level strings were 160 bytes per
+-- pair, over 3 GiB at a million people that the comparison then spilled.
+CREATE OR REPLACE TEMP MACRO person_level_names() AS [
+  ['null', 'exact', 'fuzzy_high', 'initial', 'fuzzy_low', 'different'],  -- first_name
+  ['null', 'exact', 'fuzzy_high', 'fuzzy_low', 'different'],             -- last_name
+  ['null', 'exact', 'typo', 'close', 'different'],                       -- birthdate
+  ['null', 'exact', 'fuzzy', 'same_mailbox', 'fuzzy_low', 'different'],  -- email
+  ['null', 'exact', 'last_digits', 'different'],                         -- phone
+  ['null', 'exact', 'fuzzy_high', 'fuzzy_low', 'different'],             -- street
+  ['null', 'exact', 'fuzzy', 'different'],                               -- city
+  ['null', 'exact', 'typo', 'different'],                                -- postal_code
+  ['null', 'exact', 'different'],                                        -- state
+  ['null', 'exact', 'fuzzy', 'different']                                -- company_name
+];
+CREATE OR REPLACE TEMP MACRO person_comparisons() AS
+  ['first_name', 'last_name', 'birthdate', 'email', 'phone', 'street', 'city', 'postal_code', 'state', 'company_name'];
+-- a level's code in field i (1-based); a level missing from the list stops
+-- the run rather than lose the pair
+CREATE OR REPLACE TEMP MACRO person_level_code(i, level) AS
+  coalesce(list_position(person_level_names()[i], level) - 1, error('person_pairs: level ' || level || ' missing from person_level_names()'));
+
 CREATE OR REPLACE TEMP TABLE person_cmp AS
-  SELECT *, hash(first_name, last_name, birthdate, email, phone, street, city, postal_code, state, company_name) AS pattern
+  SELECT left_rid, right_rid, rule_mask, same_cross_id, conflicting_cross_id, first_tf, last_tf, city_tf,
+         ((person_level_code(1, first_name)) | (person_level_code(2, last_name) << 3) | (person_level_code(3, birthdate) << 6)
+          | (person_level_code(4, email) << 9) | (person_level_code(5, phone) << 12) | (person_level_code(6, street) << 15)
+          | (person_level_code(7, city) << 18) | (person_level_code(8, postal_code) << 21) | (person_level_code(9, state) << 24)
+          | (person_level_code(10, company_name) << 27))::INTEGER AS pattern
   FROM person_compare('person_candidates');
 
 -- the patterns in long form (pattern, n, comparison, level): what weights
 -- and estimation work on
 CREATE OR REPLACE TEMP TABLE person_patterns AS
-  SELECT pattern, n, unnest(map_keys(lv)) AS comparison, unnest(map_values(lv)) AS level
-  FROM (SELECT pattern, count(*) AS n,
-               map {'first_name': any_value(first_name), 'last_name': any_value(last_name), 'birthdate': any_value(birthdate),
-                    'email': any_value(email), 'phone': any_value(phone), 'street': any_value(street), 'city': any_value(city),
-                    'postal_code': any_value(postal_code), 'state': any_value(state), 'company_name': any_value(company_name)} AS lv
-        FROM person_cmp GROUP BY pattern);
--- each pattern's levels in wide form; the pairs keep only their pattern (ten
--- level strings of 16 bytes per pair were about 3 GiB at a million people,
--- memory the scoring below then spilled for; dropping columns copies nothing)
+  SELECT pattern, n, person_comparisons()[i] AS comparison,
+         person_level_names()[i][((pattern >> (3 * (i - 1))) & 7) + 1] AS level
+  FROM (SELECT pattern, count(*) AS n FROM person_cmp GROUP BY pattern), range(1, 11) t(i);
+-- each pattern's levels in wide form
 CREATE OR REPLACE TEMP TABLE person_pattern_levels AS
   PIVOT (SELECT pattern, comparison, level FROM person_patterns)
   ON comparison IN ('first_name', 'last_name', 'birthdate', 'email', 'phone', 'street', 'city', 'postal_code', 'state', 'company_name')
   USING any_value(level) GROUP BY pattern;
-ALTER TABLE person_cmp DROP COLUMN first_name;
-ALTER TABLE person_cmp DROP COLUMN last_name;
-ALTER TABLE person_cmp DROP COLUMN birthdate;
-ALTER TABLE person_cmp DROP COLUMN email;
-ALTER TABLE person_cmp DROP COLUMN phone;
-ALTER TABLE person_cmp DROP COLUMN street;
-ALTER TABLE person_cmp DROP COLUMN city;
-ALTER TABLE person_cmp DROP COLUMN postal_code;
-ALTER TABLE person_cmp DROP COLUMN state;
-ALTER TABLE person_cmp DROP COLUMN company_name;
 
 CREATE OR REPLACE TEMP TABLE person_weights AS
   SELECT comparison, level, m, u FROM ref_match_weights WHERE entity = 'person';
