@@ -60,22 +60,8 @@ func TestFieldOverrideLifetime(t *testing.T) {
 			t.Fatalf("%s: %v", s, err)
 		}
 	}
-	type win struct{ value, system, rule string }
-	got := map[string]win{}
-	rows, err := db.QueryContext(ctx, `SELECT golden_id, value, system, rule FROM field_winners('fv', 'person')
+	got := winners(ctx, t, db, `SELECT golden_id, value, system, rule FROM field_winners('fv', 'person')
 		UNION ALL SELECT golden_id, value, system, rule FROM field_winners('fv_deal', 'deal')`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var g string
-		var w win
-		if err := rows.Scan(&g, &w.value, &w.system, &w.rule); err != nil {
-			t.Fatal(err)
-		}
-		got[g] = w
-	}
 	for g, want := range map[string]win{
 		"G1": {"Chief Engineer", "review", "review"},          // nothing changed since
 		"G2": {"CTO", "hubspot", "most_recent"},               // HubSpot changed the field after the decision

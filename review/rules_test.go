@@ -1,6 +1,8 @@
 package review_test
 
 import (
+	"context"
+	"database/sql"
 	"testing"
 
 	"github.com/crmhub/crmhub/pipelines"
@@ -79,24 +81,7 @@ func TestFieldRules(t *testing.T) {
 			t.Fatalf("%s: %v", s, err)
 		}
 	}
-	type win struct{ value, record, rule string }
-	got := map[string]win{}
-	rows, err := db.QueryContext(ctx, `SELECT golden_id, coalesce(value, '<blank>'), record_id, rule FROM field_winners('fv', 'person')`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var g string
-		var w win
-		if err := rows.Scan(&g, &w.value, &w.record, &w.rule); err != nil {
-			t.Fatal(err)
-		}
-		got[g] = w
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
+	got := winners(ctx, t, db, `SELECT golden_id, coalesce(value, '<blank>'), record_id, rule FROM field_winners('fv', 'person')`)
 	for g, want := range map[string]win{
 		"O1": {"<blank>", "s1", "owner"},
 		"O2": {"CTO", "h2", "owner"}, // no Salesforce record: most_recent among the others
@@ -119,4 +104,31 @@ func TestFieldRules(t *testing.T) {
 	if len(got) != 13 {
 		t.Errorf("%d golden records decided, want 13: %v", len(got), got)
 	}
+}
+
+// win is one golden field's winner: its value, where it came from (a
+// system or a record id, as the query selects) and the rule that chose it.
+type win struct{ value, from, rule string }
+
+// winners runs q (golden_id, value, from, rule) and keys the rows by golden id.
+func winners(ctx context.Context, t *testing.T, db *sql.DB, q string) map[string]win {
+	t.Helper()
+	rows, err := db.QueryContext(ctx, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	got := map[string]win{}
+	for rows.Next() {
+		var g string
+		var w win
+		if err := rows.Scan(&g, &w.value, &w.from, &w.rule); err != nil {
+			t.Fatal(err)
+		}
+		got[g] = w
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return got
 }
