@@ -2,11 +2,8 @@ package sql_test
 
 import (
 	"context"
-	"io/fs"
 	"testing"
-	"testing/fstest"
 
-	sqlmodels "github.com/crmhub/crmhub/sql"
 	"github.com/crmhub/crmhub/transform"
 )
 
@@ -16,20 +13,8 @@ import (
 // for a word; a different word does not.
 func TestWordsUnmatched(t *testing.T) {
 	ctx := context.Background()
-	db, err := transform.Open(ctx, transform.EngineConfig{TempDir: t.TempDir(), Threads: 1, MemoryLimit: "500MB"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	b, err := fs.ReadFile(sqlmodels.Models, "macros/macros.sql")
-	if err != nil {
-		t.Fatal(err)
-	}
-	models, err := transform.LoadModels(fstest.MapFS{"macros/macros.sql": &fstest.MapFile{Data: b}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := (&transform.Runner{DB: db}).Run(ctx, models); err != nil {
+	db := testDB(ctx, t)
+	if _, err := (&transform.Runner{DB: db}).Run(ctx, embeddedModels(t, "macros/macros.sql")); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct{ a, b, want string }{

@@ -2,11 +2,8 @@ package sql_test
 
 import (
 	"context"
-	"io/fs"
 	"testing"
-	"testing/fstest"
 
-	sqlmodels "github.com/crmhub/crmhub/sql"
 	"github.com/crmhub/crmhub/transform"
 )
 
@@ -14,19 +11,7 @@ import (
 // the embedded tree.
 func clusterModels(t *testing.T, ent string) []transform.Model {
 	t.Helper()
-	sub := fstest.MapFS{}
-	for _, p := range []string{"macros/cluster_macros.sql", "cluster/" + ent + "_clusters.sql"} {
-		b, err := fs.ReadFile(sqlmodels.Models, p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sub[p] = &fstest.MapFile{Data: b}
-	}
-	models, err := transform.LoadModels(sub)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return models
+	return embeddedModels(t, "macros/cluster_macros.sql", "cluster/"+ent+"_clusters.sql")
 }
 
 // TestClustersHonourReviewDecisions: records 1-2-3 chain through two
@@ -51,11 +36,7 @@ func TestClustersHonourReviewDecisions(t *testing.T) {
 		{"deleted record keeps its golden record", ``, `('person', 'P3', 'hubspot', 'contacts', '3'), ('person', 'P3', 'hubspot', 'contacts', '5')`, "1 2 3 5|4"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			db, err := transform.Open(ctx, transform.EngineConfig{TempDir: t.TempDir(), Threads: 1, MemoryLimit: "500MB"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
+			db := testDB(ctx, t)
 			stmts := []string{
 				`CREATE TABLE stg_persons AS SELECT i AS rid, 'hubspot:contacts:' || i AS record_key, 'hubspot' AS system,
 					'contacts' AS object, i::VARCHAR AS record_id, i = 5 AND ? <> '' AS deleted FROM range(1, 6) t(i)`,
@@ -85,7 +66,7 @@ func TestClustersHonourReviewDecisions(t *testing.T) {
 				t.Fatal(err)
 			}
 			var got string
-			err = db.QueryRowContext(ctx, `SELECT string_agg(ids, '|' ORDER BY ids) FROM (
+			err := db.QueryRowContext(ctx, `SELECT string_agg(ids, '|' ORDER BY ids) FROM (
 				SELECT string_agg(split_part(record_key, ':', 3), ' ' ORDER BY record_key) AS ids
 				FROM person_clusters GROUP BY golden_id)`).Scan(&got)
 			if err != nil {
@@ -102,11 +83,7 @@ func TestClustersHonourReviewDecisions(t *testing.T) {
 // cluster on record keys.
 func TestDealClustersHonourReviewDecisions(t *testing.T) {
 	ctx := context.Background()
-	db, err := transform.Open(ctx, transform.EngineConfig{TempDir: t.TempDir(), Threads: 1, MemoryLimit: "500MB"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := testDB(ctx, t)
 	for _, s := range []string{
 		`CREATE TABLE stg_deals AS SELECT 'hubspot:deals:' || i AS record_key, 'hubspot' AS system, 'deals' AS object,
 			i::VARCHAR AS record_id, false AS deleted FROM range(1, 5) t(i)`,
