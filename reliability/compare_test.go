@@ -31,9 +31,10 @@ type tap struct {
 	reads  atomic.Int64
 	writes atomic.Int64
 	mu     sync.Mutex
-	// hook runs before (phase "before") and after each request; true
-	// before drops the request unanswered.
-	hook func(write bool, phase string) bool
+	// hook runs before each request: drop true leaves the request
+	// unanswered; a non-nil after runs once the simulator applied it.
+	// Requests are concurrent, so after is per request, not a counter.
+	hook func(write bool) (drop bool, after func())
 }
 
 func isWrite(r *http.Request) bool {
@@ -59,16 +60,20 @@ func (t *tap) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	t.mu.Lock()
 	hook := t.hook
 	t.mu.Unlock()
-	if hook != nil && hook(write, "before") {
-		return
+	var after func()
+	if hook != nil {
+		var drop bool
+		if drop, after = hook(write); drop {
+			return
+		}
 	}
 	t.next.ServeHTTP(w, r)
-	if hook != nil {
-		hook(write, "after")
+	if after != nil {
+		after()
 	}
 }
 
-func (t *tap) setHook(h func(write bool, phase string) bool) {
+func (t *tap) setHook(h func(write bool) (drop bool, after func())) {
 	t.mu.Lock()
 	t.hook = h
 	t.mu.Unlock()

@@ -201,11 +201,11 @@ func TestCrashConsistency(t *testing.T) {
 	var prev string
 	var refA atomic.Pointer[attempt]
 	for _, tp := range []*tap{refHS, refSF} {
-		tp.setHook(func(write bool, phase string) bool {
-			if a := refA.Load(); a != nil && phase == "before" {
+		tp.setHook(func(write bool) (bool, func()) {
+			if a := refA.Load(); a != nil {
 				a.count(write)
 			}
-			return false
+			return false, nil
 		})
 	}
 	ref := startAttempt(t, env, func(a *attempt, step string) {
@@ -254,40 +254,27 @@ func TestCrashConsistency(t *testing.T) {
 	// next kill point is drawn from what is left of it, or it would land
 	// after the step ended
 	var loadWritesDone, extractReadsDone atomic.Int64
-	hook := func(write bool, phase string) bool {
+	hook := func(write bool) (bool, func()) {
 		a := cur.Load()
 		if a == nil {
-			return false
+			return false, nil
+		}
+		step, n := a.count(write)
+		if step == "load" && write {
+			loadWritesDone.Add(1)
+		}
+		if step == "extract" && !write {
+			extractReadsDone.Add(1)
 		}
 		p := curPlan.Load()
-		if phase == "before" {
-			step, n := a.count(write)
-			if step == "load" && write {
-				loadWritesDone.Add(1)
-			}
-			if step == "extract" && !write {
-				extractReadsDone.Add(1)
-			}
-			if p != nil && p.n > 0 && step == p.step && write == (step == "load") && n == p.n && !p.after {
-				a.kill(fmt.Sprintf("%s request %d before", step, n))
-				return true // never applied
-			}
-			return false
+		if p == nil || p.n == 0 || step != p.step || write != (step == "load") || n != p.n {
+			return false, nil
 		}
-		if p != nil && p.n > 0 && !p.after {
-			return false
+		if !p.after {
+			a.kill(fmt.Sprintf("%s request %d before", step, n))
+			return true, nil // never applied
 		}
-		step := a.requestStep()
-		a.mu.Lock()
-		n := a.reads[step]
-		if write {
-			n = a.writes[step]
-		}
-		a.mu.Unlock()
-		if p != nil && p.n > 0 && step == p.step && write == (step == "load") && n == p.n {
-			a.kill(fmt.Sprintf("%s request %d after", step, n))
-		}
-		return false
+		return false, func() { a.kill(fmt.Sprintf("%s request %d after", step, n)) }
 	}
 	hs.setHook(hook)
 	sf.setHook(hook)
