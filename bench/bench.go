@@ -37,7 +37,7 @@ type Options struct {
 	People int
 	// Seed of the generated data.
 	Seed uint64
-	// MemoryLimit is DuckDB's memory_limit, e.g. "6GB".
+	// MemoryLimit is DuckDB's memory_limit, e.g. "5GB".
 	MemoryLimit string
 	// Threads caps DuckDB's threads; 0 means every core.
 	Threads int

@@ -35,7 +35,7 @@ type CycleOptions struct {
 	// ChangeRate is the share of each object's records edited before the
 	// nightly run (default 0.01).
 	ChangeRate float64
-	// MemoryLimit is DuckDB's memory_limit, e.g. "6GB"; Threads caps its
+	// MemoryLimit is DuckDB's memory_limit, e.g. "5GB"; Threads caps its
 	// threads (0: every core).
 	MemoryLimit string
 	Threads     int

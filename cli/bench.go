@@ -49,7 +49,7 @@ func (b *BenchLoadCmd) Run(ctx context.Context, g *Globals) error {
 type BenchMatchCmd struct {
 	People       int    `help:"People per system (companies N/5, deals N/3, plus duplicates)." default:"10000"`
 	Seed         uint64 `help:"Random seed of the generated data." default:"1"`
-	MemoryLimit  string `help:"DuckDB memory_limit." default:"6GB"`
+	MemoryLimit  string `help:"DuckDB memory_limit." default:"5GB"`
 	Threads      int    `help:"DuckDB threads (0 = every core)." default:"0"`
 	WorkDir      string `help:"Folder for the temporary lake and DuckDB spill files (default: system temp)." placeholder:"DIR"`
 	Pipeline     string `help:"Pipeline file for the matching settings (default: built-in)." type:"existingfile" placeholder:"FILE"`
@@ -86,7 +86,7 @@ type BenchCycleCmd struct {
 	Deals       int     `help:"Deals per system (default people/5)." default:"0"`
 	Seed        uint64  `help:"Random seed of the generated data." default:"1"`
 	ChangeRate  float64 `help:"Share of records edited before the nightly run." default:"0.01"`
-	MemoryLimit string  `help:"DuckDB memory_limit." default:"6GB"`
+	MemoryLimit string  `help:"DuckDB memory_limit." default:"5GB"`
 	Threads     int     `help:"DuckDB threads (0 = every core)." default:"0"`
 	WorkDir     string  `help:"Folder for the lake and DuckDB spill files (default: system temp)." placeholder:"DIR"`
 	KeepLake    bool    `help:"Keep the lake in the work folder after the run."`

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"time"
 
 	"github.com/crmhub/crmhub/extract"
@@ -237,6 +238,10 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return rep, err
 	}
 
+	// The extract's pages and row buffers are garbage now; hand them back
+	// to the OS before DuckDB's buffer pool grows, or the process peak is
+	// DuckDB's memory_limit plus a heap Go would return only slowly.
+	debug.FreeOSMemory()
 	db, err := transform.Open(ctx, engineConfig(cfg.Engine, cfg.Pipeline, work))
 	if err != nil {
 		return rep, err

@@ -19,7 +19,7 @@ func TestEngineConfig(t *testing.T) {
 		pl       *pipelines.Pipeline
 		want     transform.EngineConfig
 	}{
-		{"pipeline", transform.EngineConfig{}, p, transform.EngineConfig{MemoryLimit: "6GB", Threads: 3, TempDir: filepath.Join("w", "duckdb-tmp")}},
+		{"pipeline", transform.EngineConfig{}, p, transform.EngineConfig{MemoryLimit: "5GB", Threads: 3, TempDir: filepath.Join("w", "duckdb-tmp")}},
 		{"override", transform.EngineConfig{MemoryLimit: "2GB", TempDir: "/spill"}, p, transform.EngineConfig{MemoryLimit: "2GB", Threads: 3, TempDir: "/spill"}},
 		{"no pipeline", transform.EngineConfig{Threads: 1}, nil, transform.EngineConfig{Threads: 1, TempDir: filepath.Join("w", "duckdb-tmp")}},
 	} {

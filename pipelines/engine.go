@@ -20,7 +20,7 @@ var memorySizeRe = regexp.MustCompile(`^[0-9]+(\.[0-9]+)?\s*(KB|MB|GB|TB|KiB|MiB
 
 func engineSpec() Field {
 	return Field{Name: "engine", Kind: "object", Description: "DuckDB, the engine that runs the SQL models: its memory, threads and spill directory.", Fields: []Field{
-		{Name: "memory_limit", Kind: "string", Default: "6GB", Description: "DuckDB's memory_limit. Above it DuckDB spills to temp_dir instead of growing; crmhub's own memory (about 1 to 2 GiB at a million records per object) comes on top, so 6GB keeps a run under 8 GiB. Raise it on a bigger machine; an empty value leaves DuckDB's default, 80% of RAM.",
+		{Name: "memory_limit", Kind: "string", Default: "5GB", Description: "DuckDB's memory_limit. Above it DuckDB spills to temp_dir instead of growing. DuckDB's resident set runs about 1.4 GiB above this limit (allocations outside its buffer pool) and crmhub's own memory comes on top, so 5GB keeps a million-people run under 8 GiB (6.96 GiB measured; 6GB reached 8.33 GiB). Raise it on a bigger machine; an empty value leaves DuckDB's default, 80% of RAM.",
 			Check: func(v any) string {
 				s, _ := v.(string)
 				if s == "" || memorySizeRe.MatchString(s) {

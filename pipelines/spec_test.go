@@ -175,7 +175,7 @@ audit:
 // and are checked with their lines.
 func TestEngineSection(t *testing.T) {
 	p := Default()
-	if p.Engine.MemoryLimit != "6GB" || p.Engine.Threads != 0 || p.Engine.TempDir != "" {
+	if p.Engine.MemoryLimit != "5GB" || p.Engine.Threads != 0 || p.Engine.TempDir != "" {
 		t.Errorf("default engine %+v", p.Engine)
 	}
 	path := filepath.Join(t.TempDir(), "engine.yaml")

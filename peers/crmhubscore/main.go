@@ -3,7 +3,7 @@
 // (peers/splink/run.sh). It runs what cli.ScoreSeed runs (extract straight
 // from the seed files, then every SQL model, dry run) with the product's
 // defaults: the default pipeline, and so its engine section (DuckDB
-// memory_limit 6GB, every core, spill in the run's work directory). The
+// memory_limit 5GB, every core, spill in the run's work directory). The
 // seed's records leave the Go heap once extracted (bench.ReleaseAfterRead),
 // as the product's streaming extract never holds a whole system in memory.
 //
