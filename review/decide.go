@@ -103,20 +103,11 @@ func (s *Service) Decide(ctx context.Context, req Request) (*decisions.Decision,
 	if strings.TrimSpace(req.Why) == "" {
 		return nil, refuse("say why (--why): the reason stays with the decision")
 	}
-	p, err := s.open(ctx)
+	p, all, err := s.openSettled(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer p.Close()
-	st, err := s.state(ctx)
-	if err != nil {
-		return nil, err
-	}
-	all, err := p.items(ctx, st)
-	if err != nil {
-		return nil, err
-	}
-	settle(all, st)
 	var target []Item
 	group := false
 	for _, it := range all {

@@ -338,23 +338,33 @@ func settle(items []Item, st *decisions.State) {
 	}
 }
 
+// openSettled opens the last published run and lists its items with the
+// decisions already taken settled on them; the caller closes p.
+func (s *Service) openSettled(ctx context.Context) (*published, []Item, error) {
+	p, err := s.open(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := s.state(ctx)
+	if err == nil {
+		var items []Item
+		if items, err = p.items(ctx, st); err == nil {
+			settle(items, st)
+			return p, items, nil
+		}
+	}
+	p.Close()
+	return nil, nil, err
+}
+
 // Queue lists the items of the last published run that match f, open ones
 // only unless f.All.
 func (s *Service) Queue(ctx context.Context, f Filter) (*Queue, error) {
-	p, err := s.open(ctx)
+	p, items, err := s.openSettled(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer p.Close()
-	st, err := s.state(ctx)
-	if err != nil {
-		return nil, err
-	}
-	items, err := p.items(ctx, st)
-	if err != nil {
-		return nil, err
-	}
-	settle(items, st)
 	q := &Queue{RunID: p.latest.RunID}
 	now := s.now()
 	for _, it := range items {

@@ -52,20 +52,11 @@ type Detail struct {
 // Show returns one item of the last published run (decided or not) with
 // both records side by side.
 func (s *Service) Show(ctx context.Context, id string) (*Detail, error) {
-	p, err := s.open(ctx)
+	p, items, err := s.openSettled(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer p.Close()
-	st, err := s.state(ctx)
-	if err != nil {
-		return nil, err
-	}
-	items, err := p.items(ctx, st)
-	if err != nil {
-		return nil, err
-	}
-	settle(items, st)
 	var d *Detail
 	for _, it := range items {
 		if it.ID == id || (it.GroupKey == id && d == nil) {
