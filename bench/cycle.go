@@ -35,6 +35,10 @@ type CycleOptions struct {
 	// ChangeRate is the share of each object's records edited before the
 	// nightly run (default 0.01).
 	ChangeRate float64
+	// Nights is how many of the three nights run: 1 the first run only,
+	// 2 with the settle night, 0 or 3 all three (a first run at a million
+	// people takes tens of minutes; its figures alone are worth having).
+	Nights int
 	// MemoryLimit is DuckDB's memory_limit, e.g. "5GB"; Threads caps its
 	// threads (0: every core).
 	MemoryLimit string
@@ -229,7 +233,11 @@ func RunCycle(ctx context.Context, o CycleOptions) (*CycleReport, error) {
 	// Each night follows a day of edits. The first run's load writes
 	// cross-system ids to most records, so the second night re-reads them
 	// all ("settle"); the third is a nightly run in its steady state.
-	for day, name := range []string{"first", "settle", "nightly"} {
+	nights := []string{"first", "settle", "nightly"}
+	if o.Nights > 0 && o.Nights < len(nights) {
+		nights = nights[:o.Nights]
+	}
+	for day, name := range nights {
 		if day > 0 {
 			say("a day of edits (change rate %g)", o.ChangeRate)
 			if rep.Mutation, err = s.Mutate(ctx, day, o.ChangeRate); err != nil {

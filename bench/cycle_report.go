@@ -174,9 +174,11 @@ func (r *CycleReport) markdown(w io.Writer) {
 	}
 	sort.Strings(objs)
 	fmt.Fprintf(w, "Records: %s.\n\n", strings.Join(objs, ", "))
-	t := r.Mutation.Total()
-	fmt.Fprintf(w, "Day of edits before the nightly run: %d updated (%d conflicting), %d created (%d duplicates), %d archived.\n\n",
-		t.Updated, t.Conflicts, t.Created, t.Duplicates, t.Archived)
+	if r.run("nightly") != nil {
+		t := r.Mutation.Total()
+		fmt.Fprintf(w, "Day of edits before the nightly run: %d updated (%d conflicting), %d created (%d duplicates), %d archived.\n\n",
+			t.Updated, t.Conflicts, t.Created, t.Duplicates, t.Archived)
+	}
 	for _, f := range r.Runs {
 		fmt.Fprintf(w, "### %s run: %s, peak RSS %s, lake %s after\n\n", f.Name, secs(f.Seconds), gib(f.PeakRSS), mib(f.LakeBytes))
 		if f.GuardError != "" {

@@ -81,6 +81,22 @@ func TestRunCycleSmall(t *testing.T) {
 	}
 }
 
+// A first-run-only benchmark (--nights 1) reports that night alone.
+func TestRunCycleFirstNightOnly(t *testing.T) {
+	rep, err := RunCycle(context.Background(), CycleOptions{People: 200, Seed: 2, Nights: 1, MemoryLimit: "1GB", Threads: 2, WorkDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Runs) != 1 || rep.Runs[0].Name != "first" || rep.Mutation.Total().Updated != 0 {
+		t.Fatalf("runs %+v, edits %+v", rep.Runs, rep.Mutation)
+	}
+	var b strings.Builder
+	CycleReports{rep}.Markdown(&b)
+	if strings.Contains(b.String(), "Day of edits") || !strings.Contains(b.String(), "### first run") {
+		t.Errorf("report:\n%s", b.String())
+	}
+}
+
 func TestVerdict(t *testing.T) {
 	for _, c := range []struct {
 		a, b, n1, n2 float64

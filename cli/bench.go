@@ -86,6 +86,7 @@ type BenchCycleCmd struct {
 	Deals       int     `help:"Deals per system (default people/5)." default:"0"`
 	Seed        uint64  `help:"Random seed of the generated data." default:"1"`
 	ChangeRate  float64 `help:"Share of records edited before the nightly run." default:"0.01"`
+	Nights      int     `help:"Nights to run: 1 the first run only, 2 adds the settle night, 3 adds the nightly run after the change rate." default:"3" enum:"1,2,3"`
 	MemoryLimit string  `help:"DuckDB memory_limit." default:"5GB"`
 	Threads     int     `help:"DuckDB threads (0 = every core)." default:"0"`
 	WorkDir     string  `help:"Folder for the lake and DuckDB spill files (default: system temp)." placeholder:"DIR"`
@@ -121,7 +122,7 @@ func (b *BenchCycleCmd) Run(ctx context.Context, g *Globals) error {
 	}
 	for _, n := range sizes {
 		rep, err := bench.RunCycle(ctx, bench.CycleOptions{People: n, Companies: b.Companies, Deals: b.Deals, Seed: b.Seed,
-			ChangeRate: b.ChangeRate, MemoryLimit: b.MemoryLimit, Threads: b.Threads, WorkDir: b.WorkDir, KeepLake: b.KeepLake,
+			ChangeRate: b.ChangeRate, Nights: b.Nights, MemoryLimit: b.MemoryLimit, Threads: b.Threads, WorkDir: b.WorkDir, KeepLake: b.KeepLake,
 			SimProcess: !b.InProcess, Logger: g.logger, Progress: g.stderr})
 		if rep != nil {
 			reps = append(reps, rep)
