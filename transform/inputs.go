@@ -175,8 +175,14 @@ func createRaw(ctx context.Context, db *sql.DB, name string, files, cols []strin
 			// Re-read records (incremental overlap, repeated runs) collapse
 			// to their latest version; ties go to the later extract, then
 			// the later run, then the later row of the file.
+			// Only ids read more than once go through the window sort;
+			// sorting every wide row by id cost most of this step.
 			_, err = db.ExecContext(ctx, "CREATE OR REPLACE TABLE "+tbl+` AS
-				SELECT * EXCLUDE (file_row_number) FROM (`+query+`)
+				WITH src AS NOT MATERIALIZED (`+query+`),
+				dup AS (SELECT _id FROM src GROUP BY _id HAVING count(*) > 1)
+				SELECT * EXCLUDE (file_row_number) FROM src ANTI JOIN dup USING (_id)
+				UNION ALL
+				SELECT * EXCLUDE (file_row_number) FROM (SELECT * FROM src SEMI JOIN dup USING (_id))
 				QUALIFY row_number() OVER (PARTITION BY _id
 					ORDER BY _updated_at DESC, _extracted_at DESC, _run_id DESC, file_row_number DESC) = 1`, args...)
 		}
