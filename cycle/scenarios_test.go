@@ -17,50 +17,31 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/crmhub/crmhub/crm/hubspot"
 	"github.com/crmhub/crmhub/crm/salesforce"
 	"github.com/crmhub/crmhub/demo"
+	"github.com/crmhub/crmhub/internal/testenv"
 	"github.com/crmhub/crmhub/seed"
 )
 
 const scenarioRoot = "../testdata/scenarios"
 
-var (
-	binOnce sync.Once
-	binPath string
-	binErr  error
-)
+// crmhubBuild is the binary the scenarios run, built once and removed by
+// TestMain.
+var crmhubBuild testenv.Binary
 
-// crmhubBinary builds cmd/crmhub once per test process into a temporary
-// folder.
+func TestMain(m *testing.M) { os.Exit(testenv.RunWithBinary(m, &crmhubBuild)) }
+
+// crmhubBinary builds cmd/crmhub once per test process.
 func crmhubBinary(t *testing.T) string {
 	t.Helper()
-	binOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "crmhub-scenarios-")
-		if err != nil {
-			binErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "crmhub")
-		_, file, _, _ := runtime.Caller(0)
-		cmd := exec.Command("go", "build", "-o", binPath, "./cmd/crmhub")
-		cmd.Dir = filepath.Dir(filepath.Dir(file))
-		if out, err := cmd.CombinedOutput(); err != nil {
-			binErr = fmt.Errorf("go build: %w\n%s", err, out)
-		}
-	})
-	if binErr != nil {
-		t.Fatal(binErr)
-	}
-	return binPath
+	return crmhubBuild.Path(t)
 }
 
 // published are the queries whose CSV answers each step compares; time

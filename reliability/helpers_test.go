@@ -12,14 +12,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/crmhub/crmhub/demo"
 	"github.com/crmhub/crmhub/gen"
+	"github.com/crmhub/crmhub/internal/testenv"
 	"github.com/crmhub/crmhub/seed"
 	"github.com/crmhub/crmhub/sim/fault"
 )
@@ -31,34 +30,15 @@ const (
 	sfSecret = "sf-secret-4d8e2a6c0f1b3957-SECRET"
 )
 
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
+// crmhubBuild is the binary the tests run, built once and removed by TestMain.
+var crmhubBuild testenv.Binary
+
+func TestMain(m *testing.M) { os.Exit(testenv.RunWithBinary(m, &crmhubBuild)) }
 
 // crmhubBin builds the crmhub binary once per test process.
 func crmhubBin(t *testing.T) string {
 	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "crmhub-bin-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "crmhub")
-		_, file, _, _ := runtime.Caller(0)
-		root := filepath.Dir(filepath.Dir(file))
-		cmd := exec.Command("go", "build", "-o", binPath, "./cmd/crmhub")
-		cmd.Dir = root
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build: %w\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binPath
+	return crmhubBuild.Path(t)
 }
 
 // dataNow fixes generated data so two runs see the same records; it lies
