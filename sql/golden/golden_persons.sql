@@ -12,8 +12,11 @@ WITH vals AS (
   GROUP BY golden_id
 ),
 prov AS (
-  SELECT golden_id, map_from_entries(list({'k': field, 'v': {'system': system, 'object': object, 'record_id': record_id,
-         'rule': rule, 'changed_at': changed_at, 'changed_basis': changed_basis}} ORDER BY field)) AS provenance
+  -- list_sort, not list(... ORDER BY field): an ordered aggregate sorts each
+  -- group apart (most of this model's time); the entries sort by k first and
+  -- a golden record has one row per field, so the order is the same
+  SELECT golden_id, map_from_entries(list_sort(list({'k': field, 'v': {'system': system, 'object': object, 'record_id': record_id,
+         'rule': rule, 'changed_at': changed_at, 'changed_basis': changed_basis}}))) AS provenance
   FROM golden_person_fields GROUP BY golden_id
 ),
 members AS (
