@@ -108,13 +108,23 @@ candidates AS (
          'review', -1, NULL
   FROM overrides
 )
-SELECT golden_id, field, value, system, object, record_id, rule, changed_at, changed_basis
-FROM candidates
--- on a tie of change times an echo loses to the record it was copied from:
--- the provenance names the origin, whatever time crmhub's write landed
-QUALIFY row_number() OVER (PARTITION BY golden_id, field
-                           ORDER BY tier, score DESC NULLS LAST, changed_at DESC, changed_basis = 'echo',
-                                    updated_at DESC, record_key) = 1;
+-- the best candidate per golden record and field as an arg_min aggregate
+-- (hash aggregate) rather than row_number() over a window, which sorted every
+-- candidate row; create_sort_key orders exactly as ORDER BY does (NULLS LAST
+-- made explicit, as ORDER BY's default).
+-- On a tie of change times an echo loses to the record it was copied from:
+-- the provenance names the origin, whatever time crmhub's write landed.
+SELECT golden_id, field, w.value, w.system, w.object, w.record_id, w.rule, w.changed_at, w.changed_basis
+FROM (
+  SELECT golden_id, field,
+         arg_min({'value': value, 'system': system, 'object': object, 'record_id': record_id, 'rule': rule,
+                  'changed_at': changed_at, 'changed_basis': changed_basis},
+                 create_sort_key(tier, 'ASC NULLS LAST', score, 'DESC NULLS LAST', changed_at, 'DESC NULLS LAST',
+                                 changed_basis = 'echo', 'ASC NULLS LAST', updated_at, 'DESC NULLS LAST',
+                                 record_key, 'ASC NULLS LAST')) AS w
+  FROM candidates
+  GROUP BY golden_id, field
+);
 
 -- canon_value(field, v): the form of a value that two systems must agree
 -- on, so a difference of format alone (case, spacing, "PA" and
@@ -140,5 +150,8 @@ CREATE OR REPLACE MACRO canon_value(field, v) AS
   END;
 
 -- same_value(field, a, b): true when both are blank or agree in canon_value
+-- (IS NOT DISTINCT FROM is that: equal, or both NULL; each canon_value is
+-- expanded once, where the coalesce of = and two IS NULL tests expanded
+-- it four times)
 CREATE OR REPLACE MACRO same_value(field, a, b) AS
-  coalesce(canon_value(field, a) = canon_value(field, b), canon_value(field, a) IS NULL AND canon_value(field, b) IS NULL);
+  canon_value(field, a) IS NOT DISTINCT FROM canon_value(field, b);
