@@ -86,16 +86,20 @@ field_writes AS (
     -- it ran on every row) then runs only where the texts differ
     AND v.value IS DISTINCT FROM w.value
     AND NOT same_value(v.field, v.value, w.value)
-    AND NOT (v.entity = 'person' AND v.system = 'hubspot' AND v.field = 'email'
-             AND canon_value('email', w.value) IN (SELECT email FROM hubspot_emails))
+    -- (the address is computed for HubSpot contact emails only: the IN is a
+    -- join, which evaluated canon_value on every row before the test)
+    AND (NOT (v.entity = 'person' AND v.system = 'hubspot' AND v.field = 'email')
+         OR NOT (CASE WHEN v.entity = 'person' AND v.system = 'hubspot' AND v.field = 'email'
+                      THEN canon_value('email', w.value) END IN (SELECT email FROM hubspot_emails)))
 ),
--- and one contact per address in one run
+-- and one contact per address in one run (the window sorts only those rows)
 field_writes_unique AS (
   SELECT * FROM field_writes
-  QUALIFY NOT (entity = 'person' AND system = 'hubspot' AND field = 'email')
-       OR row_number() OVER (PARTITION BY entity, system, field,
-                                          CASE WHEN entity = 'person' AND system = 'hubspot' AND field = 'email'
-                                               THEN canon_value('email', golden_value) END
+  WHERE NOT (entity = 'person' AND system = 'hubspot' AND field = 'email')
+  UNION ALL
+  SELECT * FROM field_writes
+  WHERE entity = 'person' AND system = 'hubspot' AND field = 'email'
+  QUALIFY row_number() OVER (PARTITION BY entity, system, field, canon_value('email', golden_value)
                              ORDER BY record_id) = 1
 ),
 field_rows AS (
