@@ -126,6 +126,15 @@ FROM (
   GROUP BY golden_id, field
 );
 
+-- golden_field_rows(fields, f): a golden *_fields table's rows of field f,
+-- with the provenance struct the golden models publish (joined once per
+-- field on golden_id by golden_persons, golden_companies, golden_deals)
+CREATE OR REPLACE MACRO golden_field_rows(fields, f) AS TABLE
+SELECT golden_id, value,
+       {'system': system, 'object': object, 'record_id': record_id, 'rule': rule,
+        'changed_at': changed_at, 'changed_basis': changed_basis} AS p
+FROM query_table(fields) WHERE field = f;
+
 -- canon_value(field, v): the form of a value that two systems must agree
 -- on, so a difference of format alone (case, spacing, "PA" and
 -- "Pennsylvania", "USA" and "United States", phone punctuation, a URL and
