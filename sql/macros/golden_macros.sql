@@ -53,7 +53,9 @@ v AS (
   SELECT b.*, p.owner_present, p.has_hubspot, p.has_salesforce, p.hubspot_value, p.salesforce_value,
          -- the key most_frequent counts by; canon_value on every record field
          -- (in a window over all of them) was half of this macro's time
-         CASE WHEN b.rule = 'most_frequent' THEN canon_value(b.field, b.value) END AS frequency_key
+         CASE WHEN b.rule = 'most_frequent' THEN canon_value(b.field, b.value) END AS frequency_key,
+         b.lock_system IS NOT NULL
+         AND golden_lock_holds(b.rule_id, p.has_hubspot, p.has_salesforce, p.hubspot_value, p.salesforce_value) AS lock_holds
   FROM base b JOIN per_field p ON p.golden_id = b.golden_id AND p.field = b.field
 ),
 frequencies AS (
@@ -61,21 +63,21 @@ frequencies AS (
   FROM v WHERE frequency_key IS NOT NULL GROUP BY ALL
 ),
 locked AS (
-  SELECT v.*, f.frequency,
-         v.lock_system IS NOT NULL
-         AND golden_lock_holds(v.rule_id, v.has_hubspot, v.has_salesforce, v.hubspot_value, v.salesforce_value) AS lock_holds
+  SELECT v.*, f.frequency
   FROM v
   LEFT JOIN frequencies f ON f.golden_id = v.golden_id AND f.field = v.field AND f.frequency_key = v.frequency_key
 ),
+-- (the tests read v, which holds lock_holds: locked, v with the frequency,
+-- is then read once and not materialised as a CTE of every record field)
 overrides AS (
   SELECT o.golden_id, o.field, o.value, o.decision_id,
          greatest(o.decided_at, coalesce(o.source_changed_at, o.decided_at)) AS changed_at
   FROM review_field_overrides o
   WHERE o.entity = ent
     AND (o.expires_at IS NULL OR o.expires_at > getvariable('review_as_of'))
-    AND EXISTS (SELECT 1 FROM locked l WHERE l.golden_id = o.golden_id AND l.field = o.field)
-    AND NOT EXISTS (SELECT 1 FROM locked l WHERE l.golden_id = o.golden_id AND l.field = o.field AND l.lock_holds)
-    AND NOT EXISTS (SELECT 1 FROM locked l WHERE l.golden_id = o.golden_id AND l.field = o.field
+    AND EXISTS (SELECT 1 FROM v l WHERE l.golden_id = o.golden_id AND l.field = o.field)
+    AND NOT EXISTS (SELECT 1 FROM v l WHERE l.golden_id = o.golden_id AND l.field = o.field AND l.lock_holds)
+    AND NOT EXISTS (SELECT 1 FROM v l WHERE l.golden_id = o.golden_id AND l.field = o.field
                     AND l.changed_basis IN ('edited', 'first_seen')
                     AND l.changed_at > coalesce(o.source_changed_at, o.decided_at)
                     AND NOT same_value(o.field, l.value, o.value))
