@@ -70,6 +70,8 @@ type ModelsRunCmd struct {
 	DB         string   `help:"Keep the tables in this DuckDB file (default: in memory, gone at exit)." placeholder:"FILE"`
 	Select     []string `help:"Run only these models and the models they read." placeholder:"MODEL,..."`
 	Downstream bool     `help:"With --select, also run the models that read the selected ones."`
+	Only       bool     `help:"With --select and --db, run only the selected models (and the macros): the tables they read come from the --db file of an earlier run."`
+	Profile    string   `help:"Write DuckDB's JSON profile of each model's build to DIR/MODEL.json (operators with their time and rows)." placeholder:"DIR"`
 }
 
 func (c *ModelsRunCmd) Run(ctx context.Context, g *Globals) error {
@@ -77,9 +79,21 @@ func (c *ModelsRunCmd) Run(ctx context.Context, g *Globals) error {
 	if err != nil {
 		return err
 	}
+	if c.Only && (len(c.Select) == 0 || c.DB == "") {
+		return codedError{errors.New("--only needs --select and --db (the file holding the tables the selected models read)"), 2}
+	}
 	if len(c.Select) > 0 {
-		if models, err = transform.Select(models, c.Select, true, c.Downstream); err != nil {
+		all := models
+		if models, err = transform.Select(all, c.Select, !c.Only, c.Downstream); err != nil {
 			return codedError{err, 2}
+		}
+		if c.Only {
+			models = withMacros(all, models)
+		}
+	}
+	if c.Profile != "" {
+		if err := os.MkdirAll(c.Profile, 0o755); err != nil {
+			return err
 		}
 	}
 	c.describe(g.stdout)
@@ -92,7 +106,13 @@ func (c *ModelsRunCmd) Run(ctx context.Context, g *Globals) error {
 		return err
 	}
 	defer os.RemoveAll(work)
-	db, err := transform.Open(ctx, transform.EngineConfig{Path: c.DB, TempDir: filepath.Join(work, "duckdb-tmp")})
+	// the pipeline's engine settings, as a cycle uses them, so model times
+	// compare with the cycle's
+	tmp := p.Engine.TempDir
+	if tmp == "" {
+		tmp = filepath.Join(work, "duckdb-tmp")
+	}
+	db, err := transform.Open(ctx, transform.EngineConfig{Path: c.DB, TempDir: tmp, MemoryLimit: p.Engine.MemoryLimit, Threads: p.Engine.Threads})
 	if err != nil {
 		return err
 	}
@@ -101,7 +121,7 @@ func (c *ModelsRunCmd) Run(ctx context.Context, g *Globals) error {
 	if err := cycle.PrepareTransform(ctx, db, store, fsys, p, work); err != nil {
 		return err
 	}
-	results, err := (&transform.Runner{DB: db, Logger: g.logger}).Run(ctx, models)
+	results, err := (&transform.Runner{DB: db, Logger: g.logger, ProfileDir: c.Profile}).Run(ctx, models)
 	printModelResults(g.stdout, results)
 	if err == nil && c.DB != "" {
 		fmt.Fprintf(g.stdout, "tables kept in %s\n", c.DB)
@@ -111,11 +131,28 @@ func (c *ModelsRunCmd) Run(ctx context.Context, g *Globals) error {
 
 func printModelResults(w io.Writer, results []transform.Result) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "model\trows\ttests\ttime")
+	fmt.Fprintln(tw, "model\trows\ttests\ttime\tbuild")
 	for _, r := range results {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\n", r.Model, r.Rows, r.Tests, r.Duration.Round(time.Millisecond))
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\n", r.Model, r.Rows, r.Tests, r.Duration.Round(time.Millisecond), r.Build.Round(time.Millisecond))
 	}
 	tw.Flush()
+}
+
+// withMacros puts the macros models of all (in their order) before the
+// selected ones: --only runs a model without its upstream models, but the
+// macros it calls live on the connection and must be created again.
+func withMacros(all, selected []transform.Model) []transform.Model {
+	var out []transform.Model
+	chosen := map[string]bool{}
+	for _, m := range selected {
+		chosen[m.Name] = true
+	}
+	for _, m := range all {
+		if m.Macros && !chosen[m.Name] {
+			out = append(out, m)
+		}
+	}
+	return append(out, selected...)
 }
 
 // ModelsTestCmd is `crmhub models test`.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"strings"
 	"time"
 )
@@ -21,7 +22,10 @@ type Result struct {
 	Model    string
 	Rows     int64
 	Duration time.Duration
-	Tests    int
+	// Build is the part of Duration spent building the table (Duration adds
+	// counting its rows and its data tests).
+	Build time.Duration
+	Tests int
 	// TestResults has one entry per test run on the model.
 	TestResults []TestResult
 }
@@ -47,6 +51,10 @@ type Runner struct {
 	// returns every failure at the end (errors.Is ErrTestFailed). Without
 	// it the first failing test stops the run.
 	KeepGoing bool
+	// ProfileDir, when set, receives DuckDB's JSON profile of each model's
+	// build (MODEL.json: operators, their time and rows), for finding where
+	// a model spends its time (`crmhub models run --profile DIR`).
+	ProfileDir string
 }
 
 // Run materialises every model in order, then its tests. It checks first
@@ -66,11 +74,18 @@ func (r *Runner) Run(ctx context.Context, models []Model) ([]Result, error) {
 			r.Progress(i, len(models), m.Name)
 		}
 		start := time.Now()
+		if err := r.profile(ctx, m, true); err != nil {
+			return results, err
+		}
 		if err := r.materialise(ctx, m); err != nil {
 			return results, err
 		}
+		build := time.Since(start)
+		if err := r.profile(ctx, m, false); err != nil {
+			return results, err
+		}
 		if m.Macros {
-			results = append(results, Result{Model: m.Name, Duration: time.Since(start)})
+			results = append(results, Result{Model: m.Name, Duration: time.Since(start), Build: build})
 			continue
 		}
 		var rows int64
@@ -78,7 +93,7 @@ func (r *Runner) Run(ctx context.Context, models []Model) ([]Result, error) {
 			return results, fmt.Errorf("model %s (%s): count rows: %w", m.Name, m.Path, err)
 		}
 		tests, err := r.runTests(ctx, m)
-		res := Result{Model: m.Name, Rows: rows, Duration: time.Since(start), Tests: len(m.Tests), TestResults: tests}
+		res := Result{Model: m.Name, Rows: rows, Duration: time.Since(start), Build: build, Tests: len(m.Tests), TestResults: tests}
 		if err != nil {
 			if !r.KeepGoing || !errors.Is(err, ErrTestFailed) {
 				return results, err
@@ -89,6 +104,35 @@ func (r *Runner) Run(ctx context.Context, models []Model) ([]Result, error) {
 		results = append(results, res)
 	}
 	return results, errors.Join(failed...)
+}
+
+// profile turns DuckDB's profiling on (to ProfileDir/MODEL.json) before a
+// model's build and off after it, so the row count and the tests that follow
+// do not overwrite the model's profile. The pool holds one connection, so the
+// settings reach the build's connection.
+func (r *Runner) profile(ctx context.Context, m Model, on bool) error {
+	if r.ProfileDir == "" || m.Macros {
+		return nil
+	}
+	stmts := []struct {
+		sql  string
+		args []any
+	}{{"PRAGMA disable_profiling", nil}}
+	if on {
+		stmts = []struct {
+			sql  string
+			args []any
+		}{
+			{"PRAGMA enable_profiling = 'json'", nil},
+			{"SET profiling_output = ?", []any{filepath.Join(r.ProfileDir, m.Name+".json")}},
+		}
+	}
+	for _, st := range stmts {
+		if _, err := r.DB.ExecContext(ctx, st.sql, st.args...); err != nil {
+			return fmt.Errorf("model %s: profiling: %w", m.Name, err)
+		}
+	}
+	return nil
 }
 
 func (r *Runner) checkInputs(ctx context.Context, models []Model) error {

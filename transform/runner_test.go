@@ -3,7 +3,10 @@ package transform
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
+	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -97,7 +100,10 @@ WHERE components.node = m.node AND m.label < components.label;
 		t.Fatalf("results = %+v", res)
 	}
 	for i := range want {
-		res[i].Duration = 0
+		if res[i].Build <= 0 || res[i].Build > res[i].Duration {
+			t.Errorf("result %d: build %s, whole %s", i, res[i].Build, res[i].Duration)
+		}
+		res[i].Duration, res[i].Build = 0, 0
 		if len(res[i].TestResults) != res[i].Tests {
 			t.Errorf("result %d: %d test results for %d tests", i, len(res[i].TestResults), res[i].Tests)
 		}
@@ -243,5 +249,35 @@ func TestSplitStatements(t *testing.T) {
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("splitStatements = %+v, want %+v", got, want)
+	}
+}
+
+// --profile: each model's build, not the row count or tests after it,
+// lands in DIR/MODEL.json as DuckDB's JSON profile.
+func TestRunWritesProfiles(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	exec(t, db, `CREATE TABLE raw_n AS SELECT range AS n FROM range(10)`)
+	models := load(t, fstest.MapFS{
+		"staging/evens.sql": file("-- depends: raw_n\n-- test: unique(n)\nSELECT n FROM raw_n WHERE n % 2 = 0\n"),
+	})
+	dir := t.TempDir()
+	if _, err := (&Runner{DB: db, ProfileDir: dir}).Run(ctx, models); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "evens.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var prof struct {
+		Children []struct {
+			Name string `json:"operator_name"`
+		} `json:"children"`
+	}
+	if err := json.Unmarshal(b, &prof); err != nil {
+		t.Fatalf("profile: %v\n%s", err, b)
+	}
+	if len(prof.Children) != 1 || !strings.Contains(prof.Children[0].Name, "CREATE_TABLE_AS") {
+		t.Errorf("profile of evens is not its build: %s", b)
 	}
 }

@@ -1,16 +1,38 @@
--- depends: golden_deal_fields, deal_clusters, stg_deals
+-- depends: golden_deal_fields, deal_clusters, stg_deals, golden_macros
 -- test: unique(golden_id)
 -- One row per golden deal, with the golden company it belongs to.
-WITH vals AS (
-  PIVOT golden_deal_fields
-  ON field IN ('name', 'amount', 'close_date', 'stage')
-  USING first(value)
-  GROUP BY golden_id
+-- Values and provenance by one join per field on the golden id: a PIVOT
+-- (first(value) per field) and a list() of provenance structs per golden
+-- record were hash aggregates over every field row, the list the slowest
+-- part (nested values in an aggregate state). provenance lists the fields
+-- in name order, without a field the golden record has no row for.
+WITH ids AS (
+  SELECT DISTINCT golden_id FROM golden_deal_fields
 ),
-prov AS (
-  SELECT golden_id, map_from_entries(list({'k': field, 'v': {'system': system, 'object': object, 'record_id': record_id,
-         'rule': rule, 'changed_at': changed_at, 'changed_basis': changed_basis}} ORDER BY field)) AS provenance
-  FROM golden_deal_fields GROUP BY golden_id
+vals AS (
+  SELECT ids.golden_id,
+       "name".value AS name,
+       "amount".value AS amount,
+       "close_date".value AS close_date,
+       "stage".value AS stage,
+       -- every golden record has a row for every field (the *_values model
+       -- unpivots them all): the list_filter behind ELSE is a safeguard only
+       CASE WHEN "amount".p IS NOT NULL AND "close_date".p IS NOT NULL AND "name".p IS NOT NULL AND "stage".p IS NOT NULL
+            THEN map_from_entries([
+         {'k': 'amount', 'v': "amount".p},
+         {'k': 'close_date', 'v': "close_date".p},
+         {'k': 'name', 'v': "name".p},
+         {'k': 'stage', 'v': "stage".p}])
+            ELSE map_from_entries(list_filter([
+         {'k': 'amount', 'v': "amount".p},
+         {'k': 'close_date', 'v': "close_date".p},
+         {'k': 'name', 'v': "name".p},
+         {'k': 'stage', 'v': "stage".p}], e -> e.v IS NOT NULL)) END AS provenance
+  FROM ids
+  LEFT JOIN golden_field_rows('golden_deal_fields', 'name') "name" ON "name".golden_id = ids.golden_id
+  LEFT JOIN golden_field_rows('golden_deal_fields', 'amount') "amount" ON "amount".golden_id = ids.golden_id
+  LEFT JOIN golden_field_rows('golden_deal_fields', 'close_date') "close_date" ON "close_date".golden_id = ids.golden_id
+  LEFT JOIN golden_field_rows('golden_deal_fields', 'stage') "stage" ON "stage".golden_id = ids.golden_id
 ),
 members AS (
   SELECT c.golden_id, count(*) AS records,
@@ -27,5 +49,5 @@ company AS (
   GROUP BY c.golden_id, s.company_golden_id
   QUALIFY row_number() OVER (PARTITION BY c.golden_id ORDER BY count(*) DESC, s.company_golden_id) = 1
 )
-SELECT vals.*, co.company_golden_id, m.records, m.hubspot_records, m.salesforce_records, prov.provenance
-FROM vals JOIN prov USING (golden_id) JOIN members m USING (golden_id) LEFT JOIN company co USING (golden_id)
+SELECT vals.* EXCLUDE (provenance), co.company_golden_id, m.records, m.hubspot_records, m.salesforce_records, vals.provenance
+FROM vals JOIN members m USING (golden_id) LEFT JOIN company co USING (golden_id)

@@ -53,7 +53,9 @@ v AS (
   SELECT b.*, p.owner_present, p.has_hubspot, p.has_salesforce, p.hubspot_value, p.salesforce_value,
          -- the key most_frequent counts by; canon_value on every record field
          -- (in a window over all of them) was half of this macro's time
-         CASE WHEN b.rule = 'most_frequent' THEN canon_value(b.field, b.value) END AS frequency_key
+         CASE WHEN b.rule = 'most_frequent' THEN canon_value(b.field, b.value) END AS frequency_key,
+         b.lock_system IS NOT NULL
+         AND golden_lock_holds(b.rule_id, p.has_hubspot, p.has_salesforce, p.hubspot_value, p.salesforce_value) AS lock_holds
   FROM base b JOIN per_field p ON p.golden_id = b.golden_id AND p.field = b.field
 ),
 frequencies AS (
@@ -61,21 +63,21 @@ frequencies AS (
   FROM v WHERE frequency_key IS NOT NULL GROUP BY ALL
 ),
 locked AS (
-  SELECT v.*, f.frequency,
-         v.lock_system IS NOT NULL
-         AND golden_lock_holds(v.rule_id, v.has_hubspot, v.has_salesforce, v.hubspot_value, v.salesforce_value) AS lock_holds
+  SELECT v.*, f.frequency
   FROM v
   LEFT JOIN frequencies f ON f.golden_id = v.golden_id AND f.field = v.field AND f.frequency_key = v.frequency_key
 ),
+-- (the tests read v, which holds lock_holds: locked, v with the frequency,
+-- is then read once and not materialised as a CTE of every record field)
 overrides AS (
   SELECT o.golden_id, o.field, o.value, o.decision_id,
          greatest(o.decided_at, coalesce(o.source_changed_at, o.decided_at)) AS changed_at
   FROM review_field_overrides o
   WHERE o.entity = ent
     AND (o.expires_at IS NULL OR o.expires_at > getvariable('review_as_of'))
-    AND EXISTS (SELECT 1 FROM locked l WHERE l.golden_id = o.golden_id AND l.field = o.field)
-    AND NOT EXISTS (SELECT 1 FROM locked l WHERE l.golden_id = o.golden_id AND l.field = o.field AND l.lock_holds)
-    AND NOT EXISTS (SELECT 1 FROM locked l WHERE l.golden_id = o.golden_id AND l.field = o.field
+    AND EXISTS (SELECT 1 FROM v l WHERE l.golden_id = o.golden_id AND l.field = o.field)
+    AND NOT EXISTS (SELECT 1 FROM v l WHERE l.golden_id = o.golden_id AND l.field = o.field AND l.lock_holds)
+    AND NOT EXISTS (SELECT 1 FROM v l WHERE l.golden_id = o.golden_id AND l.field = o.field
                     AND l.changed_basis IN ('edited', 'first_seen')
                     AND l.changed_at > coalesce(o.source_changed_at, o.decided_at)
                     AND NOT same_value(o.field, l.value, o.value))
@@ -108,13 +110,32 @@ candidates AS (
          'review', -1, NULL
   FROM overrides
 )
-SELECT golden_id, field, value, system, object, record_id, rule, changed_at, changed_basis
-FROM candidates
--- on a tie of change times an echo loses to the record it was copied from:
--- the provenance names the origin, whatever time crmhub's write landed
-QUALIFY row_number() OVER (PARTITION BY golden_id, field
-                           ORDER BY tier, score DESC NULLS LAST, changed_at DESC, changed_basis = 'echo',
-                                    updated_at DESC, record_key) = 1;
+-- the best candidate per golden record and field as an arg_min aggregate
+-- (hash aggregate) rather than row_number() over a window, which sorted every
+-- candidate row; create_sort_key orders exactly as ORDER BY does (NULLS LAST
+-- made explicit, as ORDER BY's default).
+-- On a tie of change times an echo loses to the record it was copied from:
+-- the provenance names the origin, whatever time crmhub's write landed.
+SELECT golden_id, field, w.value, w.system, w.object, w.record_id, w.rule, w.changed_at, w.changed_basis
+FROM (
+  SELECT golden_id, field,
+         arg_min({'value': value, 'system': system, 'object': object, 'record_id': record_id, 'rule': rule,
+                  'changed_at': changed_at, 'changed_basis': changed_basis},
+                 create_sort_key(tier, 'ASC NULLS LAST', score, 'DESC NULLS LAST', changed_at, 'DESC NULLS LAST',
+                                 changed_basis = 'echo', 'ASC NULLS LAST', updated_at, 'DESC NULLS LAST',
+                                 record_key, 'ASC NULLS LAST')) AS w
+  FROM candidates
+  GROUP BY golden_id, field
+);
+
+-- golden_field_rows(fields, f): a golden *_fields table's rows of field f,
+-- with the provenance struct the golden models publish (joined once per
+-- field on golden_id by golden_persons, golden_companies, golden_deals)
+CREATE OR REPLACE MACRO golden_field_rows(fields, f) AS TABLE
+SELECT golden_id, value,
+       {'system': system, 'object': object, 'record_id': record_id, 'rule': rule,
+        'changed_at': changed_at, 'changed_basis': changed_basis} AS p
+FROM query_table(fields) WHERE field = f;
 
 -- canon_value(field, v): the form of a value that two systems must agree
 -- on, so a difference of format alone (case, spacing, "PA" and
@@ -140,5 +161,8 @@ CREATE OR REPLACE MACRO canon_value(field, v) AS
   END;
 
 -- same_value(field, a, b): true when both are blank or agree in canon_value
+-- (IS NOT DISTINCT FROM is that: equal, or both NULL; each canon_value is
+-- expanded once, where the coalesce of = and two IS NULL tests expanded
+-- it four times)
 CREATE OR REPLACE MACRO same_value(field, a, b) AS
-  coalesce(canon_value(field, a) = canon_value(field, b), canon_value(field, a) IS NULL AND canon_value(field, b) IS NULL);
+  canon_value(field, a) IS NOT DISTINCT FROM canon_value(field, b);

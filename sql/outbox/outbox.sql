@@ -86,16 +86,20 @@ field_writes AS (
     -- it ran on every row) then runs only where the texts differ
     AND v.value IS DISTINCT FROM w.value
     AND NOT same_value(v.field, v.value, w.value)
-    AND NOT (v.entity = 'person' AND v.system = 'hubspot' AND v.field = 'email'
-             AND canon_value('email', w.value) IN (SELECT email FROM hubspot_emails))
+    -- (the address is computed for HubSpot contact emails only: the IN is a
+    -- join, which evaluated canon_value on every row before the test)
+    AND (NOT (v.entity = 'person' AND v.system = 'hubspot' AND v.field = 'email')
+         OR NOT (CASE WHEN v.entity = 'person' AND v.system = 'hubspot' AND v.field = 'email'
+                      THEN canon_value('email', w.value) END IN (SELECT email FROM hubspot_emails)))
 ),
--- and one contact per address in one run
+-- and one contact per address in one run (the window sorts only those rows)
 field_writes_unique AS (
   SELECT * FROM field_writes
-  QUALIFY NOT (entity = 'person' AND system = 'hubspot' AND field = 'email')
-       OR row_number() OVER (PARTITION BY entity, system, field,
-                                          CASE WHEN entity = 'person' AND system = 'hubspot' AND field = 'email'
-                                               THEN canon_value('email', golden_value) END
+  WHERE NOT (entity = 'person' AND system = 'hubspot' AND field = 'email')
+  UNION ALL
+  SELECT * FROM field_writes
+  WHERE entity = 'person' AND system = 'hubspot' AND field = 'email'
+  QUALIFY row_number() OVER (PARTITION BY entity, system, field, canon_value('email', golden_value)
                              ORDER BY record_id) = 1
 ),
 field_rows AS (
@@ -208,13 +212,23 @@ reparent_rows AS (
   JOIN ref_field_map fm ON fm.entity = r.entity AND fm.system = r.system AND fm.object = r.object AND fm.role = 'link'
   WHERE r.system = 'salesforce' AND NOT r.deleted
 ),
+-- a record archived or merged gets nothing else: the other kinds' rows of
+-- those records are dropped by an anti join on the few archived and merged
+-- keys (a window over every outbox row, partitioned by record, did this)
+gone AS (
+  SELECT system, object, record_id FROM archive_rows
+  UNION SELECT system, object, record_id FROM merge_rows
+),
 all_rows AS (
-  SELECT * FROM field_rows WHERE new_value IS NOT NULL
-  UNION ALL SELECT * FROM cross_rows
-  UNION ALL SELECT * FROM create_rows
+  SELECT r.* FROM (
+    SELECT * FROM field_rows WHERE new_value IS NOT NULL
+    UNION ALL SELECT * FROM cross_rows
+    UNION ALL SELECT * FROM create_rows
+    UNION ALL SELECT * FROM reparent_rows
+  ) r
+  ANTI JOIN gone g ON g.system = r.system AND g.object = r.object AND g.record_id = r.record_id
   UNION ALL SELECT * FROM archive_rows
   UNION ALL SELECT * FROM merge_rows
-  UNION ALL SELECT * FROM reparent_rows
 )
 SELECT a.*,
        -- where the created record's id goes once the CRM answers
@@ -228,6 +242,3 @@ LEFT JOIN to_create t ON t.golden_id = CASE WHEN a.kind = 'create' THEN a.golden
                      AND t.entity = a.entity AND t.to_system = a.system
 LEFT JOIN ref_field_map bfm ON bfm.entity = t.entity AND bfm.system = t.from_system
                            AND bfm.object = t.from_object AND bfm.role = 'crossid'
--- a record archived or merged gets nothing else
-QUALIFY a.kind IN ('archive', 'merge')
-     OR NOT bool_or(a.kind IN ('archive', 'merge')) OVER (PARTITION BY a.system, a.object, a.record_id)

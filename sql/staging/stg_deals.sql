@@ -21,22 +21,32 @@ WITH unioned AS (
          Name, Amount, CloseDate, StageName, NULL,
          AccountId, HubSpot_Id__c
   FROM raw_salesforce_opportunity
+),
+-- the company's normalised name is stg_companies.name_n (norm_company), and
+-- its words are split once per deal: inside the word filter's lambda they
+-- were normalised again for every word of the deal's name (most of the
+-- model's time)
+deals AS (
+  SELECT u.*, norm_company(u.name) AS name_c, string_split(co.name_n, ' ') AS company_words,
+         cc.golden_id AS company_golden_id
+  FROM unioned u
+  LEFT JOIN company_clusters cc
+    ON cc.record_key = CASE WHEN u.system = 'hubspot' THEN 'hubspot:companies:' ELSE 'salesforce:Account:' END || u.company_ref
+  LEFT JOIN stg_companies co ON co.record_key = cc.record_key
 )
 SELECT u.system || ':' || u.object || ':' || u.record_id AS record_key,
-       u.*,
-       coalesce(nullif(array_to_string(list_sort(list_distinct(list_filter(string_split(coalesce(norm_company(u.name), ''), ' '),
+       u.* EXCLUDE (name_c, company_words, company_golden_id),
+       coalesce(nullif(array_to_string(list_sort(list_distinct(list_filter(string_split(coalesce(u.name_c, ''), ' '),
                   w -> w <> '' AND NOT regexp_full_match(w, '(19|20)[0-9][0-9]')
-                       AND NOT coalesce(list_bool_or(list_transform(string_split(norm_company(co.name), ' '),
+                       AND NOT coalesce(list_bool_or(list_transform(u.company_words,
                                                                     c -> c = w OR jaro_winkler_similarity(c, w) >= 0.9)), false)))), ' '), ''),
                 norm_text(u.name)) AS name_n,
        try_cast(u.amount AS DOUBLE) AS amount_n,
        try_cast(left(u.close_date, 10) AS DATE) AS close_date_d,
        coalesce(hs.stage, sf.stage) AS stage_n,
-       cc.golden_id AS company_golden_id,
+       u.company_golden_id,
        nullif(trim(u.cross_id), '') AS cross_id_n
-FROM unioned u
-LEFT JOIN ref_stage_map hs ON u.system = 'hubspot' AND hs.hubspot_stage = u.stage
-LEFT JOIN ref_stage_map sf ON u.system = 'salesforce' AND sf.salesforce_stage = u.stage
-LEFT JOIN company_clusters cc
-  ON cc.record_key = CASE WHEN u.system = 'hubspot' THEN 'hubspot:companies:' ELSE 'salesforce:Account:' END || u.company_ref
-LEFT JOIN stg_companies co ON co.record_key = cc.record_key
+FROM deals u
+-- hash joins: the system test inside the join key, not beside it in the ON
+LEFT JOIN ref_stage_map hs ON hs.hubspot_stage = CASE WHEN u.system = 'hubspot' THEN u.stage END
+LEFT JOIN ref_stage_map sf ON sf.salesforce_stage = CASE WHEN u.system = 'salesforce' THEN u.stage END
