@@ -189,13 +189,14 @@ func Run(ctx context.Context, changes []Change, opts Options) ([]Result, error) 
 		}
 	}
 	done := make([]int, len(opts.Targets))
+	opts.Progress = serialProgress(opts.Progress)
 	for _, phase := range [][]string{{KindCreate}, {KindUpdate}, {KindMerge, KindArchive}} {
 		if phase[0] == KindUpdate {
 			mine = addBackRefs(mine, index)
 		}
-		for i, t := range opts.Targets {
+		eachTarget(opts.Targets, func(i int, t Target) {
 			if failed[i] != nil {
-				continue
+				return
 			}
 			var todo []Change
 			for _, c := range mine[i] {
@@ -203,7 +204,13 @@ func Run(ctx context.Context, changes []Change, opts Options) ([]Result, error) 
 					todo = append(todo, c)
 				}
 			}
-			if err := apply(ctx, t, todo, opts, &results[i], &done[i], len(mine[i])); err != nil {
+			// merges run one at a time: a merge can give its primary a new
+			// id that the next merge into it must name
+			width := 1
+			if phase[0] != KindMerge {
+				width = concurrency(t)
+			}
+			if err := apply(ctx, t, todo, opts, width, &results[i], &done[i], len(mine[i])); err != nil {
 				failed[i] = err
 			}
 			created := map[recordKey]string{}
@@ -214,14 +221,14 @@ func Run(ctx context.Context, changes []Change, opts Options) ([]Result, error) 
 				}
 			}
 			if len(created) == 0 {
-				continue
+				return
 			}
 			for k := range mine[i] {
 				if id, ok := created[recordKey{mine[i][k].Object, mine[i][k].RecordID}]; ok {
 					mine[i][k].CreatedID = id
 				}
 			}
-		}
+		})
 	}
 	for i := range results {
 		results[i].Duration = time.Since(start)
@@ -305,54 +312,6 @@ func addBackRefs(mine [][]Change, index map[string]int) [][]Change {
 		})
 	}
 	return mine
-}
-
-// apply sends one phase's changes of one target: per object and kind, one
-// bulk job above the threshold, else batches of BatchSize.
-func apply(ctx context.Context, t Target, todo []Change, opts Options, res *Result, done *int, total int) error {
-	sort.SliceStable(todo, func(a, b int) bool {
-		if todo[a].Object != todo[b].Object {
-			return todo[a].Object < todo[b].Object
-		}
-		return kindOf(todo[a]) < kindOf(todo[b])
-	})
-	size := t.BatchSize()
-	for i := 0; i < len(todo); {
-		j := i + 1
-		for j < len(todo) && todo[j].Object == todo[i].Object && kindOf(todo[j]) == kindOf(todo[i]) {
-			j++
-		}
-		group := todo[i:j]
-		bt, bulk := t.(BulkTarget)
-		bulk = bulk && opts.BulkThreshold > 0 && len(group) > opts.BulkThreshold && kindOf(group[0]) != KindMerge
-		if bulk {
-			res.MinBatches++
-			errs, err := bt.ApplyBulk(ctx, group[0].Object, group)
-			if err != nil {
-				return fmt.Errorf("load %s %s: bulk job of %d: %w", t.System(), group[0].Object, len(group), err)
-			}
-			res.Batches++
-			res.Bulk += len(group)
-			count(res, group, errs)
-		} else {
-			res.MinBatches += (len(group) + size - 1) / size
-			for k := 0; k < len(group); k += size {
-				batch := group[k:min(k+size, len(group))]
-				errs, err := t.Apply(ctx, batch[0].Object, batch)
-				if err != nil {
-					return fmt.Errorf("load %s %s: batch of %d from record %s: %w", t.System(), batch[0].Object, len(batch), batch[0].RecordID, err)
-				}
-				res.Batches++
-				count(res, batch, errs)
-				*done += len(batch)
-				if opts.Progress != nil {
-					opts.Progress(t.System(), *done, total)
-				}
-			}
-		}
-		i = j
-	}
-	return nil
 }
 
 func count(res *Result, batch []Change, errs []RecordError) {

@@ -2,6 +2,7 @@ package load
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/csv"
 	"fmt"
@@ -20,13 +21,19 @@ import (
 type SalesforceTarget struct {
 	Client *salesforce.Client
 	Batch  int
-	types  map[string]map[string]string // object -> field -> describe type
-	specs  map[string]map[string]fieldSpec
+	// Workers is the most collection calls or bulk jobs in flight at once;
+	// 0 means DefaultWorkers (Salesforce allows 25 long-running requests
+	// per org at once).
+	Workers int
+	types   map[string]map[string]string // object -> field -> describe type
+	specs   map[string]map[string]fieldSpec
 	// noUpsert: objects whose golden id field is no External ID
 	noUpsert map[string]bool
 }
 
 func (t *SalesforceTarget) System() string { return seed.Salesforce }
+
+func (t *SalesforceTarget) Concurrency() int { return cmp.Or(t.Workers, DefaultWorkers) }
 
 func (t *SalesforceTarget) BatchSize() int {
 	if t.Batch <= 0 || t.Batch > salesforce.MaxCollection {
