@@ -56,7 +56,8 @@ type Options struct {
 	// Totals are the records per system, the base of the share limit.
 	Totals map[string]int64
 	// BulkThreshold: a target that can (BulkTarget) writes more records than
-	// this of one object and kind in one bulk job; 0 never.
+	// this of one object and kind in bulk jobs (of up to 100,000 records
+	// each); 0 never.
 	BulkThreshold int
 	Logger        *slog.Logger
 	// Progress, when set, is told after each batch.
@@ -72,7 +73,8 @@ type Result struct {
 	Archives int // archives and merges
 	Batches  int // write calls (a bulk job counts as one)
 	// MinBatches is the least number of write calls the changes needed:
-	// per object and kind, ceil(records / batch size).
+	// per object and kind, ceil(records / batch size), with the bulk job
+	// size for bulk jobs.
 	MinBatches int
 	Bulk       int // records sent through bulk jobs
 	// Created maps each created record's outbox id (new:GOLDEN) to the id

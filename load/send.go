@@ -66,8 +66,15 @@ type call struct {
 	sent    bool // the CRM answered; changes and errs count
 }
 
+// bulkJobMax is the most records one bulk job takes. Bulk API 2.0 takes
+// one upload per job of at most 100 MB of CSV (150 MB once base64-encoded);
+// 100,000 rows stay far below it, and each job is a checkpoint of the
+// ledger and can run beside the others.
+const bulkJobMax = 100_000
+
 // plan cuts one phase's changes of a target into write calls: per object
-// and kind, one bulk job above the threshold, else batches of BatchSize.
+// and kind, bulk jobs of up to bulkJobMax above the threshold, else batches
+// of BatchSize.
 // It counts the least calls the changes need in res.MinBatches.
 func plan(t Target, todo []Change, opts Options, res *Result) []*call {
 	sort.SliceStable(todo, func(a, b int) bool {
@@ -86,8 +93,10 @@ func plan(t Target, todo []Change, opts Options, res *Result) []*call {
 		}
 		group := todo[i:j]
 		if canBulk && opts.BulkThreshold > 0 && len(group) > opts.BulkThreshold && kindOf(group[0]) != KindMerge {
-			res.MinBatches++
-			calls = append(calls, &call{changes: group, bulk: true})
+			res.MinBatches += (len(group) + bulkJobMax - 1) / bulkJobMax
+			for k := 0; k < len(group); k += bulkJobMax {
+				calls = append(calls, &call{changes: group[k:min(k+bulkJobMax, len(group))], bulk: true})
+			}
 		} else {
 			res.MinBatches += (len(group) + size - 1) / size
 			for k := 0; k < len(group); k += size {

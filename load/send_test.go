@@ -126,3 +126,33 @@ func TestRunConcurrentStops(t *testing.T) {
 		t.Errorf("result = %+v after %d batches", res[0], len(hs.batches))
 	}
 }
+
+// bulky is a parallel target that also takes bulk jobs.
+type bulky struct{ *parallel }
+
+func (b bulky) ApplyBulk(ctx context.Context, object string, changes []Change) ([]RecordError, error) {
+	return nil, nil
+}
+
+// TestPlanSplitsBulkJobs: a group above the bulk threshold goes in jobs of
+// at most bulkJobMax records (one upload per job, at most 100 MB), small
+// groups in batches.
+func TestPlanSplitsBulkJobs(t *testing.T) {
+	todo := append(changes("salesforce", "Contact", 2*bulkJobMax+1), changes("salesforce", "Lead", 3)...)
+	var res Result
+	calls := plan(bulky{newParallel("salesforce", 2, "")}, todo, Options{BulkThreshold: 10}, &res)
+	var got []int
+	for _, c := range calls {
+		n := len(c.changes)
+		if !c.bulk {
+			n = -n
+		}
+		got = append(got, n)
+	}
+	if want := []int{bulkJobMax, bulkJobMax, 1, -2, -1}; !slices.Equal(got, want) {
+		t.Errorf("calls = %v, want %v (bulk positive, batches negative)", got, want)
+	}
+	if res.MinBatches != 5 {
+		t.Errorf("MinBatches = %d, want 5", res.MinBatches)
+	}
+}
