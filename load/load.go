@@ -206,10 +206,12 @@ func Run(ctx context.Context, changes []Change, opts Options) ([]Result, error) 
 					todo = append(todo, c)
 				}
 			}
-			// merges run one at a time: a merge can give its primary a new
-			// id that the next merge into it must name
+			// only updates go several at a time: creates stay in order so a
+			// CRM hands out the same ids run after run (a resumed run must
+			// end as an uninterrupted one), and a merge can give its primary
+			// a new id that the next merge into it must name
 			width := 1
-			if phase[0] != KindMerge {
+			if phase[0] == KindUpdate {
 				width = concurrency(t)
 			}
 			if err := apply(ctx, t, todo, opts, width, &results[i], &done[i], len(mine[i])); err != nil {

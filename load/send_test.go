@@ -49,11 +49,23 @@ func (p *parallel) Apply(ctx context.Context, object string, batch []Change) ([]
 	if int(n) >= p.width {
 		p.once.Do(func() { close(p.wide) })
 	}
+	if batch[0].Kind == KindCreate { // creates are sent one at a time
+		p.record(batch)
+		return nil, nil
+	}
 	select {
 	case <-p.wide:
 	case <-time.After(10 * time.Second): // the load never had width calls in flight
 		p.narrow.Store(true)
 	}
+	p.record(batch)
+	if batch[0].RecordID == p.failOn {
+		return nil, errors.New("503 service unavailable")
+	}
+	return []RecordError{{System: p.system, Object: object, RecordID: batch[0].RecordID, Code: "X", Message: "refused"}}, nil
+}
+
+func (p *parallel) record(batch []Change) {
 	ids := make([]string, len(batch))
 	for i, c := range batch {
 		ids[i] = c.RecordID
@@ -61,10 +73,23 @@ func (p *parallel) Apply(ctx context.Context, object string, batch []Change) ([]
 	p.mu.Lock()
 	p.batches = append(p.batches, strings.Join(ids, ","))
 	p.mu.Unlock()
-	if ids[0] == p.failOn {
-		return nil, errors.New("503 service unavailable")
+}
+
+// TestRunCreatesInOrder: creates go one batch at a time even to a
+// Concurrent target, so the CRM hands out ids in the same order every run.
+func TestRunCreatesInOrder(t *testing.T) {
+	in := changes("hubspot", "contacts", 20)
+	for i := range in {
+		in[i].Kind = KindCreate
 	}
-	return []RecordError{{System: p.system, Object: object, RecordID: ids[0], Code: "X", Message: "refused"}}, nil
+	hs := newParallel("hubspot", 4, "")
+	if _, err := Run(context.Background(), in, Options{Targets: []Target{hs}, Logger: slog.New(slog.DiscardHandler),
+		Guard: Guard{MaxShare: 1, MaxCount: 100}, Totals: map[string]int64{"hubspot": 20}}); err != nil {
+		t.Fatal(err)
+	}
+	if m := hs.most.Load(); m != 1 || len(hs.batches) != 10 || hs.batches[0] != "contacts-000,contacts-001" || hs.batches[9] != "contacts-018,contacts-019" {
+		t.Errorf("creates: %d in flight at most, batches %q; want one at a time, in order", m, hs.batches)
+	}
 }
 
 // TestRunConcurrent: a Concurrent target gets up to its width of batches at
