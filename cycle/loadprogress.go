@@ -59,10 +59,13 @@ func changeKey(c load.Change) string {
 	}
 	sort.Strings(keys)
 	h := sha256.New()
-	fmt.Fprintf(h, "%s\x00", c.Kind)
+	// the bytes "KIND\0" then "FIELD\0VALUE\0" per field, written without
+	// fmt (a third of the ledger's CPU); ledgers of earlier runs still match
+	b := append([]byte(c.Kind), 0)
 	for _, k := range keys {
-		fmt.Fprintf(h, "%s\x00%s\x00", k, c.Values[k])
+		b = append(append(append(append(b, k...), 0), c.Values[k]...), 0)
 	}
+	h.Write(b)
 	return c.System + "/" + c.Object + "/" + c.RecordID + "/" + hex.EncodeToString(h.Sum(nil)[:12])
 }
 
@@ -108,6 +111,15 @@ func (t ledgerTarget) Apply(ctx context.Context, object string, batch []load.Cha
 	return t.apply(ctx, object, batch, t.Target.Apply)
 }
 
+// Concurrency keeps the wrapped target's calls in flight: the ledger is
+// safe for concurrent use and records each batch when it is answered.
+func (t ledgerTarget) Concurrency() int {
+	if c, ok := t.Target.(load.Concurrent); ok {
+		return c.Concurrency()
+	}
+	return 1
+}
+
 // ledgerBulkTarget keeps a target's Bulk API path visible to load.Run.
 type ledgerBulkTarget struct {
 	ledgerTarget
@@ -126,9 +138,13 @@ func (t ledgerTarget) apply(ctx context.Context, object string, batch []load.Cha
 	l := t.ledger
 	var idx []int
 	var out []load.RecordError
+	keys := make([]string, len(batch)) // each hashed once
+	for i := range batch {
+		keys[i] = changeKey(batch[i])
+	}
 	l.mu.Lock()
 	for i := range batch {
-		if s, ok := l.sent[changeKey(batch[i])]; ok {
+		if s, ok := l.sent[keys[i]]; ok {
 			l.skipped.Add(1)
 			if s.err != nil {
 				out = append(out, *s.err)
@@ -144,11 +160,11 @@ func (t ledgerTarget) apply(ctx context.Context, object string, batch []load.Cha
 	if len(idx) == 0 {
 		return out, nil
 	}
-	todo := batch
+	todo, todoKeys := batch, keys
 	if len(idx) < len(batch) {
-		todo = make([]load.Change, len(idx))
+		todo, todoKeys = make([]load.Change, len(idx)), make([]string, len(idx))
 		for j, i := range idx {
-			todo[j] = batch[i]
+			todo[j], todoKeys[j] = batch[i], keys[i]
 		}
 	}
 	errs, err := send(ctx, object, todo)
@@ -161,8 +177,8 @@ func (t ledgerTarget) apply(ctx context.Context, object string, batch []load.Cha
 		return out, err
 	}
 	sb := sentBatch{System: t.System(), Object: object, Errors: errs}
-	for _, c := range todo {
-		key := changeKey(c)
+	for j, c := range todo {
+		key := todoKeys[j]
 		sb.Sent = append(sb.Sent, sentRecord{RecordID: c.RecordID, Hash: key[strings.LastIndex(key, "/")+1:], CreatedID: c.CreatedID})
 	}
 	b, err := json.Marshal(sb)
@@ -183,12 +199,12 @@ func (t ledgerTarget) apply(ctx context.Context, object string, batch []load.Cha
 		byID[e.RecordID] = e
 	}
 	l.mu.Lock()
-	for _, c := range todo {
+	for j, c := range todo {
 		s := sent{createdID: c.CreatedID}
 		if e, ok := byID[c.RecordID]; ok {
 			s.err = &e
 		}
-		l.sent[changeKey(c)] = s
+		l.sent[todoKeys[j]] = s
 	}
 	l.mu.Unlock()
 	return append(out, errs...), nil

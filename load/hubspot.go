@@ -1,6 +1,7 @@
 package load
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -14,7 +15,11 @@ import (
 type HubSpotTarget struct {
 	Client *hubspot.Client
 	Batch  int
-	specs  map[string]map[string]fieldSpec // object -> property -> what it accepts
+	// Workers is the most batch calls in flight at once; 0 means
+	// DefaultWorkers. HubSpot limits requests per ten seconds (the client's
+	// limiter keeps to it), not requests in flight.
+	Workers int
+	specs   map[string]map[string]fieldSpec // object -> property -> what it accepts
 	// noUpsert: objects whose golden id property exists without
 	// hasUniqueValue (made by hand, or a portal restored from records):
 	// HubSpot refuses an upsert keyed on it, so creates are plain creates
@@ -29,6 +34,13 @@ func (t *HubSpotTarget) BatchSize() int {
 	}
 	return t.Batch
 }
+
+// DefaultWorkers is how many write calls a CRM target has in flight when
+// its Workers is 0: enough to overlap one call's round trip, encoding and
+// ledger write with the next ones' on a small machine.
+const DefaultWorkers = 4
+
+func (t *HubSpotTarget) Concurrency() int { return cmp.Or(t.Workers, DefaultWorkers) }
 
 // groupOf is the property group crmhub's own properties go in.
 var groupOf = map[string]string{"contacts": "contactinformation", "companies": "companyinformation", "deals": "dealinformation"}

@@ -317,3 +317,42 @@ func TestBulkError(t *testing.T) {
 		}
 	}
 }
+
+// TestAddBackRefs: a created record's id lands in its source record's
+// update when it has one, else in a new update that later ids join.
+func TestAddBackRefs(t *testing.T) {
+	hs := []Change{
+		{System: "hubspot", Object: "contacts", RecordID: "7", Kind: KindUpdate, Values: map[string]string{"firstname": "Ann"}},
+		{System: "hubspot", Object: "contacts", RecordID: "8", Kind: KindArchive, Values: map[string]string{"_archive": "1"}},
+	}
+	sf := []Change{
+		{System: "salesforce", Object: "Contact", RecordID: "new:g1", Kind: KindCreate, CreatedID: "003A",
+			BackRef: &BackRef{System: "hubspot", Object: "contacts", RecordID: "7", Field: "crmhub_salesforce_id"}},
+		{System: "salesforce", Object: "Lead", RecordID: "new:g2", Kind: KindCreate, CreatedID: "00QB",
+			BackRef: &BackRef{System: "hubspot", Object: "contacts", RecordID: "8", Field: "crmhub_salesforce_id"}},
+		{System: "salesforce", Object: "Lead", RecordID: "new:g3", Kind: KindCreate, CreatedID: "00QC",
+			BackRef: &BackRef{System: "hubspot", Object: "contacts", RecordID: "8", Field: "crmhub_lead_id"}},
+		{System: "salesforce", Object: "Lead", RecordID: "new:g4", Kind: KindCreate, // refused: no id
+			BackRef: &BackRef{System: "hubspot", Object: "contacts", RecordID: "9", Field: "crmhub_salesforce_id"}},
+	}
+	mine := addBackRefs([][]Change{hs, sf}, map[string]int{"hubspot": 0, "salesforce": 1})
+	got := map[string]map[string]string{}
+	for _, c := range mine[0] {
+		if kindOf(c) == KindUpdate {
+			if got[c.RecordID] != nil {
+				t.Fatalf("record %s has two updates", c.RecordID)
+			}
+			got[c.RecordID] = c.Values
+		}
+	}
+	want := map[string]map[string]string{
+		"7": {"firstname": "Ann", "crmhub_salesforce_id": "003A"},
+		"8": {"crmhub_salesforce_id": "00QB", "crmhub_lead_id": "00QC"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("updates = %v, want %v", got, want)
+	}
+	if len(mine[0]) != 3 {
+		t.Fatalf("hubspot changes = %d, want 3 (update, archive, new update)", len(mine[0]))
+	}
+}

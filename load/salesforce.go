@@ -2,6 +2,7 @@ package load
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/csv"
 	"fmt"
@@ -20,13 +21,19 @@ import (
 type SalesforceTarget struct {
 	Client *salesforce.Client
 	Batch  int
-	types  map[string]map[string]string // object -> field -> describe type
-	specs  map[string]map[string]fieldSpec
+	// Workers is the most collection calls or bulk jobs in flight at once;
+	// 0 means DefaultWorkers (Salesforce allows 25 long-running requests
+	// per org at once).
+	Workers int
+	types   map[string]map[string]string // object -> field -> describe type
+	specs   map[string]map[string]fieldSpec
 	// noUpsert: objects whose golden id field is no External ID
 	noUpsert map[string]bool
 }
 
 func (t *SalesforceTarget) System() string { return seed.Salesforce }
+
+func (t *SalesforceTarget) Concurrency() int { return cmp.Or(t.Workers, DefaultWorkers) }
 
 func (t *SalesforceTarget) BatchSize() int {
 	if t.Batch <= 0 || t.Batch > salesforce.MaxCollection {
@@ -162,10 +169,11 @@ func (t *SalesforceTarget) Apply(ctx context.Context, object string, batch []Cha
 	if err != nil {
 		return nil, err
 	}
+	setCreated := createdSetter(batch)
 	for i, r := range res {
 		if r.Success {
 			if kind == KindCreate {
-				setCreated(batch, send[i].RecordID, r.ID)
+				setCreated(send[i].RecordID, r.ID)
 			}
 			continue
 		}
@@ -174,9 +182,15 @@ func (t *SalesforceTarget) Apply(ctx context.Context, object string, batch []Cha
 	return out, nil
 }
 
-func setCreated(batch []Change, recordID, id string) {
+// createdSetter sets CreatedID on the changes of one record id; it indexes
+// the batch once, as a scan per answered row was quadratic on bulk jobs.
+func createdSetter(batch []Change) func(recordID, id string) {
+	at := make(map[string][]int, len(batch))
 	for i := range batch {
-		if batch[i].RecordID == recordID {
+		at[batch[i].RecordID] = append(at[batch[i].RecordID], i)
+	}
+	return func(recordID, id string) {
+		for _, i := range at[recordID] {
 			batch[i].CreatedID = id
 		}
 	}
@@ -263,8 +277,9 @@ func (t *SalesforceTarget) ApplyBulk(ctx context.Context, object string, changes
 	}
 	col := func(tab salesforce.CSVTable, name string) int { return slices.Index(tab.Header, name) }
 	if k, id := col(res.Successful, key), col(res.Successful, "sf__Id"); k >= 0 && id >= 0 && kind == KindCreate {
+		setCreated := createdSetter(changes)
 		for _, row := range res.Successful.Rows {
-			setCreated(changes, byKey[row[k]], row[id])
+			setCreated(byKey[row[k]], row[id])
 		}
 	}
 	for _, tab := range []salesforce.CSVTable{res.Failed, res.Unprocessed} {

@@ -152,6 +152,12 @@ func (s *Server) handleBatchCreate(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	s.createBatch(ti, req).write(w, s.now(), http.StatusCreated)
+}
+
+// createBatch writes a batch of creates under the write lock; the answer is
+// encoded after the lock is released, so concurrent batches overlap.
+func (s *Server) createBatch(ti int, req *batchRequest) *batchCollector {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := s.stores[ti]
@@ -168,7 +174,7 @@ func (s *Server) handleBatchCreate(w http.ResponseWriter, r *http.Request) {
 		}
 		b.resp.Results = append(b.resp.Results, st.render(rec, propNames(ti, keys(in.Properties))))
 	}
-	b.write(w, s.now(), http.StatusCreated)
+	return b
 }
 
 func (s *Server) handleBatchUpdate(w http.ResponseWriter, r *http.Request) {
@@ -176,6 +182,11 @@ func (s *Server) handleBatchUpdate(w http.ResponseWriter, r *http.Request) {
 	if !ok || s.duplicateIDs(w, req.Inputs) {
 		return
 	}
+	s.updateBatch(ti, req).write(w, s.now(), http.StatusOK)
+}
+
+// updateBatch writes a batch of updates under the write lock (see createBatch).
+func (s *Server) updateBatch(ti int, req *batchRequest) *batchCollector {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := s.stores[ti]
@@ -197,7 +208,7 @@ func (s *Server) handleBatchUpdate(w http.ResponseWriter, r *http.Request) {
 		}
 		b.resp.Results = append(b.resp.Results, st.render(rec, propNames(ti, keys(in.Properties))))
 	}
-	b.write(w, s.now(), http.StatusOK)
+	return b
 }
 
 func (s *Server) handleBatchUpsert(w http.ResponseWriter, r *http.Request) {
@@ -205,6 +216,17 @@ func (s *Server) handleBatchUpsert(w http.ResponseWriter, r *http.Request) {
 	if !ok || s.duplicateIDs(w, req.Inputs) {
 		return
 	}
+	b, refused := s.upsertBatch(ti, req)
+	if refused != nil {
+		s.writeError(w, http.StatusBadRequest, "VALIDATION_ERROR", refused.message, refused.details)
+		return
+	}
+	b.write(w, s.now(), http.StatusOK)
+}
+
+// upsertBatch writes a batch of upserts under the write lock (see
+// createBatch), or refuses the whole request as a validation error.
+func (s *Server) upsertBatch(ti int, req *batchRequest) (*batchCollector, *writeFailure) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := s.stores[ti]
@@ -212,21 +234,17 @@ func (s *Server) handleBatchUpsert(w http.ResponseWriter, r *http.Request) {
 	for i, in := range req.Inputs {
 		p := st.schema.props[in.IDProperty]
 		if in.IDProperty != "hs_object_id" && (p == nil || !p.HasUniqueValue) {
-			s.writeError(w, http.StatusBadRequest, "VALIDATION_ERROR",
-				fmt.Sprintf("inputs[%d].idProperty %q is not a unique property of %s", i, in.IDProperty, objTypes[ti].name), nil)
-			return
+			return nil, &writeFailure{message: fmt.Sprintf("inputs[%d].idProperty %q is not a unique property of %s", i, in.IDProperty, objTypes[ti].name)}
 		}
 		if string(in.ID) == "" {
-			s.writeError(w, http.StatusBadRequest, "VALIDATION_ERROR", fmt.Sprintf("inputs[%d].id is required", i), nil)
-			return
+			return nil, &writeFailure{message: fmt.Sprintf("inputs[%d].id is required", i)}
 		}
 		emailKeyed = emailKeyed || in.IDProperty == "email"
 	}
 	if emailKeyed { // HubSpot does not support partial upserts keyed on email
 		for _, in := range req.Inputs {
 			if _, errs := st.validateWrite(in.Properties, true); len(errs) > 0 {
-				s.writeError(w, http.StatusBadRequest, "VALIDATION_ERROR", validationMessage(errs), errs)
-				return
+				return nil, &writeFailure{message: validationMessage(errs), details: errs}
 			}
 		}
 	}
@@ -258,7 +276,7 @@ func (s *Server) handleBatchUpsert(w http.ResponseWriter, r *http.Request) {
 		o.New = &isNew
 		b.resp.Results = append(b.resp.Results, o)
 	}
-	b.write(w, s.now(), http.StatusOK)
+	return b, nil
 }
 
 func (s *Server) handleBatchArchive(w http.ResponseWriter, r *http.Request) {

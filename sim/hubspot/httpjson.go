@@ -82,6 +82,10 @@ func (p *propValues) UnmarshalJSON(b []byte) error {
 	}
 	out := make(propValues, len(raw))
 	for k, v := range raw {
+		if s, ok := plainValue(v); ok { // most values: no decoder per value
+			out[k] = s
+			continue
+		}
 		var x any
 		dec := json.NewDecoder(bytes.NewReader(v))
 		dec.UseNumber()
@@ -103,6 +107,25 @@ func (p *propValues) UnmarshalJSON(b []byte) error {
 	}
 	*p = out
 	return nil
+}
+
+// plainValue reads a JSON string, null or boolean the way the decoder in
+// propValues does; anything else (numbers, mistakes) is left to it.
+func plainValue(v json.RawMessage) (string, bool) {
+	switch string(v) {
+	case "null":
+		return "", true
+	case "true", "false":
+		return string(v), true
+	}
+	if len(v) < 2 || v[0] != '"' {
+		return "", false
+	}
+	var s string
+	if err := json.Unmarshal(v, &s); err != nil {
+		return "", false
+	}
+	return s, true
 }
 
 // flexString accepts a JSON string or number (ids and cursors come as both).

@@ -178,6 +178,36 @@ func (r *record) put(name, value string) {
 	r.props = r.props.with(r.keys.id(name), value, false)
 }
 
+// putAll stores vals (an empty value removes its property, as setValue
+// does) and then last = lastValue, encoding the record once; s.mu must be
+// held for writing.
+func (r *record) putAll(vals map[string]string, last, lastValue string) {
+	cur := r.props.pairs()
+	set := func(id uint16, v string, del bool) {
+		i := slices.IndexFunc(cur, func(p pv) bool { return p.id == id })
+		switch {
+		case del && i >= 0:
+			cur = slices.Delete(cur, i, i+1)
+		case del:
+		case i >= 0:
+			cur[i].value = v
+		default:
+			cur = append(cur, pv{id, v})
+		}
+	}
+	for name, v := range vals {
+		if v == "" {
+			if id, ok := r.keys.ids[name]; ok {
+				set(id, "", true)
+			}
+			continue
+		}
+		set(r.keys.id(name), v, false)
+	}
+	set(r.keys.id(last), lastValue, false)
+	r.props = makePropSet(cur)
+}
+
 // drop removes name; s.mu must be held for writing.
 func (r *record) drop(name string) {
 	if id, ok := r.keys.ids[name]; ok {

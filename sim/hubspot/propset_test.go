@@ -28,3 +28,26 @@ func TestPropSet(t *testing.T) {
 		t.Fatalf("prop: %q %q", r.prop("city"), r.prop("missing"))
 	}
 }
+
+// TestPutAll: writing several values at once ends as a put (or, for an
+// empty value, a drop) of each, then the last-modified value.
+func TestPutAll(t *testing.T) {
+	one, all := &record{keys: newPropKeys()}, &record{keys: newPropKeys()}
+	base := map[string]string{"email": "a@b.co", "city": "Lyon", "zip": "69001", "lastmodifieddate": "old"}
+	one.setProps(base)
+	all.setProps(base)
+	vals := map[string]string{"city": "Oslo", "zip": "", "phone": "+47 1", "unknown": ""}
+	for k, v := range vals {
+		if v == "" {
+			one.drop(k)
+		} else {
+			one.put(k, v)
+		}
+	}
+	one.put("lastmodifieddate", "new")
+	all.putAll(vals, "lastmodifieddate", "new")
+	want := map[string]string{"email": "a@b.co", "city": "Oslo", "phone": "+47 1", "lastmodifieddate": "new"}
+	if got := all.propMap(); !maps.Equal(got, want) || !maps.Equal(one.propMap(), want) {
+		t.Fatalf("putAll = %v, puts = %v, want %v", got, one.propMap(), want)
+	}
+}

@@ -183,14 +183,16 @@ func (st *objStore) conflict(vals map[string]string, self uint64) uint64 {
 }
 
 // apply writes validated values and bumps the modification times.
+// The record's values are encoded once for all of them (a put per value
+// re-encoded the whole record each time).
 func (st *objStore) apply(r *record, vals map[string]string, now time.Time) {
 	lm, ms := objTypes[st.ti].lastMod, now.UnixMilli()
 	for k, v := range vals {
 		r.recordVersion(k, v, lm, ms, srcIntegration)
-		st.setValue(r, k, v)
+		st.reindex(r, k, v)
 	}
+	r.putAll(vals, lm, isoTime(now))
 	r.updatedMs = now.UnixMilli()
-	r.put(objTypes[st.ti].lastMod, isoTime(now))
 }
 
 // create stores a new record from validated values.

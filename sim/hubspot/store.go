@@ -156,19 +156,27 @@ func (st *objStore) byUnique(prop, value string) *record {
 // setValue writes one property and keeps the unique indexes current.
 // An empty value clears the property, as HubSpot does.
 func (st *objStore) setValue(r *record, name, value string) {
-	if idx := st.uniq[name]; idx != nil {
-		if old := r.prop(name); old != "" && idx[strings.ToLower(old)] == r.id {
-			delete(idx, strings.ToLower(old))
-		}
-		if value != "" {
-			st.claim(name, value, r)
-		}
-	}
+	st.reindex(r, name, value)
 	if value == "" {
 		r.drop(name)
 		return
 	}
 	r.put(name, value)
+}
+
+// reindex moves r's unique index entry of name from its current value to
+// value, before the value is written.
+func (st *objStore) reindex(r *record, name, value string) {
+	idx := st.uniq[name]
+	if idx == nil {
+		return
+	}
+	if old := r.prop(name); old != "" && idx[strings.ToLower(old)] == r.id {
+		delete(idx, strings.ToLower(old))
+	}
+	if value != "" {
+		st.claim(name, value, r)
+	}
 }
 
 // intern returns the schema's copy of a property name, creating a custom
