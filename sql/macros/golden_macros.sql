@@ -110,23 +110,17 @@ candidates AS (
          'review', -1, NULL
   FROM overrides
 )
--- the best candidate per golden record and field as an arg_min aggregate
--- (hash aggregate) rather than row_number() over a window, which sorted every
--- candidate row; create_sort_key orders exactly as ORDER BY does (NULLS LAST
--- made explicit, as ORDER BY's default).
+-- the best candidate per golden record and field by a window, not an
+-- arg_min aggregate: arg_min's struct payload lives in aggregate state that
+-- DuckDB cannot spill, and at a million people per system (17 M golden
+-- record fields) it ran out of a 5GB memory_limit; the window's sort spills.
 -- On a tie of change times an echo loses to the record it was copied from:
 -- the provenance names the origin, whatever time crmhub's write landed.
-SELECT golden_id, field, w.value, w.system, w.object, w.record_id, w.rule, w.changed_at, w.changed_basis
-FROM (
-  SELECT golden_id, field,
-         arg_min({'value': value, 'system': system, 'object': object, 'record_id': record_id, 'rule': rule,
-                  'changed_at': changed_at, 'changed_basis': changed_basis},
-                 create_sort_key(tier, 'ASC NULLS LAST', score, 'DESC NULLS LAST', changed_at, 'DESC NULLS LAST',
-                                 changed_basis = 'echo', 'ASC NULLS LAST', updated_at, 'DESC NULLS LAST',
-                                 record_key, 'ASC NULLS LAST')) AS w
-  FROM candidates
-  GROUP BY golden_id, field
-);
+SELECT golden_id, field, value, system, object, record_id, rule, changed_at, changed_basis
+FROM candidates
+QUALIFY row_number() OVER (PARTITION BY golden_id, field
+                           ORDER BY tier, score DESC NULLS LAST, changed_at DESC, changed_basis = 'echo',
+                                    updated_at DESC, record_key) = 1;
 
 -- golden_field_rows(fields, f): a golden *_fields table's rows of field f,
 -- with the provenance struct the golden models publish (joined once per
