@@ -242,7 +242,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	// to the OS before DuckDB's buffer pool grows, or the process peak is
 	// DuckDB's memory_limit plus a heap Go would return only slowly.
 	debug.FreeOSMemory()
-	db, err := transform.Open(ctx, engineConfig(cfg.Engine, cfg.Pipeline, work))
+	engine := engineConfig(cfg.Engine, cfg.Pipeline, work)
+	db, err := transform.Open(ctx, engine)
 	if err != nil {
 		return rep, err
 	}
@@ -300,6 +301,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return nil
 	})
 	if err != nil {
+		return rep, err
+	}
+	if err := shrinkAfterTransform(ctx, db, engine.MemoryLimit); err != nil {
 		return rep, err
 	}
 

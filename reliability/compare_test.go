@@ -310,15 +310,47 @@ func diffTables(a, b map[string][]string) []string {
 				out = append(out, "  only in reference: "+tail(r, 400))
 			}
 		}
+		var onlyA []string
+		for _, r := range ra {
+			onlyA = append(onlyA, r)
+		}
 		for r, c := range inB {
 			if c > 0 {
 				if n++; n <= 6 {
 					out = append(out, "  only in crashed:   "+tail(r, 400))
+					if d := firstDifference(onlyA, r); d != "" {
+						out = append(out, "    "+d)
+					}
 				}
 			}
 		}
 	}
 	return out
+}
+
+// firstDifference shows where row b first departs from the row of rows
+// most like it (the longest common prefix), with some context: a wide row
+// that differs in one field is otherwise unreadable.
+func firstDifference(rows []string, b string) string {
+	best, at := "", -1
+	for _, a := range rows {
+		if a == b {
+			continue
+		}
+		i := 0
+		for i < len(a) && i < len(b) && a[i] == b[i] {
+			i++
+		}
+		if i > at {
+			best, at = a, i
+		}
+	}
+	if at < 0 {
+		return ""
+	}
+	from := max(0, at-120)
+	cut := func(s string) string { return s[from:min(len(s), at+120)] }
+	return fmt.Sprintf("differs at byte %d: reference …%s… crashed …%s…", at, cut(best), cut(b))
 }
 
 func openDuck(t *testing.T) *sql.DB {

@@ -1,0 +1,54 @@
+package cycle
+
+import (
+	"context"
+	"testing"
+
+	"github.com/crmhub/crmhub/transform"
+)
+
+func TestSizeBytes(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want float64
+		ok   bool
+	}{
+		{"5GB", 5e9, true}, {"512MiB", 512 << 20, true}, {"1.5 GiB", 1.5 * (1 << 30), true},
+		{"", 0, false}, {"lots", 0, false}, {"5", 0, false},
+	} {
+		got, ok := sizeBytes(tc.in)
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("sizeBytes(%q) = %v, %v; want %v, %v", tc.in, got, ok, tc.want, tc.ok)
+		}
+	}
+}
+
+// TestShrinkAfterTransform: the limit goes down to loadMemoryLimit from a
+// bigger or unset one, never up from a smaller one, and the tables stay
+// readable.
+func TestShrinkAfterTransform(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct{ configured, want string }{
+		{"5GB", "512.0 MiB"}, {"", "512.0 MiB"}, {"256MB", "244.1 MiB"},
+	} {
+		db, err := transform.Open(ctx, transform.EngineConfig{MemoryLimit: tc.configured, TempDir: t.TempDir()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.ExecContext(ctx, "CREATE TABLE x AS SELECT range AS i FROM range(100000)"); err != nil {
+			t.Fatal(err)
+		}
+		if err := shrinkAfterTransform(ctx, db, tc.configured); err != nil {
+			t.Fatal(err)
+		}
+		var limit string
+		var n int
+		if err := db.QueryRowContext(ctx, "SELECT current_setting('memory_limit'), (SELECT count(*) FROM x)").Scan(&limit, &n); err != nil {
+			t.Fatal(err)
+		}
+		if limit != tc.want || n != 100000 {
+			t.Errorf("configured %q: limit %q with %d rows, want %q with 100000", tc.configured, limit, n, tc.want)
+		}
+		db.Close()
+	}
+}
