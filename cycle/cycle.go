@@ -361,6 +361,12 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return rep, err
 	}
 
+	// the outbox is garbage now: return it to the OS before DuckDB gets its
+	// memory back for the publish
+	debug.FreeOSMemory()
+	if err := restoreLimit(ctx, db, engine.MemoryLimit); err != nil {
+		return rep, err
+	}
 	err = step("publish", false, func(rec *StepRecord) error {
 		if err := writeHistory(ctx, db, cfg, rep, prev); err != nil {
 			return err

@@ -7,13 +7,15 @@ import (
 	"strconv"
 )
 
-// loadMemoryLimit is DuckDB's memory_limit once the transform has exported
-// its tables. Load and publish ask DuckDB only small questions (counts on
-// xref, the run history, the write log), while the load holds the outbox in
+// loadMemoryLimit is DuckDB's memory_limit during the load. The load asks
+// DuckDB only small questions (counts on xref) while it holds the outbox in
 // Go; lowering the limit makes DuckDB evict its buffer pool to temp_dir and
 // give the memory back at once (measured: 2.66 GiB resident to 0.35 GiB),
 // so the two do not add up. At a million people per system they did: 11.8
-// GiB in load and publish against 6.4 in the transform.
+// GiB in load and publish against 6.4 in the transform; with the limit
+// lowered the load peaked at 6.59 GiB. Publish gets the configured limit
+// back (at 512MiB its history export ran out of memory at 1M), after the
+// outbox's memory has been returned to the OS.
 const loadMemoryLimit = 512 << 20
 
 var sizeRe = regexp.MustCompile(`^([0-9]+(?:\.[0-9]+)?)\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$`)
@@ -36,11 +38,27 @@ func sizeBytes(s string) (float64, bool) {
 
 // shrinkAfterTransform lowers DuckDB's memory_limit to loadMemoryLimit
 // unless the configured one is already lower. An empty configured limit is
-// DuckDB's default, 80% of RAM: lowered too.
+// DuckDB's default, 80% of RAM: lowered too. restoreLimit undoes it.
 func shrinkAfterTransform(ctx context.Context, db *sql.DB, configured string) error {
 	if n, ok := sizeBytes(configured); ok && n <= loadMemoryLimit {
 		return nil
 	}
 	_, err := db.ExecContext(ctx, "SET memory_limit = '512MiB'") // loadMemoryLimit
+	return err
+}
+
+// restoreLimit gives DuckDB its configured memory_limit back (the default,
+// 80% of RAM, when none is configured).
+func restoreLimit(ctx context.Context, db *sql.DB, configured string) error {
+	if n, ok := sizeBytes(configured); ok && n <= loadMemoryLimit {
+		return nil
+	}
+	if configured == "" {
+		_, err := db.ExecContext(ctx, "RESET memory_limit")
+		return err
+	}
+	// configured passed sizeBytes, so it is digits and a unit: no quote
+	// can reach the statement
+	_, err := db.ExecContext(ctx, "SET memory_limit = '"+configured+"'")
 	return err
 }

@@ -49,6 +49,16 @@ func TestShrinkAfterTransform(t *testing.T) {
 		if limit != tc.want || n != 100000 {
 			t.Errorf("configured %q: limit %q with %d rows, want %q with 100000", tc.configured, limit, n, tc.want)
 		}
+		var before string
+		if err := restoreLimit(ctx, db, tc.configured); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.QueryRowContext(ctx, "SELECT current_setting('memory_limit')").Scan(&before); err != nil {
+			t.Fatal(err)
+		}
+		if before == "512.0 MiB" {
+			t.Errorf("configured %q: limit still %q after restoreLimit", tc.configured, before)
+		}
 		db.Close()
 	}
 }
