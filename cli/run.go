@@ -35,13 +35,14 @@ const (
 // RunCmd is `crmhub run`: the nightly run against real endpoints. Secrets
 // come from the environment variables or files the pipeline names.
 type RunCmd struct {
-	Pipeline string `help:"Pipeline file." required:"" type:"existingfile" placeholder:"FILE"`
-	Lake     string `help:"Lake location: a folder or s3://bucket/prefix." default:"./lake"`
-	DryRun   bool   `help:"Plan only: compute and publish the outbox, write nothing to the CRMs."`
-	Approve  string `help:"Approve this run past the mass-update safeguard; the reason is recorded in sync_runs." placeholder:"REASON"`
-	Full     bool   `help:"Extract everything again instead of incrementally."`
-	Fresh    bool   `help:"Start a new run even when the previous one failed (default: resume it from the failed step)."`
-	Models   string `help:"Project folder laid over the built-in sql/ models: the same path replaces a model, a new file adds one." type:"existingdir" placeholder:"DIR"`
+	Pipeline      string `help:"Pipeline file." required:"" type:"existingfile" placeholder:"FILE"`
+	Lake          string `help:"Lake location: a folder or s3://bucket/prefix." default:"./lake"`
+	DryRun        bool   `help:"Plan only: compute and publish the outbox, write nothing to the CRMs."`
+	Approve       string `help:"Approve this run past the mass-update safeguard; the reason is recorded in sync_runs." placeholder:"REASON"`
+	Full          bool   `help:"Extract everything again instead of incrementally."`
+	FullTransform bool   `help:"Rebuild every golden record, even where run.incremental would rebuild only what changed."`
+	Fresh         bool   `help:"Start a new run even when the previous one failed (default: resume it from the failed step)."`
+	Models        string `help:"Project folder laid over the built-in sql/ models: the same path replaces a model, a new file adds one." type:"existingdir" placeholder:"DIR"`
 }
 
 // crmClients are the two API clients of a run.
@@ -143,7 +144,7 @@ func (r *RunCmd) Run(ctx context.Context, g *Globals) error {
 	progress := ui.New(g.stderr)
 	rep, runErr := cycle.Run(ctx, cycle.Config{
 		Store: store, Pipeline: p, Models: models, Sources: c.sources(p), Targets: targets,
-		FullExtract: r.Full, Approve: r.Approve, DryRun: r.DryRun, Logger: log, Progress: progress,
+		FullExtract: r.Full, FullTransform: r.FullTransform, Approve: r.Approve, DryRun: r.DryRun, Logger: log, Progress: progress,
 		Session: sess, APIStats: c.apiStats,
 	})
 	progress.Done()

@@ -35,6 +35,9 @@ type Config struct {
 	Targets []load.Target
 	// FullExtract ignores cursors.
 	FullExtract bool
+	// FullTransform rebuilds every golden record even where the pipeline
+	// allows an incremental transform (run.incremental).
+	FullTransform bool
 	// Approve lets the load past the mass-update guard; the reason is recorded.
 	Approve string
 	// DryRun computes the outbox and publishes nothing to the CRMs.
@@ -85,6 +88,8 @@ type Report struct {
 	LoadSkipped int64
 	// StepRecords are the run's steps over all attempts.
 	StepRecords []StepRecord
+	// Transform is the transform's mode and the state it publishes.
+	Transform *TransformState
 }
 
 // StepTime is one step's duration.
@@ -251,21 +256,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 
 	files := map[string]string{}
 	err = step("transform", false, func(rec *StepRecord) error {
-		prevXref, lastRunAt := "", time.Time{}
-		if prev != nil {
-			if prevXref, err = cfg.Store.LocalPath(ctx, prev.Tables["xref"]); err != nil {
-				return err
-			}
-			lastRunAt = prev.FinishedAt
-		}
-		in, err := transformInputs(ctx, cfg.Store, cfg.Models, cfg.Pipeline, prevXref, lastRunAt, work)
+		plan, err := planTransform(ctx, cfg, prev, cfg.Now())
 		if err != nil {
 			return err
 		}
-		if err := transform.Prepare(ctx, db, in); err != nil {
-			return err
-		}
-		if err := goldenInputs(ctx, db, cfg.Store, cfg.Pipeline, prevTable(ctx, cfg.Store, prev, "write_log")); err != nil {
+		if err := prepareModels(ctx, db, cfg.Store, cfg.Models, cfg.Pipeline, prev, work, plan.Incremental); err != nil {
 			return err
 		}
 		models, err := transform.LoadModels(cfg.Models)
@@ -282,6 +277,22 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		if rep.Counts, err = countTransform(ctx, db); err != nil {
 			return err
 		}
+		// (a models tree without the golden models, as `crmhub bench match
+		// --only-matching` runs, has no person_scope)
+		var scoped bool
+		if err := db.QueryRowContext(ctx, `SELECT count(*) > 0 FROM duckdb_tables() WHERE table_name = 'person_scope'`).Scan(&scoped); err != nil {
+			return fmt.Errorf("counts: %w", err)
+		}
+		if scoped {
+			if err := db.QueryRowContext(ctx, `SELECT count(*) FROM person_scope`).Scan(&plan.State.Rebuilt); err != nil {
+				return fmt.Errorf("counts: %w", err)
+			}
+		}
+		if plan.Incremental {
+			plan.State.Reason = fmt.Sprintf("rebuilt %d of %d golden persons", plan.State.Rebuilt, rep.Counts.Golden["person"])
+		}
+		rep.Transform = &plan.State
+		log.Info("transform", "mode", plan.State.Mode, "reason", plan.State.Reason)
 		for _, n := range rep.Counts.Records {
 			rec.Records += n
 		}
@@ -386,7 +397,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 				return err
 			}
 		}
-		rep.Published, err = publish(ctx, cfg.Store, rep.RunID, files, cfg.Now())
+		rep.Published, err = publish(ctx, cfg.Store, rep.RunID, files, cfg.Now(), rep.Transform)
 		return err
 	})
 	if err == nil {

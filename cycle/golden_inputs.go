@@ -33,7 +33,7 @@ var ErrRuleExpression = errors.New("golden rule expression")
 // like a SQL model. They are checked to be one expression without subqueries
 // (so no table function, no file access) that binds over the documented
 // columns, then placed in a macro. Data values always travel as parameters.
-func goldenInputs(ctx context.Context, db *sql.DB, store lake.Store, p *pipelines.Pipeline, prevWrites string) error {
+func goldenInputs(ctx context.Context, db *sql.DB, store lake.Store, p *pipelines.Pipeline, prev *Latest) error {
 	if err := loadFieldRules(ctx, db, p); err != nil {
 		return err
 	}
@@ -46,7 +46,7 @@ func goldenInputs(ctx context.Context, db *sql.DB, store lake.Store, p *pipeline
 	if err := loadRawVersions(ctx, db, store); err != nil {
 		return err
 	}
-	return errors.Join(loadPrevWrites(ctx, db, prevWrites), reviewInputs(ctx, db, store))
+	return errors.Join(loadPrevWrites(ctx, db, prevTable(ctx, store, prev, "write_log")), reviewInputs(ctx, db, store, prev))
 }
 
 // loadFieldRules puts the pipeline's golden rules in table cfg_field_rules.

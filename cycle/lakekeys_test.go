@@ -18,7 +18,7 @@ func TestPublishKeysStayUnderPublished(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, id := range []string{"../evil", "..", "a/../../b", ""} {
-		if _, err := publish(ctx, store, id, map[string]string{}, time.Now()); !errors.Is(err, lake.ErrBadKey) {
+		if _, err := publish(ctx, store, id, map[string]string{}, time.Now(), nil); !errors.Is(err, lake.ErrBadKey) {
 			t.Errorf("publish run %q: %v, want lake.ErrBadKey", id, err)
 		}
 	}

@@ -21,8 +21,16 @@ func PrepareTransform(ctx context.Context, db *sql.DB, store lake.Store, models 
 	if err != nil {
 		return err
 	}
+	return prepareModels(ctx, db, store, models, p, prev, workDir, false)
+}
+
+// prepareModels creates every input of the models for a run after the
+// published run prev (nil: the first run); incremental sets what the
+// models rebuild (person_scope).
+func prepareModels(ctx context.Context, db *sql.DB, store lake.Store, models fs.FS, p *pipelines.Pipeline, prev *Latest, workDir string, incremental bool) error {
 	prevXref, lastRunAt := "", time.Time{}
 	if prev != nil {
+		var err error
 		if prevXref, err = store.LocalPath(ctx, prev.Tables["xref"]); err != nil {
 			return err
 		}
@@ -35,5 +43,8 @@ func PrepareTransform(ctx context.Context, db *sql.DB, store lake.Store, models 
 	if err := transform.Prepare(ctx, db, in); err != nil {
 		return err
 	}
-	return goldenInputs(ctx, db, store, p, prevTable(ctx, store, prev, "write_log"))
+	if err := goldenInputs(ctx, db, store, p, prev); err != nil {
+		return err
+	}
+	return incrementalInputs(ctx, db, store, prev, incremental)
 }

@@ -31,6 +31,9 @@ type Latest struct {
 	RunID      string            `json:"run_id"`
 	FinishedAt time.Time         `json:"finished_at"`
 	Tables     map[string]string `json:"tables"` // table -> lake key
+	// Transform is what the next run needs to be incremental (nil before
+	// incremental transforms existed).
+	Transform *TransformState `json:"transform,omitempty"`
 }
 
 // ReadLatest returns the last published run, or nil when there is none.
@@ -60,8 +63,8 @@ func exportTable(ctx context.Context, db *sql.DB, table, dir string) (string, er
 
 // publish moves the exported tables into published/RUN/ and then flips the
 // latest pointer: readers see the previous run until the pointer changes.
-func publish(ctx context.Context, store lake.Store, runID string, files map[string]string, finished time.Time) (*Latest, error) {
-	l := &Latest{RunID: runID, Tables: map[string]string{}}
+func publish(ctx context.Context, store lake.Store, runID string, files map[string]string, finished time.Time, ts *TransformState) (*Latest, error) {
+	l := &Latest{RunID: runID, Tables: map[string]string{}, Transform: ts}
 	if err := lake.Segment(runID); err != nil {
 		return nil, fmt.Errorf("publish: run id: %w", err)
 	}

@@ -33,7 +33,7 @@ import (
 //
 // and the variable review_as_of: the time of this run's data (the latest
 // extraction), against which overrides expire and queue items age.
-func reviewInputs(ctx context.Context, db *sql.DB, store lake.Store) error {
+func reviewInputs(ctx context.Context, db *sql.DB, store lake.Store, prev *Latest) error {
 	ds, err := decisions.Load(ctx, store)
 	if err != nil {
 		return err
@@ -77,10 +77,10 @@ func reviewInputs(ctx context.Context, db *sql.DB, store lake.Store) error {
 			return fmt.Errorf("review inputs: %w", err)
 		}
 	}
-	if err := loadPrevQueue(ctx, db, store); err != nil {
+	if err := loadPrevQueue(ctx, db, store, prev); err != nil {
 		return err
 	}
-	if err := loadPrevConflicts(ctx, db, store); err != nil {
+	if err := loadPrevConflicts(ctx, db, store, prev); err != nil {
 		return err
 	}
 	return setReviewAsOf(ctx, db)
@@ -91,24 +91,28 @@ func reviewInputs(ctx context.Context, db *sql.DB, store lake.Store) error {
 const prevConflictColumns = `entity VARCHAR, golden_id VARCHAR, field VARCHAR,
 	hubspot_object VARCHAR, hubspot_record_id VARCHAR, hubspot_value VARCHAR, hubspot_changed_at TIMESTAMP,
 	salesforce_object VARCHAR, salesforce_record_id VARCHAR, salesforce_value VARCHAR, salesforce_changed_at TIMESTAMP,
-	resolution_rule VARCHAR, resolution VARCHAR, first_seen_at TIMESTAMP`
+	resolved_value VARCHAR, resolved_from VARCHAR, resolution_rule VARCHAR, first_seen_at TIMESTAMP, resolution VARCHAR`
 
 // loadPrevConflicts copies the last published conflicts; which of them are
 // still open is the model's decision (sql/report/conflicts.sql). A run from
 // before open conflicts has no first_seen_at: the model dates such a
 // conflict from this run.
-func loadPrevConflicts(ctx context.Context, db *sql.DB, store lake.Store) error {
-	file, cols, err := prevColumns(ctx, db, store, "conflicts")
+func loadPrevConflicts(ctx context.Context, db *sql.DB, store lake.Store, prev *Latest) error {
+	file, cols, err := prevColumns(ctx, db, store, prev, "conflicts")
 	if err != nil || file == "" {
 		return err
 	}
 	const base = `INSERT INTO prev_conflicts BY NAME
 		SELECT entity, golden_id, field, hubspot_object, hubspot_record_id, hubspot_value, hubspot_changed_at,
 		       salesforce_object, salesforce_record_id, salesforce_value, salesforce_changed_at, resolution_rule, resolution`
-	q := base + ` FROM read_parquet(?)`
-	if cols["first_seen_at"] {
-		q = base + `, first_seen_at FROM read_parquet(?)`
+	q := base
+	// columns a run from before them lacks stay NULL
+	for _, c := range []string{"first_seen_at", "resolved_value", "resolved_from"} {
+		if cols[c] {
+			q += ", " + c
+		}
 	}
+	q += ` FROM read_parquet(?)`
 	if _, err := db.ExecContext(ctx, q, file); err != nil {
 		return fmt.Errorf("previous conflicts: %w", err)
 	}
@@ -117,8 +121,8 @@ func loadPrevConflicts(ctx context.Context, db *sql.DB, store lake.Store) error 
 
 // loadPrevQueue copies item ids and first-seen times of the last published
 // review_queue (a run from before review ids has none).
-func loadPrevQueue(ctx context.Context, db *sql.DB, store lake.Store) error {
-	file, cols, err := prevColumns(ctx, db, store, "review_queue")
+func loadPrevQueue(ctx context.Context, db *sql.DB, store lake.Store, prev *Latest) error {
+	file, cols, err := prevColumns(ctx, db, store, prev, "review_queue")
 	if err != nil || file == "" || !cols["item_id"] || !cols["first_seen_at"] {
 		return err
 	}
@@ -127,13 +131,9 @@ func loadPrevQueue(ctx context.Context, db *sql.DB, store lake.Store) error {
 	return err
 }
 
-// prevColumns is the local copy of a table the last published run wrote and
+// prevColumns is the local copy of a table the published run prev wrote and
 // its column names; file is "" when there is none.
-func prevColumns(ctx context.Context, db *sql.DB, store lake.Store, table string) (file string, cols map[string]bool, err error) {
-	prev, err := ReadLatest(ctx, store)
-	if err != nil {
-		return "", nil, err
-	}
+func prevColumns(ctx context.Context, db *sql.DB, store lake.Store, prev *Latest, table string) (file string, cols map[string]bool, err error) {
 	if file = prevTable(ctx, store, prev, table); file == "" {
 		return "", nil, nil
 	}

@@ -56,6 +56,10 @@ type Run struct {
 	LockTTL Duration `yaml:"lock_ttl"`
 	Resume  bool     `yaml:"resume"`
 	Audit   bool     `yaml:"audit"`
+	// Incremental lets a run rebuild only what changed since the last one
+	// (cycle/incremental.go); FullEvery bounds how long it may go on.
+	Incremental bool     `yaml:"incremental"`
+	FullEvery   Duration `yaml:"full_every"`
 }
 
 // Schedule says when the nightly run starts (for the docs and the
@@ -159,6 +163,8 @@ func runSpec() Field {
 		{Name: "lock_ttl", Kind: "duration", Default: "10m", Min: num(5), Description: "Lease on the lake (runs/_lock.json), renewed every third of this while the run lives; a crashed run's lease expires after it."},
 		{Name: "resume", Kind: "bool", Default: "true", Description: "A run after a failed one resumes it from the failed step (same run id; committed extracts and sent load batches are not repeated). --fresh overrides."},
 		{Name: "audit", Kind: "bool", Default: "false", Description: "Run the parity audit (section audit) as the last step of each run."},
+		{Name: "incremental", Kind: "bool", Default: "true", Description: "Rebuild golden person records, their conflicts and their outbox rows only for the golden ids whose records, membership, company name, pending writes or review overrides changed since the last run; the others are carried from its published tables (docs/scaling.md). A run is full anyway when there is no previous run, the models, reference tables, pipeline or crmhub build changed, or full_every has passed. `crmhub run --full-transform` forces a full run."},
+		{Name: "full_every", Kind: "duration", Default: "168h", Min: num(0), Description: "An incremental run more than this after the last full transform runs full instead (0: every run is full)."},
 	}}
 }
 

@@ -54,9 +54,15 @@ func TestOpenConflictsCarriedForward(t *testing.T) {
 		  ('G9', 'hubspot', 'h-G9', 'Chief Architect', '2026-03-09', 'edited', true, false),
 		  ('G9', 'salesforce', 's-G9', 'Principal Engineer', '2026-03-09 01:00:00', 'edited', true, false)
 		 ) t(golden_id, system, record_id, value, changed_at, basis, since, deleted))`,
+		// a full run: every golden person is rebuilt (person_scope)
+		`SET VARIABLE incremental = false`,
+		`CREATE TABLE person_clusters AS SELECT DISTINCT record_key, golden_id FROM person_values`,
+		`CREATE TABLE person_scope AS SELECT DISTINCT golden_id FROM person_values`,
 		`INSERT INTO review_field_overrides VALUES
 		  ('person', 'G5', 'title', 'Chief Engineer', '2026-03-05', NULL, '2026-03-02', 'D5')`,
-		`INSERT INTO prev_conflicts SELECT 'person', g, 'title', 'contacts', 'h-' || g, 'Head of Platform', TIMESTAMP '2026-03-01',
+		`INSERT INTO prev_conflicts (entity, golden_id, field, hubspot_object, hubspot_record_id, hubspot_value, hubspot_changed_at,
+		   salesforce_object, salesforce_record_id, salesforce_value, salesforce_changed_at, resolution_rule, resolution, first_seen_at)
+		 SELECT 'person', g, 'title', 'contacts', 'h-' || g, 'Head of Platform', TIMESTAMP '2026-03-01',
 		   'Contact', 's-' || g, 'VP Engineering', TIMESTAMP '2026-03-02', 'most_recent', CASE g WHEN 'G7' THEN 'decided' ELSE 'review' END,
 		   TIMESTAMP '2026-03-03'
 		 FROM (VALUES ('G1'), ('G2'), ('G3'), ('G4'), ('G5'), ('G6'), ('G7'), ('G8'), ('G9')) t(g)`,

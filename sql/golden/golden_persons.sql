@@ -1,9 +1,12 @@
--- depends: golden_person_fields, person_clusters, golden_macros
+-- depends: golden_person_fields, person_clusters, person_scope, prev_golden_persons, golden_macros
 -- test: unique(golden_id)
 -- test: not_null(golden_id)
 -- One row per golden person: the winning value of each field, and in
 -- provenance, for each field, the system, record, rule and change time that
 -- supplied it (provenance['email'].system).
+-- An incremental run builds the golden ids of person_scope and carries the
+-- others, unchanged by definition, from the last published golden_persons
+-- (a full run's prev_golden_persons has no rows).
 -- Values and provenance by one join per field on the golden id: a PIVOT
 -- (first(value) per field) and a list() of provenance structs per golden
 -- record were hash aggregates over every field row, the list the slowest
@@ -88,3 +91,8 @@ members AS (
 )
 SELECT vals.* EXCLUDE (provenance), m.records, m.hubspot_records, m.salesforce_records, vals.provenance
 FROM vals JOIN members m USING (golden_id)
+UNION ALL BY NAME
+SELECT p.* FROM prev_golden_persons p
+SEMI JOIN (SELECT DISTINCT golden_id FROM person_clusters) c USING (golden_id)
+ANTI JOIN person_scope s USING (golden_id)
+WHERE getvariable('incremental')

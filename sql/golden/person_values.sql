@@ -1,17 +1,18 @@
--- depends: stg_persons, person_clusters, field_changes, ref_field_map, company_clusters, golden_company_fields
+-- depends: stg_persons, person_clusters, person_scope, field_changes, ref_field_map, company_clusters, golden_company_fields, golden_macros
 -- test: not_null(golden_id, field)
 -- Person field values in long form: one row per record and mapped field.
 -- Each value carries when it last changed (field_changes; the record's
 -- update time when the lake has no version of the field) and whether
--- a user changed it since the last run.
+-- a user changed it since the last run. Only the golden ids this run
+-- rebuilds (person_scope: all of them in a full run).
 WITH vals AS (
 SELECT golden_id, record_key, system, object, record_id, updated_at, deleted, company_ref, field, value
 FROM (
   SELECT c.golden_id, s.record_key, s.system, s.object, s.record_id, s.updated_at, s.deleted, s.company_ref,
-         -- tabs and line breaks around an address are noise every CRM refuses
-         nullif(regexp_replace(s.email, '^\s+|\s+$', '', 'g'), '') AS email, s.first_name, s.last_name, s.phone, s.mobile_phone, s.title, s.company_name,
+         person_email(s.email) AS email, s.first_name, s.last_name, s.phone, s.mobile_phone, s.title, s.company_name,
          s.street, s.city, s.state, s.postal_code, s.country, s.birthdate, s.lifecycle_stage
   FROM stg_persons s JOIN person_clusters c USING (record_key)
+  SEMI JOIN person_scope USING (golden_id)
 ) UNPIVOT INCLUDE NULLS (value FOR field IN (email, first_name, last_name, phone, mobile_phone, title, company_name, street, city, state, postal_code, country, birthdate, lifecycle_stage))
 )
 SELECT v.golden_id, v.record_key, v.system, v.object, v.record_id, v.updated_at, v.deleted, v.field,

@@ -122,6 +122,11 @@ QUALIFY row_number() OVER (PARTITION BY golden_id, field
                            ORDER BY tier, score DESC NULLS LAST, changed_at DESC, changed_basis = 'echo',
                                     updated_at DESC, record_key) = 1;
 
+-- person_email(v): a person's email as a value: tabs and line breaks around
+-- an address are noise every CRM refuses (person_values, and the outbox's
+-- list of addresses HubSpot already holds)
+CREATE OR REPLACE MACRO person_email(v) AS nullif(regexp_replace(v, '^\s+|\s+$', '', 'g'), '');
+
 -- golden_field_rows(fields, f): a golden *_fields table's rows of field f,
 -- with the provenance struct the golden models publish (joined once per
 -- field on golden_id by golden_persons, golden_companies, golden_deals)

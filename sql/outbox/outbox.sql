@@ -58,9 +58,15 @@ held AS (
 -- HubSpot keeps contact emails unique (a second contact with an address
 -- answers 409 CONFLICT): an address one of its contacts already holds is not
 -- written to another (duplicates inside HubSpot are merged or reviewed)
+-- (from every HubSpot contact: an incremental run's person_values holds only
+-- the golden ids it rebuilds; the value as person_values makes it)
 hubspot_emails AS (
-  SELECT DISTINCT canon_value('email', value) AS email FROM person_values
-  WHERE system = 'hubspot' AND field = 'email' AND value IS NOT NULL AND NOT deleted
+  SELECT DISTINCT canon_value('email', e) AS email
+  FROM (SELECT CASE WHEN fm.create_default LIKE '[%]' AND t.e = fm.create_default THEN NULL ELSE t.e END AS e
+        FROM (SELECT object, person_email(email) AS e FROM stg_persons WHERE system = 'hubspot' AND NOT deleted) t
+        LEFT JOIN ref_field_map fm ON fm.entity = 'person' AND fm.field = 'email' AND fm.system = 'hubspot'
+                                  AND fm.object = t.object AND fm.role = 'value')
+  WHERE e IS NOT NULL
 ),
 field_writes AS (
   SELECT v.entity, v.golden_id, v.system, v.object, v.record_id, v.field, fm.crm_field,
