@@ -108,6 +108,9 @@ type RunFig struct {
 	PeakRSS    int64            `json:"peak_rss_bytes"`
 	LakeBytes  int64            `json:"lake_bytes_after"`
 	GuardError string           `json:"guard_error,omitempty"`
+	// Transform is how the run built its golden persons (full or
+	// incremental) and why.
+	Transform string `json:"transform,omitempty"`
 	// Phases are the peak resident sets sampled per step and model.
 	Phases []PhaseRSS `json:"phase_rss"`
 }
@@ -341,6 +344,9 @@ func runOnce(ctx context.Context, o CycleOptions, s sims, store lake.Store, tmp 
 		return fig.API[i].Kind < fig.API[j].Kind
 	})
 	fig.Golden, fig.Conflicts, fig.Outbox = res.Counts.Golden, res.Counts.Conflicts, res.Counts.OutboxFields
+	if t := res.Transform; t != nil {
+		fig.Transform = t.Mode + ": " + t.Reason
+	}
 	if res.GuardError != nil {
 		fig.GuardError = res.GuardError.Error()
 	}

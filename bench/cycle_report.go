@@ -184,6 +184,9 @@ func (r *CycleReport) markdown(w io.Writer) {
 		if f.GuardError != "" {
 			fmt.Fprintf(w, "Guard refused the load: %s\n\n", f.GuardError)
 		}
+		if f.Transform != "" {
+			fmt.Fprintf(w, "Golden persons built %s.\n\n", f.Transform)
+		}
 		fmt.Fprintln(w, "| step | seconds | records | records/s |")
 		fmt.Fprintln(w, "|---|---:|---:|---:|")
 		for _, s := range f.Steps {

@@ -68,6 +68,9 @@ func printReport(w io.Writer, rep *cycle.Report, prepare time.Duration) {
 	fmt.Fprintf(tw, "  review queue\t%s\t\t\n", num(c.ReviewItems))
 	fmt.Fprintf(tw, "  conflicts\t%s\t\t\n", num(c.Conflicts))
 	tw.Flush()
+	if t := rep.Transform; t != nil {
+		fmt.Fprintf(w, "  golden persons built %s: %s\n", t.Mode, t.Reason)
+	}
 
 	section("Pushed back")
 	if rep.GuardError != nil {

@@ -22,8 +22,8 @@ import (
 // for row. The nights after the first must have been incremental and have
 // rebuilt only part of the golden persons. Between nights, what changes a
 // golden person without a change in the data: after night 2 a reviewer
-// splits one golden person, merges two others and overrides a field until
-// a time between nights 3 and 4; night 3 is a dry run, so its writes are
+// splits one golden person, merges two others, overrides a field until a
+// time between nights 3 and 4 and renames a company with Contacts; night 3 is a dry run, so its writes are
 // still due on night 4.
 func TestIncrementalEqualsFull(t *testing.T) {
 	if testing.Short() {
@@ -95,9 +95,10 @@ func TestIncrementalEqualsFull(t *testing.T) {
 
 // reviewBetweenNights records, as `crmhub review` would, a cannot_link that
 // splits a golden person of two records, a must_link that merges two
-// golden persons of one record each, and an override of a third golden
+// golden persons of one record each, an override of a third golden
 // person's title that expires a day and a half later (between the next two
-// nights, which the demo runs a day apart).
+// nights, which the demo runs a day apart), and a new name for a golden
+// company whose Salesforce Account has Contacts.
 func reviewBetweenNights(t *testing.T, db *sql.DB, store lake.Store, latest *cycle.Latest) {
 	t.Helper()
 	ctx := context.Background()
@@ -133,6 +134,14 @@ func reviewBetweenNights(t *testing.T, db *sql.DB, store lake.Store, latest *cyc
 		t.Fatal(err)
 	}
 	singles := pick(1, 3)
+	// a golden company with a Salesforce Account that Contacts belong to:
+	// renaming it in review renames their company with no change in them
+	var company string
+	if err := db.QueryRowContext(ctx, `SELECT min(cc.golden_id) FROM stg_persons s
+		JOIN company_clusters cc ON cc.record_key = 'salesforce:Account:' || s.company_ref
+		WHERE s.object = 'Contact' AND NOT s.deleted`).Scan(&company); err != nil {
+		t.Fatal(err)
+	}
 	now := latest.FinishedAt
 	expires := now.Add(36 * time.Hour)
 	for i, d := range []*decisions.Decision{
@@ -140,6 +149,8 @@ func reviewBetweenNights(t *testing.T, db *sql.DB, store lake.Store, latest *cyc
 		{Action: decisions.MustLink, Pairs: []decisions.Pair{decisions.NewPair("person", singles[0][1], singles[1][1])}},
 		{Action: decisions.Override, ExpiresAt: &expires, Overrides: []decisions.FieldOverride{
 			{Entity: "person", GoldenID: singles[2][0], Field: "title", Value: "Chief Reviewer", From: "typed"}}},
+		{Action: decisions.Override, Overrides: []decisions.FieldOverride{
+			{Entity: "company", GoldenID: company, Field: "name", Value: "Reviewed Name Holdings", From: "typed"}}},
 	} {
 		d.ID, d.By, d.Why, d.DecidedAt = decisions.NewID(now.Add(time.Duration(i)*time.Millisecond)), "test", "incremental test", now
 		if err := decisions.Write(ctx, store, d); err != nil {
