@@ -111,6 +111,9 @@ type RunFig struct {
 	// Transform is how the run built its golden persons (full or
 	// incremental) and why.
 	Transform string `json:"transform,omitempty"`
+	// TransformPhases split the transform step (prepare inputs, models,
+	// counts, export, quality).
+	TransformPhases []StepFig `json:"transform_phases,omitempty"`
 	// Phases are the peak resident sets sampled per step and model.
 	Phases []PhaseRSS `json:"phase_rss"`
 }
@@ -346,6 +349,9 @@ func runOnce(ctx context.Context, o CycleOptions, s sims, store lake.Store, tmp 
 	fig.Golden, fig.Conflicts, fig.Outbox = res.Counts.Golden, res.Counts.Conflicts, res.Counts.OutboxFields
 	if t := res.Transform; t != nil {
 		fig.Transform = t.Mode + ": " + t.Reason
+	}
+	for _, ph := range res.TransformPhases {
+		fig.TransformPhases = append(fig.TransformPhases, StepFig{Step: ph.Name, Seconds: ph.Duration.Seconds()})
 	}
 	if res.GuardError != nil {
 		fig.GuardError = res.GuardError.Error()

@@ -227,6 +227,13 @@ func (r *CycleReport) markdown(w io.Writer) {
 			sum += m.Seconds
 		}
 		fmt.Fprintf(w, "SQL models: %.1f s in all (transform step %.1f s; the rest is preparing inputs, exporting tables and counts).\n\n", sum, f.step("transform"))
+		if len(f.TransformPhases) > 0 {
+			var parts []string
+			for _, ph := range f.TransformPhases {
+				parts = append(parts, fmt.Sprintf("%s %.1f s", ph.Step, ph.Seconds))
+			}
+			fmt.Fprintf(w, "Transform step by phase: %s.\n\n", strings.Join(parts, ", "))
+		}
 		fmt.Fprintln(w, "| model | rows | seconds | share |")
 		fmt.Fprintln(w, "|---|---:|---:|---:|")
 		for _, m := range models {

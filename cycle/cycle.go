@@ -90,6 +90,9 @@ type Report struct {
 	StepRecords []StepRecord
 	// Transform is the transform's mode and the state it publishes.
 	Transform *TransformState
+	// TransformPhases split the transform step: preparing inputs, the SQL
+	// models, counting, exporting the published tables, scoring quality.
+	TransformPhases []StepTime
 }
 
 // StepTime is one step's duration.
@@ -260,9 +263,15 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		if err != nil {
 			return err
 		}
+		phaseStart := time.Now()
+		phase := func(name string) {
+			rep.TransformPhases = append(rep.TransformPhases, StepTime{Name: name, Duration: time.Since(phaseStart)})
+			phaseStart = time.Now()
+		}
 		if err := prepareModels(ctx, db, cfg.Store, cfg.Models, cfg.Pipeline, prev, work, plan.Incremental); err != nil {
 			return err
 		}
+		phase("prepare inputs")
 		models, err := transform.LoadModels(cfg.Models)
 		if err != nil {
 			return err
@@ -274,6 +283,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		if rep.Models, err = runner.Run(ctx, models); err != nil {
 			return err
 		}
+		phase("models")
 		if rep.Counts, err = countTransform(ctx, db); err != nil {
 			return err
 		}
@@ -296,11 +306,13 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		for _, n := range rep.Counts.Records {
 			rec.Records += n
 		}
+		phase("counts")
 		for _, t := range []string{"xref", "golden_persons", "golden_companies", "golden_deals", "match_pairs", "review_queue", "conflicts", "outbox"} {
 			if files[t], err = exportTable(ctx, db, t, work); err != nil {
 				return err
 			}
 		}
+		phase("export")
 		if len(cfg.Truth) > 0 {
 			if err := quality.LoadTruth(ctx, db, cfg.Truth); err != nil {
 				return err
@@ -308,6 +320,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			if rep.Quality, err = quality.Evaluate(ctx, db); err != nil {
 				return err
 			}
+			phase("quality")
 		}
 		return nil
 	})
