@@ -1,7 +1,7 @@
--- depends: stg_persons, person_clusters, person_scope, field_changes, ref_field_map, company_clusters, golden_company_fields, golden_macros
+-- depends: stg_persons, person_clusters, person_scope, person_field_changes, ref_field_map, company_clusters, golden_company_fields, golden_macros
 -- test: not_null(golden_id, field)
 -- Person field values in long form: one row per record and mapped field.
--- Each value carries when it last changed (field_changes; the record's
+-- Each value carries when it last changed (person_field_changes; the record's
 -- update time when the lake has no version of the field) and whether
 -- a user changed it since the last run. Only the golden ids this run
 -- rebuilds (person_scope: all of them in a full run).
@@ -30,7 +30,7 @@ FROM (SELECT *,
       FROM vals) v
 LEFT JOIN ref_field_map fm ON fm.entity = 'person' AND fm.field = v.field AND fm.system = v.system
                          AND fm.object = v.object AND fm.role = 'value'
-LEFT JOIN field_changes fc ON fc.entity = 'person' AND fc.system = v.system AND fc.object = v.object
+LEFT JOIN person_field_changes fc ON fc.entity = 'person' AND fc.system = v.system AND fc.object = v.object
                           AND fc.record_id = v.record_id AND fc.field = v.field
 -- a Salesforce Contact's company name is its Account's Name, so its value
 -- and change time are those of the Account's golden name: the Account may

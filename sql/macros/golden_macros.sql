@@ -1,5 +1,5 @@
 -- kind: macros
--- depends: cfg_field_rules, ref_us_states, ref_countries, macros
+-- depends: cfg_field_rules, ref_us_states, ref_countries, ref_field_map, prev_writes, macros
 -- reads the input review_field_overrides (cycle/review_inputs.go)
 -- Golden record helpers shared by persons, companies and deals.
 
@@ -165,3 +165,58 @@ CREATE OR REPLACE MACRO canon_value(field, v) AS
 -- it four times)
 CREATE OR REPLACE MACRO same_value(field, a, b) AS
   canon_value(field, a) IS NOT DISTINCT FROM canon_value(field, b);
+
+-- field_changes_of(versions): field_changes (sql/golden/field_changes.sql)
+-- over the record versions of a table shaped as raw_versions; one table
+-- of versions per call, so a run can walk only the records it rebuilds.
+CREATE OR REPLACE MACRO field_changes_of(versions) AS TABLE
+WITH v AS (
+  SELECT rv.system, rv.object, rv.record_id, rv.updated_at, fm.entity, fm.field, rv.crm_field, rv.value
+  FROM query_table(versions) rv
+  JOIN ref_field_map fm ON fm.system = rv.system AND fm.object = rv.object
+                       AND fm.crm_field = rv.crm_field AND fm.role = 'value'
+),
+multi AS (
+  SELECT system, object, record_id, field FROM v GROUP BY ALL HAVING count(*) > 1
+),
+steps AS (
+  SELECT v.*, lag(value) OVER w AS prev_value, row_number() OVER w AS version
+  FROM v SEMI JOIN multi USING (system, object, record_id, field)
+  WINDOW w AS (PARTITION BY system, object, record_id, field ORDER BY updated_at)
+),
+change_points AS (
+  SELECT s.*,
+         CASE WHEN pw.record_id IS NOT NULL AND s.updated_at >= pw.written_at
+                   AND same_value(s.field, pw.value, s.value) THEN 'echo'
+              WHEN s.version = 1 THEN 'first_seen'
+              ELSE 'edited' END AS basis,
+         pw.source_changed_at
+  FROM steps s
+  LEFT JOIN prev_writes pw ON pw.system = s.system AND pw.object = s.object AND pw.record_id = s.record_id
+                          AND pw.crm_field = s.crm_field
+  WHERE s.version = 1 OR NOT same_value(s.field, s.value, s.prev_value)
+)
+SELECT system, object, record_id, entity, field, crm_field, value,
+       CASE WHEN echo THEN coalesce(source_changed_at, updated_at) ELSE updated_at END AS changed_at,
+       CASE WHEN echo THEN 'echo' ELSE 'first_seen' END AS basis, false AS changed_since_last_run
+FROM (
+  -- a record crmhub created holds crmhub's values from its first version
+  -- (a CASE, so same_value runs only on records crmhub wrote: as a plain
+  -- AND in a projection it ran on every record field)
+  SELECT o.*, pw.source_changed_at,
+         CASE WHEN pw.record_id IS NULL OR o.updated_at < pw.written_at THEN false
+              WHEN o.value IS NOT DISTINCT FROM pw.value THEN true
+              ELSE same_value(o.field, pw.value, o.value) END AS echo
+  FROM (SELECT * FROM v ANTI JOIN multi USING (system, object, record_id, field)) o
+  LEFT JOIN prev_writes pw ON pw.system = o.system AND pw.object = o.object AND pw.record_id = o.record_id
+                          AND pw.crm_field = o.crm_field
+)
+UNION ALL
+(SELECT system, object, record_id, entity, field, crm_field, value,
+       -- an echo carries the change time of the value crmhub copied
+       CASE WHEN basis = 'echo' THEN coalesce(source_changed_at, updated_at) ELSE updated_at END AS changed_at,
+       basis,
+       basis = 'edited' AND updated_at > getvariable('last_run_at')
+         AND getvariable('last_run_at') > TIMESTAMP '1971-01-01' AS changed_since_last_run
+FROM change_points
+QUALIFY row_number() OVER (PARTITION BY system, object, record_id, field ORDER BY updated_at DESC) = 1);
