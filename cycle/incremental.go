@@ -148,13 +148,15 @@ func fingerprint(models fs.FS, p *pipelines.Pipeline) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// consumedRuns lists the extract runs of every object's manifests: what
-// this run's transform reads.
+// consumedRuns lists the extract runs of every object's current view (the
+// latest full extract and the incremental ones after it): the runs whose
+// files this run's raw tables read, so every raw row's _run_id is one of
+// them.
 func consumedRuns(ctx context.Context, store lake.Store) (map[string][]string, error) {
 	out := map[string][]string{}
 	for sys, objs := range objects {
 		for _, obj := range objs {
-			ms, err := extract.Manifests(ctx, store, sys, obj)
+			ms, err := extract.Current(ctx, store, sys, obj)
 			if err != nil {
 				return nil, err
 			}
