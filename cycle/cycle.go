@@ -268,7 +268,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			rep.TransformPhases = append(rep.TransformPhases, StepTime{Name: name, Duration: time.Since(phaseStart)})
 			phaseStart = time.Now()
 		}
-		if err := prepareModels(ctx, db, cfg.Store, cfg.Models, cfg.Pipeline, prev, work, plan.Incremental); err != nil {
+		if err := prepareModels(ctx, db, cfg.Store, cfg.Models, cfg.Pipeline, prev, work, plan.Incremental, true); err != nil {
 			return err
 		}
 		phase("prepare inputs")
@@ -276,7 +276,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		if err != nil {
 			return err
 		}
-		runner := &transform.Runner{DB: db, Logger: log}
+		runner := &transform.Runner{DB: db, Logger: log, Before: personVersionsHook(db, cfg.Store)}
 		if cfg.Progress != nil {
 			runner.Progress = func(i, n int, m string) { cfg.Progress.Count("model "+m, int64(i+1), int64(n)) }
 		}

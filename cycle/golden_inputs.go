@@ -26,14 +26,15 @@ var ErrRuleExpression = errors.New("golden rule expression")
 //	cfg_systems         per setting (merge_duplicates, propagate_deletions) the systems it names
 //	golden_rule_score   macro: the score of rule sql's expression for one candidate
 //	golden_lock_holds   macro: whether a rule's lock holds for one golden record and field
-//	raw_versions        every extracted version of each mapped value field whose text changed (long form)
+//	raw_versions        every extracted version of each mapped value field whose text changed (long form);
+//	                    without personVersions, no person record's (loadPersonVersions adds them)
 //	prev_writes         the last value crmhub wrote per record and field, with its run
 //
 // Expressions are pipeline code, not data: the pipeline author writes them
 // like a SQL model. They are checked to be one expression without subqueries
 // (so no table function, no file access) that binds over the documented
 // columns, then placed in a macro. Data values always travel as parameters.
-func goldenInputs(ctx context.Context, db *sql.DB, store lake.Store, p *pipelines.Pipeline, prev *Latest) error {
+func goldenInputs(ctx context.Context, db *sql.DB, store lake.Store, p *pipelines.Pipeline, prev *Latest, personVersions bool) error {
 	if err := loadFieldRules(ctx, db, p); err != nil {
 		return err
 	}
@@ -43,7 +44,7 @@ func goldenInputs(ctx context.Context, db *sql.DB, store lake.Store, p *pipeline
 	if err := createRuleMacros(ctx, db, p); err != nil {
 		return err
 	}
-	if err := loadRawVersions(ctx, db, store); err != nil {
+	if err := loadRawVersions(ctx, db, store, personVersions); err != nil {
 		return err
 	}
 	return errors.Join(loadPrevWrites(ctx, db, prevTable(ctx, store, prev, "write_log")), reviewInputs(ctx, db, store, prev))
@@ -206,39 +207,103 @@ func checkExpression(ctx context.Context, db *sql.DB, expr, probe, want string) 
 // loadRawVersions lands every extracted version of the value fields the
 // field map names, from every committed raw file (the current view keeps
 // only the latest): one row per system, object, record, version and field.
-func loadRawVersions(ctx context.Context, db *sql.DB, store lake.Store) error {
+// With persons false it leaves out the objects of person records, which
+// loadPersonVersions adds later for the golden persons the run rebuilds.
+func loadRawVersions(ctx context.Context, db *sql.DB, store lake.Store, persons bool) error {
 	if _, err := db.ExecContext(ctx, `CREATE OR REPLACE TABLE raw_versions (system VARCHAR, object VARCHAR,
 		record_id VARCHAR, updated_at TIMESTAMP, crm_field VARCHAR, value VARCHAR)`); err != nil {
 		return err
 	}
+	personObjects, err := entityObjects(ctx, db, "person")
+	if err != nil {
+		return err
+	}
 	for sys, objs := range objects {
 		for _, obj := range objs {
-			ms, err := extract.Manifests(ctx, store, sys, obj)
-			if err != nil {
-				return err
-			}
-			var files []string
-			for _, m := range ms {
-				for _, k := range m.Files {
-					pth, err := store.LocalPath(ctx, k)
-					if err != nil {
-						return err
-					}
-					files = append(files, pth)
-				}
-			}
-			if len(files) == 0 {
+			if !persons && personObjects[sys+"/"+obj] {
 				continue
 			}
-			if err := versionsOf(ctx, db, sys, obj, files); err != nil {
-				return fmt.Errorf("raw versions %s %s: %w", sys, obj, err)
+			if err := objectVersions(ctx, db, store, sys, obj, false); err != nil {
+				return err
 			}
 		}
 	}
 	return nil
 }
 
-func versionsOf(ctx context.Context, db *sql.DB, sys, obj string, files []string) error {
+// loadPersonVersions adds to raw_versions the versions of the person
+// records in the golden persons the run rebuilds (person_scope, after the
+// models that make it): an incremental night reads the history of a few
+// thousand records instead of every person's. It runs just before
+// person_field_changes (transform.Runner.Before).
+func loadPersonVersions(ctx context.Context, db *sql.DB, store lake.Store) error {
+	if _, err := db.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE person_scope_records AS
+		SELECT s.system, s.object, s.record_id FROM stg_persons s
+		JOIN person_clusters c USING (record_key) SEMI JOIN person_scope USING (golden_id)`); err != nil {
+		return fmt.Errorf("person versions: %w", err)
+	}
+	defer db.ExecContext(context.WithoutCancel(ctx), `DROP TABLE IF EXISTS person_scope_records`)
+	personObjects, err := entityObjects(ctx, db, "person")
+	if err != nil {
+		return err
+	}
+	for sys, objs := range objects {
+		for _, obj := range objs {
+			if personObjects[sys+"/"+obj] {
+				if err := objectVersions(ctx, db, store, sys, obj, true); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// entityObjects are the system/object pairs the field map gives an entity.
+func entityObjects(ctx context.Context, db *sql.DB, entity string) (map[string]bool, error) {
+	rows, err := db.QueryContext(ctx, `SELECT DISTINCT system || '/' || object FROM ref_field_map WHERE entity = ?`, entity)
+	if err != nil {
+		return nil, fmt.Errorf("field map: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]bool{}
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			return nil, err
+		}
+		out[k] = true
+	}
+	return out, rows.Err()
+}
+
+// objectVersions loads one object's versions from every file its manifests
+// list; scoped keeps the records of person_scope_records only.
+func objectVersions(ctx context.Context, db *sql.DB, store lake.Store, sys, obj string, scoped bool) error {
+	ms, err := extract.Manifests(ctx, store, sys, obj)
+	if err != nil {
+		return err
+	}
+	var files []string
+	for _, m := range ms {
+		for _, k := range m.Files {
+			pth, err := store.LocalPath(ctx, k)
+			if err != nil {
+				return err
+			}
+			files = append(files, pth)
+		}
+	}
+	if len(files) == 0 {
+		return nil
+	}
+	if err := versionsOf(ctx, db, sys, obj, files, scoped); err != nil {
+		return fmt.Errorf("raw versions %s %s: %w", sys, obj, err)
+	}
+	return nil
+}
+
+func versionsOf(ctx context.Context, db *sql.DB, sys, obj string, files []string, scoped bool) error {
 	rows, err := db.QueryContext(ctx, `SELECT DISTINCT crm_field FROM ref_field_map WHERE system = ? AND object = ? AND role = 'value'`, sys, obj)
 	if err != nil {
 		return err
@@ -291,13 +356,18 @@ func versionsOf(ctx context.Context, db *sql.DB, sys, obj string, files []string
 	// (and field_changes' sort) near one row per record and field however
 	// many nights the lake holds. Values that differ only in format stay;
 	// field_changes compares them with same_value.
+	where, args := "", []any{sys, obj, files}
+	if scoped {
+		where = ` WHERE _id IN (SELECT record_id FROM person_scope_records WHERE system = ? AND object = ?)`
+		args = append(args, sys, obj)
+	}
 	_, err = db.ExecContext(ctx, `INSERT INTO raw_versions
 		SELECT ?, ?, _id, _updated_at, crm_field, value FROM (
-		  SELECT _id, _updated_at, `+strings.Join(cols, ", ")+` FROM read_parquet(?::VARCHAR[], union_by_name = true)
+		  SELECT _id, _updated_at, `+strings.Join(cols, ", ")+` FROM read_parquet(?::VARCHAR[], union_by_name = true)`+where+`
 		  QUALIFY row_number() OVER (PARTITION BY _id, _updated_at ORDER BY _extracted_at DESC) = 1
 		) UNPIVOT INCLUDE NULLS (value FOR crm_field IN (`+strings.Join(quoted, ", ")+`))
 		WINDOW w AS (PARTITION BY _id, crm_field ORDER BY _updated_at)
-		QUALIFY row_number() OVER w = 1 OR value IS DISTINCT FROM lag(value) OVER w`, sys, obj, files)
+		QUALIFY row_number() OVER w = 1 OR value IS DISTINCT FROM lag(value) OVER w`, args...)
 	return err
 }
 

@@ -21,13 +21,15 @@ func PrepareTransform(ctx context.Context, db *sql.DB, store lake.Store, models 
 	if err != nil {
 		return err
 	}
-	return prepareModels(ctx, db, store, models, p, prev, workDir, false)
+	return prepareModels(ctx, db, store, models, p, prev, workDir, false, false)
 }
 
 // prepareModels creates every input of the models for a run after the
 // published run prev (nil: the first run); incremental sets what the
-// models rebuild (person_scope).
-func prepareModels(ctx context.Context, db *sql.DB, store lake.Store, models fs.FS, p *pipelines.Pipeline, prev *Latest, workDir string, incremental bool) error {
+// models rebuild (person_scope). With deferPersons the person records'
+// versions are left for loadPersonVersions, which the runner must call
+// before person_field_changes (personVersionsHook).
+func prepareModels(ctx context.Context, db *sql.DB, store lake.Store, models fs.FS, p *pipelines.Pipeline, prev *Latest, workDir string, incremental, deferPersons bool) error {
 	prevXref, lastRunAt := "", time.Time{}
 	if prev != nil {
 		var err error
@@ -43,8 +45,16 @@ func prepareModels(ctx context.Context, db *sql.DB, store lake.Store, models fs.
 	if err := transform.Prepare(ctx, db, in); err != nil {
 		return err
 	}
-	if err := goldenInputs(ctx, db, store, p, prev); err != nil {
+	if err := goldenInputs(ctx, db, store, p, prev, !deferPersons); err != nil {
 		return err
 	}
 	return incrementalInputs(ctx, db, store, prev, incremental)
+}
+
+// personVersionsHook loads the person record versions person_field_changes
+// reads, once person_scope exists (see prepareModels' deferPersons).
+func personVersionsHook(db *sql.DB, store lake.Store) map[string]func(context.Context) error {
+	return map[string]func(context.Context) error{
+		"person_field_changes": func(ctx context.Context) error { return loadPersonVersions(ctx, db, store) },
+	}
 }

@@ -281,3 +281,31 @@ func TestRunWritesProfiles(t *testing.T) {
 		t.Errorf("profile of evens is not its build: %s", b)
 	}
 }
+
+// TestRunBeforeHooks: a Before step runs just before its model, after the
+// models the model follows, and its error stops the run naming the model.
+func TestRunBeforeHooks(t *testing.T) {
+	db := openDB(t)
+	exec(t, db, "CREATE TABLE side (n INTEGER)")
+	models := load(t, fstest.MapFS{
+		"a.sql": file("SELECT 2 AS n\n"),
+		"b.sql": file("-- depends: a, side\nSELECT n FROM side\n"),
+	})
+	hook := func(ctx context.Context) error {
+		// a is built: the hook can narrow its input by a's result
+		_, err := db.ExecContext(ctx, "INSERT INTO side SELECT n * 10 FROM a")
+		return err
+	}
+	if _, err := (&Runner{DB: db, Before: map[string]func(context.Context) error{"b": hook}}).Run(context.Background(), models); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := db.QueryRow("SELECT n FROM b").Scan(&n); err != nil || n != 20 {
+		t.Fatalf("b = %d, %v; want 20 from the hook", n, err)
+	}
+	broken := func(context.Context) error { return errors.New("no versions") }
+	_, err := (&Runner{DB: db, Before: map[string]func(context.Context) error{"b": broken}}).Run(context.Background(), models)
+	if err == nil || !strings.Contains(err.Error(), "model b") || !strings.Contains(err.Error(), "no versions") {
+		t.Fatalf("error = %v, want the model and the hook's error", err)
+	}
+}
