@@ -1,6 +1,6 @@
 -- kind: script
 -- depends: macros, stg_persons, person_candidates, ref_match_weights
--- test: unique(left_key, right_key)
+-- test: unique(left_rid, right_rid)
 -- test: not_null(score, decision)
 -- test: accepted_values(decision, 'match', 'review', 'non-match')
 -- Fellegi-Sunter scoring: each compared field falls into an ordered level;
@@ -13,7 +13,8 @@
 -- Pairs are compared once into person_cmp (levels only); weights are summed
 -- per pattern of levels (a few thousand patterns, not millions of pairs),
 -- then each pair gets its pattern's weights plus its term-frequency terms.
--- person_pairs is the published part and person_links the match and
+-- person_pairs is the scored part (on rids), person_pairs_wide its
+-- published shape (match_pairs, xref) and person_links the match and
 -- cannot-link edges clustering reads.
 
 -- the live records' compared fields, with the term frequency of each
@@ -242,6 +243,30 @@ CREATE OR REPLACE TEMP TABLE person_pattern_weights AS
   ON comparison IN ('first_name', 'last_name', 'birthdate', 'email', 'phone', 'street', 'city', 'postal_code', 'state', 'company_name')
   USING any_value(weight) GROUP BY pattern;
 
+-- each pattern's levels and weights in one row. Kept (not TEMP) beside
+-- person_pairs, like person_rule_sets: person_pairs_wide, the published
+-- shape, reads a pair's levels and weights from here by its pattern
+CREATE OR REPLACE TABLE person_pattern_scores AS
+  SELECT lv.pattern,
+         lv.first_name AS first_name_level, lv.last_name AS last_name_level, lv.birthdate AS birthdate_level,
+         lv.email AS email_level, lv.phone AS phone_level, lv.street AS street_level, lv.city AS city_level,
+         lv.postal_code AS postal_code_level, lv.state AS state_level, lv.company_name AS company_name_level,
+         w.first_name AS first_name_weight, w.last_name AS last_name_weight, w.birthdate AS birthdate_weight,
+         w.email AS email_weight, w.phone AS phone_weight, w.street AS street_weight, w.city AS city_weight,
+         w.postal_code AS postal_code_weight, w.state AS state_weight, w.company_name AS company_name_weight
+  FROM person_pattern_levels lv JOIN person_pattern_weights w USING (pattern);
+-- the blocking rules' names, once per distinct mask (a few hundred)
+CREATE OR REPLACE TABLE person_rule_sets AS
+  SELECT rule_mask, rule_names(rule_mask, person_rule_names()) AS rules
+  FROM (SELECT DISTINCT rule_mask FROM person_candidates);
+
+-- person_pairs holds what a pair's decision rests on, on the integer rids:
+-- its pattern, the three term-frequency terms, score, probability and
+-- decision. The record keys, rule names and the ten-entry explanation are
+-- functions of these (person_pairs_wide below), built only where they are
+-- published: written here for every pair they were most of this model's
+-- time at a million people (20.6 M explanations spilled to disk, and
+-- match_pairs then copied them once more).
 CREATE OR REPLACE TABLE person_pairs AS
 WITH live AS (
   SELECT * FROM stg_persons WHERE NOT deleted
@@ -273,31 +298,14 @@ tf_terms AS (
          coalesce(-log2(greatest(c.city_tf, e.city_u) / e.city_u), 0) AS city_tf_bits
   FROM person_cmp c CROSS JOIN exact_u e
 ),
-weighed AS (
-  SELECT t.left_rid, t.right_rid, t.rule_mask, t.same_cross_id, t.conflicting_cross_id,
-         lv.first_name AS first_name_level, lv.last_name AS last_name_level, lv.birthdate AS birthdate_level,
-         lv.email AS email_level, lv.phone AS phone_level, lv.street AS street_level, lv.city AS city_level,
-         lv.postal_code AS postal_code_level, lv.state AS state_level, lv.company_name AS company_name_level,
-         w.first_name + t.first_tf_bits AS first_name_weight, w.last_name + t.last_tf_bits AS last_name_weight,
-         w.birthdate AS birthdate_weight, w.email AS email_weight, w.phone AS phone_weight, w.street AS street_weight,
-         w.city + t.city_tf_bits AS city_weight, w.postal_code AS postal_code_weight, w.state AS state_weight,
-         w.company_name AS company_name_weight
-  FROM tf_terms t JOIN person_pattern_weights w USING (pattern) JOIN person_pattern_levels lv USING (pattern)
-),
+-- the score adds the ten fields' weights in the order of person_level_names()
+-- (the same sum, term by term, as the explanation's weights)
 scored AS (
-  SELECT left_rid, right_rid, rule_mask, same_cross_id, conflicting_cross_id,
-         round(first_name_weight + last_name_weight + birthdate_weight + email_weight + phone_weight + street_weight + city_weight + postal_code_weight + state_weight + company_name_weight, 3) AS score,
-         [{'field': 'birthdate', 'level': birthdate_level, 'weight': round(birthdate_weight, 2)},
-          {'field': 'city', 'level': city_level, 'weight': round(city_weight, 2)},
-          {'field': 'company_name', 'level': company_name_level, 'weight': round(company_name_weight, 2)},
-          {'field': 'email', 'level': email_level, 'weight': round(email_weight, 2)},
-          {'field': 'first_name', 'level': first_name_level, 'weight': round(first_name_weight, 2)},
-          {'field': 'last_name', 'level': last_name_level, 'weight': round(last_name_weight, 2)},
-          {'field': 'phone', 'level': phone_level, 'weight': round(phone_weight, 2)},
-          {'field': 'postal_code', 'level': postal_code_level, 'weight': round(postal_code_weight, 2)},
-          {'field': 'state', 'level': state_level, 'weight': round(state_weight, 2)},
-          {'field': 'street', 'level': street_level, 'weight': round(street_weight, 2)}] AS explanation
-  FROM weighed
+  SELECT t.left_rid, t.right_rid, t.rule_mask, t.pattern, t.same_cross_id, t.conflicting_cross_id,
+         t.first_tf_bits, t.last_tf_bits, t.city_tf_bits,
+         round((w.first_name + t.first_tf_bits) + (w.last_name + t.last_tf_bits) + w.birthdate + w.email + w.phone
+               + w.street + (w.city + t.city_tf_bits) + w.postal_code + w.state + w.company_name, 3) AS score
+  FROM tf_terms t JOIN person_pattern_weights w USING (pattern)
 ),
 -- With estimation the prior is the estimated share of matching pairs among
 -- all record pairs (EM's share among the candidates times their number, over
@@ -317,7 +325,8 @@ decided AS (
               ELSE s.score >= getvariable('person_review_threshold') + (SELECT size_bits FROM size_adjustment) END AS above_review
   FROM scored s
 )
-SELECT l.record_key AS left_key, r.record_key AS right_key, rn.rules, s.score, s.probability,
+SELECT s.left_rid, s.right_rid, s.rule_mask, s.pattern, s.first_tf_bits, s.last_tf_bits, s.city_tf_bits,
+       s.score, s.probability,
        CASE
          WHEN s.conflicting_cross_id THEN 'non-match'
          WHEN s.same_cross_id THEN 'match'
@@ -329,19 +338,33 @@ SELECT l.record_key AS left_key, r.record_key AS right_key, rn.rules, s.score, s
          WHEN s.conflicting_cross_id THEN 'conflicting_cross_id'
          WHEN s.same_cross_id THEN 'cross_id'
          ELSE 'score'
-       END AS decided_by,
-       s.explanation, s.left_rid, s.right_rid
-FROM decided s
-JOIN stg_persons l ON l.rid = s.left_rid
-JOIN stg_persons r ON r.rid = s.right_rid
--- the blocking rules' names, once per distinct mask (a few hundred)
-JOIN (SELECT rule_mask, rule_names(rule_mask, person_rule_names()) AS rules
-      FROM (SELECT DISTINCT rule_mask FROM person_candidates)) rn ON rn.rule_mask = s.rule_mask;
+       END AS decided_by
+FROM decided s;
+
+-- the pairs in the published shape of every entity's pairs (match_pairs):
+-- record keys, blocking rule names, score, decision and an explanation per
+-- compared field (level and weight, a term-frequency field's weight with its
+-- pair's term). A view: its readers build only the rows and columns they use.
+CREATE OR REPLACE VIEW person_pairs_wide AS
+SELECT l.record_key AS left_key, r.record_key AS right_key, rs.rules, p.score, p.probability, p.decision, p.decided_by,
+       [{'field': 'birthdate', 'level': ps.birthdate_level, 'weight': round(ps.birthdate_weight, 2)},
+        {'field': 'city', 'level': ps.city_level, 'weight': round(ps.city_weight + p.city_tf_bits, 2)},
+        {'field': 'company_name', 'level': ps.company_name_level, 'weight': round(ps.company_name_weight, 2)},
+        {'field': 'email', 'level': ps.email_level, 'weight': round(ps.email_weight, 2)},
+        {'field': 'first_name', 'level': ps.first_name_level, 'weight': round(ps.first_name_weight + p.first_tf_bits, 2)},
+        {'field': 'last_name', 'level': ps.last_name_level, 'weight': round(ps.last_name_weight + p.last_tf_bits, 2)},
+        {'field': 'phone', 'level': ps.phone_level, 'weight': round(ps.phone_weight, 2)},
+        {'field': 'postal_code', 'level': ps.postal_code_level, 'weight': round(ps.postal_code_weight, 2)},
+        {'field': 'state', 'level': ps.state_level, 'weight': round(ps.state_weight, 2)},
+        {'field': 'street', 'level': ps.street_level, 'weight': round(ps.street_weight, 2)}] AS explanation
+FROM person_pairs p
+JOIN stg_persons l ON l.rid = p.left_rid
+JOIN stg_persons r ON r.rid = p.right_rid
+JOIN person_rule_sets rs ON rs.rule_mask = p.rule_mask
+JOIN person_pattern_scores ps ON ps.pattern = p.pattern;
+
 CREATE OR REPLACE TEMP TABLE person_links AS
   SELECT left_rid AS a, right_rid AS b, decision, decided_by, score FROM person_pairs
   WHERE decision = 'match' OR (decision = 'non-match' AND (score < 0 OR decided_by <> 'score'));
--- published without the rids (dropping a column does not copy the table)
-ALTER TABLE person_pairs DROP COLUMN left_rid;
-ALTER TABLE person_pairs DROP COLUMN right_rid;
 DROP TABLE person_cmp;
 DROP TABLE person_fields;
