@@ -99,6 +99,13 @@ SPLINK_KEYS = ("precision", "recall", "f1", "predicted_pairs", "correct_pairs", 
                "precision_at_095", "recall_at_095", "f1_at_095")
 
 
+# the models crmhubscore's matching_seconds adds up per entity (peers/crmhubscore)
+MATCHING_MODELS = {
+    "person": ("stg_persons", "person_candidates", "person_pairs", "person_clusters"),
+    "company": ("stg_companies", "company_candidates", "company_pairs", "company_clusters"),
+}
+
+
 def process_fields(m):
     return {"wall_seconds": m["wall"], "peak_rss_mib": m["rss"], "load_before": m["load_before"],
             "load_after": m["load_after"], "status": m["status"]}
@@ -153,6 +160,9 @@ def main():
                 crm = {e["entity"]: dict({k: e[k] for k in CRMHUB_KEYS}, records=e["records"],
                                          true_pairs=e["true_pairs"], mode=ch.get("mode"), engine=ch.get("engine"),
                                          step_seconds=ch.get("step_seconds"), cpu_seconds=ch.get("cpu_seconds"),
+                                         # the seconds of each model matching_seconds adds up
+                                         model_seconds={k: v for k, v in (ch.get("model_seconds") or {}).items()
+                                                        if k in MATCHING_MODELS.get(e["entity"], ())},
                                          measured_at=when, **process_fields(m))
                        for e in ch["entities"]}
             crm_proc = dict(process_fields(m), measured_at=when,
