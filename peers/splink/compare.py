@@ -1,7 +1,7 @@
 """Side by side: crmhub and Splink on the same seeds, same machine, one run.
 
     python peers/splink/compare.py --crmhub BIN [--datasets DIR] [--seed-dir DIR ...] [--no-seeds]
-                                   [--append] [--splink-timeout S] [--out-dir peers]
+                                   [--append] [--entities person,company] [--splink-timeout S] [--out-dir peers]
 
 For every seed directory with a truth.csv it runs, each in its own process
 so that peak memory is that tool's alone:
@@ -99,6 +99,13 @@ SPLINK_KEYS = ("precision", "recall", "f1", "predicted_pairs", "correct_pairs", 
                "precision_at_095", "recall_at_095", "f1_at_095")
 
 
+# the models crmhubscore's matching_seconds adds up per entity (peers/crmhubscore)
+MATCHING_MODELS = {
+    "person": ("stg_persons", "person_candidates", "person_pairs", "person_clusters"),
+    "company": ("stg_companies", "company_candidates", "company_pairs", "company_clusters"),
+}
+
+
 def process_fields(m):
     return {"wall_seconds": m["wall"], "peak_rss_mib": m["rss"], "load_before": m["load_before"],
             "load_after": m["load_after"], "status": m["status"]}
@@ -122,6 +129,9 @@ def main():
                     help="seconds after which Splink's process is stopped and reported as such")
     ap.add_argument("--work-dir", default=os.path.join(ROOT, ".cache", "peers", "work"),
                     help="crmhub's lake and DuckDB spill directory")
+    ap.add_argument("--entities", default="person,company",
+                    help="entities to compare (person, company); with --append the others keep their rows. "
+                         "At 1M Splink's company EM spills past 45 GB of disk: --entities person compares people alone")
     ap.add_argument("--out-dir", default=os.path.join(ROOT, "peers"))
     ap.add_argument("--log-dir", default=os.path.join(ROOT, ".cache", "peers", "logs"))
     args = ap.parse_args()
@@ -130,6 +140,7 @@ def main():
 
     seeds = ([] if args.no_seeds else seeds_in(args.datasets)) + [os.path.abspath(s) for s in args.seed_dir]
     tools = set(args.tools.split(","))
+    wanted = set(args.entities.split(","))
     old = {}
     path = os.path.join(args.out_dir, "report.json")
     if args.append and os.path.exists(path):
@@ -149,6 +160,9 @@ def main():
                 crm = {e["entity"]: dict({k: e[k] for k in CRMHUB_KEYS}, records=e["records"],
                                          true_pairs=e["true_pairs"], mode=ch.get("mode"), engine=ch.get("engine"),
                                          step_seconds=ch.get("step_seconds"), cpu_seconds=ch.get("cpu_seconds"),
+                                         # the seconds of each model matching_seconds adds up
+                                         model_seconds={k: v for k, v in (ch.get("model_seconds") or {}).items()
+                                                        if k in MATCHING_MODELS.get(e["entity"], ())},
                                          measured_at=when, **process_fields(m))
                        for e in ch["entities"]}
             crm_proc = dict(process_fields(m), measured_at=when,
@@ -157,6 +171,7 @@ def main():
         if "splink" in tools:
             swhen = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
             extra = ["--memory-limit", args.splink_memory_limit] if args.splink_memory_limit else []
+            extra += ["--entities", args.entities]
             m = run_measured([sys.executable, os.path.join(HERE, "splink_seed.py"), seed] + extra,
                              os.path.join(args.log_dir, f"{name}.splink.log"), timeout=args.splink_timeout)
             for line in m["stdout"].splitlines():
@@ -169,9 +184,9 @@ def main():
             print(f"   splink  {m['wall']:7.1f}s {m['rss']:8.0f} MiB {m['status']}", file=sys.stderr, flush=True)
         prev = {e: r for (sd, e), r in old.items() if sd == name}
         entities = set(crm) | set(spl) | set(prev) or {"company", "person"}  # neither finished: still a row
-        for entity in sorted(entities):
-            if entity == "deal":
-                continue  # Splink has no deal profile; crmhub's deal scores are in its own reports
+        for entity in sorted(entities & wanted):
+            # (deal is never wanted: Splink has no deal profile; crmhub's deal
+            # scores are in its own reports)
             c = crm.get(entity) or (dict(crm_proc) if crm_proc else prev.get(entity, {}).get("crmhub"))
             s = spl.get(entity) or (dict(spl_proc) if spl_proc else prev.get(entity, {}).get("splink"))
             if c is None or s is None:
@@ -199,8 +214,10 @@ def write(args, rows):
     if args.append and os.path.exists(path):
         with open(path) as f:
             old = json.load(f).get("rows", [])
+        # a seed run this time replaces its rows of the entities compared
         ran = {r["seed"] for r in rows}
-        rows = [r for r in old if r["seed"] not in ran] + rows
+        wanted = set(args.entities.split(","))
+        rows = [r for r in old if r["seed"] not in ran or r["entity"] not in wanted] + rows
     rows.sort(key=lambda r: (r["seed"].startswith("gen-"), gen_size(r["seed"]), r["seed"], r["entity"]))
     env = {
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),

@@ -6,6 +6,9 @@
 #   bash peers/splink/run.sh --people 1000000         # plus generated data, N people per system
 #   bash peers/splink/run.sh --people 100000,300000 --no-seeds --append
 #                                                     # more sizes, keeping the report's other rows
+#   bash peers/splink/run.sh --people 1000000 --no-seeds --append --entities person
+#                                                     # people only (Splink's company EM spills
+#                                                     # past 45 GB of disk at 1M)
 #
 # At 200k people and more, run it under the machine's heavy-run lock:
 #   flock /work/.heavy.lock bash peers/splink/run.sh --people 1000000
@@ -23,9 +26,9 @@ while [ $# -gt 0 ]; do
     --people) people="$2"; shift 2 ;;
     --seed) gen_seed="$2"; shift 2 ;;
     --append|--no-seeds|--crmhub-matching-only) pass+=("$1"); shift ;;
-    --splink-timeout|--splink-memory-limit|--tools) pass+=("$1" "$2"); shift 2 ;;
+    --splink-timeout|--splink-memory-limit|--tools|--entities) pass+=("$1" "$2"); shift 2 ;;
     *) echo "usage: $0 [--people N[,N...]] [--seed S] [--no-seeds] [--append] [--tools crmhub,splink]" \
-         "[--crmhub-matching-only] [--splink-memory-limit 14GB] [--splink-timeout SECONDS]" >&2; exit 2 ;;
+         "[--crmhub-matching-only] [--splink-memory-limit 14GB] [--splink-timeout SECONDS] [--entities person,company]" >&2; exit 2 ;;
   esac
 done
 

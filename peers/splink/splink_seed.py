@@ -374,6 +374,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("seed")
     ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--entities", default="person,company", help="which entities to match (person, company)")
     ap.add_argument("--memory-limit", default="",
                     help="DuckDB memory_limit (e.g. 14GB); empty keeps DuckDB's default, 80%% of RAM")
     args = ap.parse_args()
@@ -395,6 +396,8 @@ def main():
     # the comparison's main subject; the organisation profile is ours.
     for entity, sources, cols, table in (("person", PERSON_SOURCES, person_cols, "persons"),
                                          ("company", COMPANY_SOURCES, company_cols, "companies")):
+        if entity not in args.entities.split(","):
+            continue
         stage(f"{entity}: read the seed")
         n = build_table(con, args.seed, sources, cols, table)
         if n < 2:

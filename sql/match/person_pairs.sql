@@ -1,6 +1,6 @@
 -- kind: script
 -- depends: macros, stg_persons, person_candidates, ref_match_weights
--- test: unique(left_key, right_key)
+-- test: unique(left_rid, right_rid)
 -- test: not_null(score, decision)
 -- test: accepted_values(decision, 'match', 'review', 'non-match')
 -- Fellegi-Sunter scoring: each compared field falls into an ordered level;
@@ -13,13 +13,16 @@
 -- Pairs are compared once into person_cmp (levels only); weights are summed
 -- per pattern of levels (a few thousand patterns, not millions of pairs),
 -- then each pair gets its pattern's weights plus its term-frequency terms.
--- person_pairs is the published part and person_links the match and
+-- person_pairs is the scored part (on rids), person_pairs_wide its
+-- published shape (match_pairs, xref) and person_links the match and
 -- cannot-link edges clustering reads.
 
 -- the live records' compared fields, with the term frequency of each
 -- record's first name, surname and town (share of live records holding the
 -- value): pairs read the frequency of a value they agree on from here,
--- instead of joining frequency tables on the value
+-- instead of joining frequency tables on the value; and the parts of values
+-- the comparison takes (birth date as text, the mailbox, the phone's last
+-- seven digits) once per record rather than twice per pair
 CREATE OR REPLACE TEMP TABLE person_fields AS
 WITH live AS (
   SELECT rid, system, record_id, cross_id_n, first_key, first_n, last_n, birthdate_d, email_n, email_key,
@@ -30,129 +33,12 @@ total AS (SELECT count(*)::DOUBLE AS n FROM live),
 first_tf AS (SELECT first_key, count(*) / any_value(total.n) AS first_tf FROM live, total WHERE first_key IS NOT NULL GROUP BY first_key),
 last_tf AS (SELECT last_n, count(*) / any_value(total.n) AS last_tf FROM live, total WHERE last_n IS NOT NULL GROUP BY last_n),
 city_tf AS (SELECT city_n, count(*) / any_value(total.n) AS city_tf FROM live, total WHERE city_n IS NOT NULL GROUP BY city_n)
-SELECT live.*, first_tf.first_tf, last_tf.last_tf, city_tf.city_tf
+SELECT live.*, strftime(live.birthdate_d, '%Y%m%d') AS birth_s, split_part(live.email_n, '@', 1) AS email_local,
+       right(live.phone_n, 7) AS phone_tail, first_tf.first_tf, last_tf.last_tf, city_tf.city_tf
 FROM live
 LEFT JOIN first_tf USING (first_key)
 LEFT JOIN last_tf USING (last_n)
 LEFT JOIN city_tf USING (city_n);
-
--- person_compare(pairs): the comparison levels of the pairs (left_rid,
--- right_rid, rules) of a table, with the term frequencies of the values
--- an exact agreement rests on
-CREATE OR REPLACE TEMP MACRO person_compare(pairs) AS TABLE
-WITH cmp AS (
-  SELECT c.left_rid, c.right_rid, c.rule_mask,
-    -- names may arrive swapped (first in last); score the better orientation
-    -- (only worth testing where neither name agrees as it stands)
-    CASE WHEN l.first_key = r.first_key OR l.last_n = r.last_n THEN false
-         ELSE jw(l.first_key, r.first_key) + jw(l.last_n, r.last_n) < jw(l.first_key, r.last_n) + jw(l.last_n, r.first_key) - 0.3 END AS swapped,
-    l.first_key AS lf, l.last_n AS ll, r.first_key AS rf0, r.last_n AS rl0, l.first_n AS lfs, r.first_n AS rfs0,
-    l.birthdate_d AS lb, r.birthdate_d AS rb,
-    l.email_n AS le, r.email_n AS re, l.email_key AS lek, r.email_key AS rek, l.phone_n AS lp, r.phone_n AS rp,
-    l.mobile_n AS lm, r.mobile_n AS rm,
-    l.street_n AS ls, r.street_n AS rs, l.city_n AS lc, r.city_n AS rc,
-    l.postal_n AS lz, r.postal_n AS rz, l.state_n AS lst, r.state_n AS rst,
-    l.company_n AS lco, r.company_n AS rco, l.first_tf AS lftf, l.last_tf AS lltf, l.city_tf AS lctf,
-    (l.system = 'hubspot' AND r.system = 'salesforce' AND (l.cross_id_n = r.record_id OR r.cross_id_n = l.record_id))
-      OR (r.system = 'hubspot' AND l.system = 'salesforce' AND (r.cross_id_n = l.record_id OR l.cross_id_n = r.record_id)) AS same_cross_id,
-    l.system <> r.system AND l.cross_id_n IS NOT NULL AND r.cross_id_n IS NOT NULL
-      AND l.cross_id_n <> r.record_id AND r.cross_id_n <> l.record_id AS conflicting_cross_id
-  FROM query_table(pairs) c
-  JOIN person_fields l ON l.rid = c.left_rid
-  JOIN person_fields r ON r.rid = c.right_rid
-),
-oriented AS (
-  SELECT *, CASE WHEN swapped THEN rl0 ELSE rf0 END AS rf, CASE WHEN swapped THEN rf0 ELSE rl0 END AS rl,
-         CASE WHEN swapped THEN rl0 ELSE rfs0 END AS rfs
-  FROM cmp
-),
--- (a CASE computes a similarity only for the rows that reach its branch:
--- cheaper than computing each once for every pair)
-sims AS (
-  SELECT *,
-         -- typos are judged on the name as spelled as well as on its
-         -- nickname form: "hrarry" is near "harry", not "henry"
-         CASE WHEN lf <> rf THEN greatest(jw(lf, rf), jw(lfs, rfs)) END AS first_sim,
-         -- each similarity once per pair, and only where the values differ
-         CASE WHEN ll <> rl THEN jaro_winkler_similarity(ll, rl) END AS last_sim,
-         CASE WHEN lb <> rb AND abs(lb - rb) <= 4000 THEN damerau_levenshtein(strftime(lb, '%Y%m%d'), strftime(rb, '%Y%m%d')) END AS birth_dist,
-         CASE WHEN ls <> rs THEN jaro_winkler_similarity(ls, rs) END AS street_sim,
-         CASE WHEN lc <> rc THEN jaro_winkler_similarity(lc, rc) END AS city_sim,
-         CASE WHEN lco <> rco THEN jaro_winkler_similarity(lco, rco) END AS company_sim,
-         CASE WHEN lek <> rek AND least(length(lek), length(rek)) >= 8 THEN jaro_winkler_similarity(lek, rek) END AS email_sim
-  FROM oriented
-)
-SELECT left_rid, right_rid, rule_mask, same_cross_id, conflicting_cross_id,
-    -- the frequency of the value an exact agreement rests on
-    CASE WHEN lf = rf THEN lftf END AS first_tf, CASE WHEN ll = rl THEN lltf END AS last_tf,
-    CASE WHEN lc = rc THEN lctf END AS city_tf,
-    CASE
-        WHEN lf IS NULL OR rf IS NULL THEN 'null'
-        WHEN lf = rf THEN 'exact'
-        WHEN first_sim >= 0.92 THEN 'fuzzy_high'
-        WHEN length(lf) = 1 OR length(rf) = 1 THEN CASE WHEN lf[1] = rf[1] THEN 'initial' ELSE 'different' END
-        WHEN first_sim >= 0.80 THEN 'fuzzy_low'
-        ELSE 'different' END AS first_name,
-    CASE
-        WHEN ll IS NULL OR rl IS NULL THEN 'null'
-        WHEN ll = rl THEN 'exact'
-        WHEN last_sim >= 0.92 THEN 'fuzzy_high'
-        WHEN last_sim >= 0.80 THEN 'fuzzy_low'
-        ELSE 'different' END AS last_name,
-    CASE
-        WHEN lb IS NULL OR rb IS NULL THEN 'null'
-        WHEN lb = rb THEN 'exact'
-        -- one slip moves a date at most ten years (a year digit)
-        WHEN abs(lb - rb) > 4000 THEN 'different'
-        WHEN birth_dist <= 1
-          OR (year(lb) = year(rb) AND month(lb) = day(rb) AND day(lb) = month(rb)) THEN 'typo'
-        -- two slips, or a date a few weeks or about a year off
-        WHEN birth_dist <= 2
-          OR abs(lb - rb) <= 40 OR abs(abs(lb - rb) - 365) <= 40 THEN 'close'
-        ELSE 'different' END AS birthdate,
-    CASE
-        WHEN lek IS NULL OR rek IS NULL THEN 'null'
-        WHEN le = re OR lek = rek THEN 'exact'
-        -- a typo or two in an otherwise identical address
-        -- (edit distance is dear: only where lengths and letters are close)
-        WHEN least(length(lek), length(rek)) >= 8 AND abs(length(lek) - length(rek)) <= 2
-          AND email_sim >= 0.80 AND damerau_levenshtein(lek, rek) <= 2 THEN 'fuzzy'
-        WHEN split_part(le, '@', 1) = split_part(re, '@', 1) THEN 'same_mailbox'
-        WHEN least(length(lek), length(rek)) >= 8 AND email_sim >= 0.90 THEN 'fuzzy_low'
-        ELSE 'different' END AS email,
-    CASE
-        WHEN lp IS NULL OR rp IS NULL THEN 'null'
-        -- phone_n falls back on the mobile; either number of one side may
-        -- be the other's
-        WHEN lp = rp OR lp = rm OR lm = rp OR lm = rm THEN 'exact'
-        WHEN right(lp, 7) = right(rp, 7) THEN 'last_digits'
-        ELSE 'different' END AS phone,
-    CASE
-        WHEN ls IS NULL OR rs IS NULL THEN 'null'
-        WHEN ls = rs THEN 'exact'
-        WHEN street_sim >= 0.90 THEN 'fuzzy_high'
-        WHEN street_sim >= 0.75 THEN 'fuzzy_low'
-        ELSE 'different' END AS street,
-    CASE
-        WHEN lc IS NULL OR rc IS NULL THEN 'null'
-        WHEN lc = rc THEN 'exact'
-        WHEN city_sim >= 0.88 THEN 'fuzzy'
-        ELSE 'different' END AS city,
-    CASE
-        WHEN lz IS NULL OR rz IS NULL THEN 'null'
-        WHEN lz = rz THEN 'exact'
-        WHEN damerau_levenshtein(lz, rz) <= 1 THEN 'typo'
-        ELSE 'different' END AS postal_code,
-    CASE
-        WHEN lst IS NULL OR rst IS NULL THEN 'null'
-        WHEN lst = rst THEN 'exact'
-        ELSE 'different' END AS state,
-    CASE
-        WHEN lco IS NULL OR rco IS NULL THEN 'null'
-        WHEN lco = rco THEN 'exact'
-        WHEN company_sim >= 0.90 THEN 'fuzzy'
-        ELSE 'different' END AS company_name
-FROM sims;
 
 -- The ten levels of a pair travel as one INTEGER, three bits per field in
 -- the order of person_level_names() (a level's code is its position in the
@@ -177,12 +63,157 @@ CREATE OR REPLACE TEMP MACRO person_comparisons() AS
 CREATE OR REPLACE TEMP MACRO person_level_code(i, level) AS
   coalesce(list_position(person_level_names()[i], level) - 1, error('person_pairs: level ' || level || ' missing from person_level_names()'));
 
+-- person_compare(pairs): the comparison levels of the pairs (left_rid,
+-- right_rid, rules) of a table, as level codes (person_level_code: the
+-- CASEs name the levels, the codes are constants), with the term
+-- frequencies of the values an exact agreement rests on
+CREATE OR REPLACE TEMP MACRO person_compare(pairs) AS TABLE
+WITH cmp AS (
+  SELECT c.left_rid, c.right_rid, c.rule_mask,
+    coalesce(l.first_key = r.first_key OR l.last_n = r.last_n, false) AS name_agrees,
+    l.first_key AS lf, l.last_n AS ll, r.first_key AS rf0, r.last_n AS rl0, l.first_n AS lfs, r.first_n AS rfs0,
+    l.birthdate_d AS lb, r.birthdate_d AS rb, l.birth_s AS lbs, r.birth_s AS rbs,
+    l.email_n AS le, r.email_n AS re, l.email_key AS lek, r.email_key AS rek, l.email_local AS lel, r.email_local AS rel,
+    l.phone_n AS lp, r.phone_n AS rp, l.mobile_n AS lm, r.mobile_n AS rm, l.phone_tail AS lpt, r.phone_tail AS rpt,
+    l.street_n AS ls, r.street_n AS rs, l.city_n AS lc, r.city_n AS rc,
+    l.postal_n AS lz, r.postal_n AS rz, l.state_n AS lst, r.state_n AS rst,
+    l.company_n AS lco, r.company_n AS rco, l.first_tf AS lftf, l.last_tf AS lltf, l.city_tf AS lctf,
+    (l.system = 'hubspot' AND r.system = 'salesforce' AND (l.cross_id_n = r.record_id OR r.cross_id_n = l.record_id))
+      OR (r.system = 'hubspot' AND l.system = 'salesforce' AND (r.cross_id_n = l.record_id OR l.cross_id_n = r.record_id)) AS same_cross_id,
+    l.system <> r.system AND l.cross_id_n IS NOT NULL AND r.cross_id_n IS NOT NULL
+      AND l.cross_id_n <> r.record_id AND r.cross_id_n <> l.record_id AS conflicting_cross_id
+  FROM query_table(pairs) c
+  JOIN person_fields l ON l.rid = c.left_rid
+  JOIN person_fields r ON r.rid = c.right_rid
+),
+-- the name similarities, each at most once per pair: j_ff and j_ll (first
+-- to first, last to last) where those differ, and all four where neither
+-- name agrees as it stands (a CASE computes a similarity only for the rows
+-- that reach its branch)
+name_sims AS (
+  SELECT *,
+         CASE WHEN lf <> rf0 OR NOT name_agrees THEN jw(lf, rf0) END AS j_ff,
+         CASE WHEN ll <> rl0 OR NOT name_agrees THEN jw(ll, rl0) END AS j_ll,
+         CASE WHEN NOT name_agrees THEN jw(lf, rl0) END AS j_fl,
+         CASE WHEN NOT name_agrees THEN jw(ll, rf0) END AS j_lf
+  FROM cmp
+),
+-- names may arrive swapped (first in last); score the better orientation
+-- (only worth testing where neither name agrees as it stands)
+oriented AS (
+  SELECT *, CASE WHEN swapped THEN rl0 ELSE rf0 END AS rf, CASE WHEN swapped THEN rf0 ELSE rl0 END AS rl,
+         CASE WHEN swapped THEN rl0 ELSE rfs0 END AS rfs,
+         -- the oriented names' similarities, from the four above
+         CASE WHEN swapped THEN j_fl ELSE j_ff END AS j_first,
+         CASE WHEN swapped THEN j_lf ELSE j_ll END AS j_last
+  FROM (SELECT *, NOT name_agrees AND j_ff + j_ll < j_fl + j_lf - 0.3 AS swapped FROM name_sims)
+),
+sims AS (
+  SELECT *,
+         -- typos are judged on the name as spelled as well as on its
+         -- nickname form: "hrarry" is near "harry", not "henry" (the spelled
+         -- form is the same as the key for most names: nothing to add then)
+         CASE WHEN lf <> rf THEN CASE WHEN lfs = lf AND rfs = rf THEN j_first ELSE greatest(j_first, jw(lfs, rfs)) END END AS first_sim,
+         CASE WHEN ll <> rl THEN j_last END AS last_sim,
+         -- each similarity once per pair, and only where the values differ
+         CASE WHEN lb <> rb AND abs(lb - rb) <= 4000 THEN levenshtein(lbs, rbs) END AS birth_lev,
+         CASE WHEN ls <> rs THEN jaro_winkler_similarity(ls, rs) END AS street_sim,
+         CASE WHEN lc <> rc THEN jaro_winkler_similarity(lc, rc) END AS city_sim,
+         CASE WHEN lco <> rco THEN jaro_winkler_similarity(lco, rco) END AS company_sim,
+         CASE WHEN lek <> rek AND least(length(lek), length(rek)) >= 8 THEN jaro_winkler_similarity(lek, rek) END AS email_sim,
+         CASE WHEN lz <> rz THEN levenshtein(lz, rz) END AS postal_lev
+  FROM oriented
+),
+-- Damerau-Levenshtein distances, which the levels test against 1 or 2, are
+-- dear (several times Levenshtein's cost here); Levenshtein (lev) bounds
+-- them: dl <= lev <= 2 * dl (a transposition is two Levenshtein edits), so
+-- lev <= k settles dl <= k, lev > 2k settles dl > k, and dl is computed only
+-- in between. The same answers, for a fraction of the pairs.
+distances AS (
+  SELECT *,
+         -- exact where it is at most 2, the only values the levels test
+         CASE WHEN birth_lev <= 1 THEN birth_lev WHEN birth_lev <= 4 THEN damerau_levenshtein(lbs, rbs) ELSE birth_lev END AS birth_dist,
+         CASE WHEN abs(length(lek) - length(rek)) <= 2 AND email_sim >= 0.80 THEN levenshtein(lek, rek) END AS email_lev,
+         CASE WHEN postal_lev <= 1 THEN true WHEN postal_lev = 2 THEN damerau_levenshtein(lz, rz) <= 1 ELSE false END AS postal_typo
+  FROM sims
+)
+SELECT left_rid, right_rid, rule_mask, same_cross_id, conflicting_cross_id,
+    -- the frequency of the value an exact agreement rests on
+    CASE WHEN lf = rf THEN lftf END AS first_tf, CASE WHEN ll = rl THEN lltf END AS last_tf,
+    CASE WHEN lc = rc THEN lctf END AS city_tf,
+    CASE
+        WHEN lf IS NULL OR rf IS NULL THEN person_level_code(1, 'null')
+        WHEN lf = rf THEN person_level_code(1, 'exact')
+        WHEN first_sim >= 0.92 THEN person_level_code(1, 'fuzzy_high')
+        WHEN length(lf) = 1 OR length(rf) = 1 THEN CASE WHEN lf[1] = rf[1] THEN person_level_code(1, 'initial') ELSE person_level_code(1, 'different') END
+        WHEN first_sim >= 0.80 THEN person_level_code(1, 'fuzzy_low')
+        ELSE person_level_code(1, 'different') END AS first_name,
+    CASE
+        WHEN ll IS NULL OR rl IS NULL THEN person_level_code(2, 'null')
+        WHEN ll = rl THEN person_level_code(2, 'exact')
+        WHEN last_sim >= 0.92 THEN person_level_code(2, 'fuzzy_high')
+        WHEN last_sim >= 0.80 THEN person_level_code(2, 'fuzzy_low')
+        ELSE person_level_code(2, 'different') END AS last_name,
+    CASE
+        WHEN lb IS NULL OR rb IS NULL THEN person_level_code(3, 'null')
+        WHEN lb = rb THEN person_level_code(3, 'exact')
+        -- one slip moves a date at most ten years (a year digit)
+        WHEN abs(lb - rb) > 4000 THEN person_level_code(3, 'different')
+        WHEN birth_dist <= 1
+          OR (year(lb) = year(rb) AND month(lb) = day(rb) AND day(lb) = month(rb)) THEN person_level_code(3, 'typo')
+        -- two slips, or a date a few weeks or about a year off
+        WHEN birth_dist <= 2
+          OR abs(lb - rb) <= 40 OR abs(abs(lb - rb) - 365) <= 40 THEN person_level_code(3, 'close')
+        ELSE person_level_code(3, 'different') END AS birthdate,
+    CASE
+        WHEN lek IS NULL OR rek IS NULL THEN person_level_code(4, 'null')
+        WHEN le = re OR lek = rek THEN person_level_code(4, 'exact')
+        -- a typo or two in an otherwise identical address (edit distance is
+        -- dear: email_lev is there only where both have 8 characters or more,
+        -- their lengths differ by 2 at most and email_sim >= 0.80)
+        WHEN CASE WHEN email_lev <= 2 THEN true WHEN email_lev <= 4 THEN damerau_levenshtein(lek, rek) <= 2 ELSE false END
+          THEN person_level_code(4, 'fuzzy')
+        WHEN lel = rel THEN person_level_code(4, 'same_mailbox')
+        WHEN least(length(lek), length(rek)) >= 8 AND email_sim >= 0.90 THEN person_level_code(4, 'fuzzy_low')
+        ELSE person_level_code(4, 'different') END AS email,
+    CASE
+        WHEN lp IS NULL OR rp IS NULL THEN person_level_code(5, 'null')
+        -- phone_n falls back on the mobile; either number of one side may
+        -- be the other's
+        WHEN lp = rp OR lp = rm OR lm = rp OR lm = rm THEN person_level_code(5, 'exact')
+        WHEN lpt = rpt THEN person_level_code(5, 'last_digits')
+        ELSE person_level_code(5, 'different') END AS phone,
+    CASE
+        WHEN ls IS NULL OR rs IS NULL THEN person_level_code(6, 'null')
+        WHEN ls = rs THEN person_level_code(6, 'exact')
+        WHEN street_sim >= 0.90 THEN person_level_code(6, 'fuzzy_high')
+        WHEN street_sim >= 0.75 THEN person_level_code(6, 'fuzzy_low')
+        ELSE person_level_code(6, 'different') END AS street,
+    CASE
+        WHEN lc IS NULL OR rc IS NULL THEN person_level_code(7, 'null')
+        WHEN lc = rc THEN person_level_code(7, 'exact')
+        WHEN city_sim >= 0.88 THEN person_level_code(7, 'fuzzy')
+        ELSE person_level_code(7, 'different') END AS city,
+    CASE
+        WHEN lz IS NULL OR rz IS NULL THEN person_level_code(8, 'null')
+        WHEN lz = rz THEN person_level_code(8, 'exact')
+        WHEN postal_typo THEN person_level_code(8, 'typo')
+        ELSE person_level_code(8, 'different') END AS postal_code,
+    CASE
+        WHEN lst IS NULL OR rst IS NULL THEN person_level_code(9, 'null')
+        WHEN lst = rst THEN person_level_code(9, 'exact')
+        ELSE person_level_code(9, 'different') END AS state,
+    CASE
+        WHEN lco IS NULL OR rco IS NULL THEN person_level_code(10, 'null')
+        WHEN lco = rco THEN person_level_code(10, 'exact')
+        WHEN company_sim >= 0.90 THEN person_level_code(10, 'fuzzy')
+        ELSE person_level_code(10, 'different') END AS company_name
+FROM distances;
+
 CREATE OR REPLACE TEMP TABLE person_cmp AS
   SELECT left_rid, right_rid, rule_mask, same_cross_id, conflicting_cross_id, first_tf, last_tf, city_tf,
-         ((person_level_code(1, first_name)) | (person_level_code(2, last_name) << 3) | (person_level_code(3, birthdate) << 6)
-          | (person_level_code(4, email) << 9) | (person_level_code(5, phone) << 12) | (person_level_code(6, street) << 15)
-          | (person_level_code(7, city) << 18) | (person_level_code(8, postal_code) << 21) | (person_level_code(9, state) << 24)
-          | (person_level_code(10, company_name) << 27))::INTEGER AS pattern
+         (first_name | (last_name << 3) | (birthdate << 6) | (email << 9) | (phone << 12) | (street << 15)
+          | (city << 18) | (postal_code << 21) | (state << 24) | (company_name << 27))::INTEGER AS pattern
   FROM person_compare('person_candidates');
 
 -- the patterns in long form (pattern, n, comparison, level): what weights
@@ -215,10 +246,9 @@ CREATE OR REPLACE TEMP TABLE person_random AS
   WHERE d.left_rid <> d.right_rid;
 CREATE OR REPLACE TEMP TABLE person_random_levels AS
   SELECT comparison, level, count(*) AS n
-  FROM (SELECT unnest(map_keys(lv)) AS comparison, unnest(map_values(lv)) AS level
-        FROM (SELECT map {'first_name': first_name, 'last_name': last_name, 'birthdate': birthdate, 'email': email, 'phone': phone,
-                          'street': street, 'city': city, 'postal_code': postal_code, 'state': state, 'company_name': company_name} AS lv
-              FROM person_compare('person_random')))
+  FROM (SELECT person_comparisons()[i] AS comparison, person_level_names()[i][codes[i] + 1] AS level
+        FROM (SELECT [first_name, last_name, birthdate, email, phone, street, city, postal_code, state, company_name] AS codes
+              FROM person_compare('person_random')), range(1, 11) t(i))
   GROUP BY ALL;
 UPDATE person_weights SET u = e.u
   FROM fs_u('person_random_levels') e
@@ -242,6 +272,30 @@ CREATE OR REPLACE TEMP TABLE person_pattern_weights AS
   ON comparison IN ('first_name', 'last_name', 'birthdate', 'email', 'phone', 'street', 'city', 'postal_code', 'state', 'company_name')
   USING any_value(weight) GROUP BY pattern;
 
+-- each pattern's levels and weights in one row. Kept (not TEMP) beside
+-- person_pairs, like person_rule_sets: person_pairs_wide, the published
+-- shape, reads a pair's levels and weights from here by its pattern
+CREATE OR REPLACE TABLE person_pattern_scores AS
+  SELECT lv.pattern,
+         lv.first_name AS first_name_level, lv.last_name AS last_name_level, lv.birthdate AS birthdate_level,
+         lv.email AS email_level, lv.phone AS phone_level, lv.street AS street_level, lv.city AS city_level,
+         lv.postal_code AS postal_code_level, lv.state AS state_level, lv.company_name AS company_name_level,
+         w.first_name AS first_name_weight, w.last_name AS last_name_weight, w.birthdate AS birthdate_weight,
+         w.email AS email_weight, w.phone AS phone_weight, w.street AS street_weight, w.city AS city_weight,
+         w.postal_code AS postal_code_weight, w.state AS state_weight, w.company_name AS company_name_weight
+  FROM person_pattern_levels lv JOIN person_pattern_weights w USING (pattern);
+-- the blocking rules' names, once per distinct mask (a few hundred)
+CREATE OR REPLACE TABLE person_rule_sets AS
+  SELECT rule_mask, rule_names(rule_mask, person_rule_names()) AS rules
+  FROM (SELECT DISTINCT rule_mask FROM person_candidates);
+
+-- person_pairs holds what a pair's decision rests on, on the integer rids:
+-- its pattern, the three term-frequency terms, score, probability and
+-- decision. The record keys, rule names and the ten-entry explanation are
+-- functions of these (person_pairs_wide below), built only where they are
+-- published: written here for every pair they were most of this model's
+-- time at a million people (20.6 M explanations spilled to disk, and
+-- match_pairs then copied them once more).
 CREATE OR REPLACE TABLE person_pairs AS
 WITH live AS (
   SELECT * FROM stg_persons WHERE NOT deleted
@@ -273,31 +327,14 @@ tf_terms AS (
          coalesce(-log2(greatest(c.city_tf, e.city_u) / e.city_u), 0) AS city_tf_bits
   FROM person_cmp c CROSS JOIN exact_u e
 ),
-weighed AS (
-  SELECT t.left_rid, t.right_rid, t.rule_mask, t.same_cross_id, t.conflicting_cross_id,
-         lv.first_name AS first_name_level, lv.last_name AS last_name_level, lv.birthdate AS birthdate_level,
-         lv.email AS email_level, lv.phone AS phone_level, lv.street AS street_level, lv.city AS city_level,
-         lv.postal_code AS postal_code_level, lv.state AS state_level, lv.company_name AS company_name_level,
-         w.first_name + t.first_tf_bits AS first_name_weight, w.last_name + t.last_tf_bits AS last_name_weight,
-         w.birthdate AS birthdate_weight, w.email AS email_weight, w.phone AS phone_weight, w.street AS street_weight,
-         w.city + t.city_tf_bits AS city_weight, w.postal_code AS postal_code_weight, w.state AS state_weight,
-         w.company_name AS company_name_weight
-  FROM tf_terms t JOIN person_pattern_weights w USING (pattern) JOIN person_pattern_levels lv USING (pattern)
-),
+-- the score adds the ten fields' weights in the order of person_level_names()
+-- (the same sum, term by term, as the explanation's weights)
 scored AS (
-  SELECT left_rid, right_rid, rule_mask, same_cross_id, conflicting_cross_id,
-         round(first_name_weight + last_name_weight + birthdate_weight + email_weight + phone_weight + street_weight + city_weight + postal_code_weight + state_weight + company_name_weight, 3) AS score,
-         [{'field': 'birthdate', 'level': birthdate_level, 'weight': round(birthdate_weight, 2)},
-          {'field': 'city', 'level': city_level, 'weight': round(city_weight, 2)},
-          {'field': 'company_name', 'level': company_name_level, 'weight': round(company_name_weight, 2)},
-          {'field': 'email', 'level': email_level, 'weight': round(email_weight, 2)},
-          {'field': 'first_name', 'level': first_name_level, 'weight': round(first_name_weight, 2)},
-          {'field': 'last_name', 'level': last_name_level, 'weight': round(last_name_weight, 2)},
-          {'field': 'phone', 'level': phone_level, 'weight': round(phone_weight, 2)},
-          {'field': 'postal_code', 'level': postal_code_level, 'weight': round(postal_code_weight, 2)},
-          {'field': 'state', 'level': state_level, 'weight': round(state_weight, 2)},
-          {'field': 'street', 'level': street_level, 'weight': round(street_weight, 2)}] AS explanation
-  FROM weighed
+  SELECT t.left_rid, t.right_rid, t.rule_mask, t.pattern, t.same_cross_id, t.conflicting_cross_id,
+         t.first_tf_bits, t.last_tf_bits, t.city_tf_bits,
+         round((w.first_name + t.first_tf_bits) + (w.last_name + t.last_tf_bits) + w.birthdate + w.email + w.phone
+               + w.street + (w.city + t.city_tf_bits) + w.postal_code + w.state + w.company_name, 3) AS score
+  FROM tf_terms t JOIN person_pattern_weights w USING (pattern)
 ),
 -- With estimation the prior is the estimated share of matching pairs among
 -- all record pairs (EM's share among the candidates times their number, over
@@ -317,7 +354,8 @@ decided AS (
               ELSE s.score >= getvariable('person_review_threshold') + (SELECT size_bits FROM size_adjustment) END AS above_review
   FROM scored s
 )
-SELECT l.record_key AS left_key, r.record_key AS right_key, rn.rules, s.score, s.probability,
+SELECT s.left_rid, s.right_rid, s.rule_mask, s.pattern, s.first_tf_bits, s.last_tf_bits, s.city_tf_bits,
+       s.score, s.probability,
        CASE
          WHEN s.conflicting_cross_id THEN 'non-match'
          WHEN s.same_cross_id THEN 'match'
@@ -329,19 +367,33 @@ SELECT l.record_key AS left_key, r.record_key AS right_key, rn.rules, s.score, s
          WHEN s.conflicting_cross_id THEN 'conflicting_cross_id'
          WHEN s.same_cross_id THEN 'cross_id'
          ELSE 'score'
-       END AS decided_by,
-       s.explanation, s.left_rid, s.right_rid
-FROM decided s
-JOIN stg_persons l ON l.rid = s.left_rid
-JOIN stg_persons r ON r.rid = s.right_rid
--- the blocking rules' names, once per distinct mask (a few hundred)
-JOIN (SELECT rule_mask, rule_names(rule_mask, person_rule_names()) AS rules
-      FROM (SELECT DISTINCT rule_mask FROM person_candidates)) rn ON rn.rule_mask = s.rule_mask;
+       END AS decided_by
+FROM decided s;
+
+-- the pairs in the published shape of every entity's pairs (match_pairs):
+-- record keys, blocking rule names, score, decision and an explanation per
+-- compared field (level and weight, a term-frequency field's weight with its
+-- pair's term). A view: its readers build only the rows and columns they use.
+CREATE OR REPLACE VIEW person_pairs_wide AS
+SELECT l.record_key AS left_key, r.record_key AS right_key, rs.rules, p.score, p.probability, p.decision, p.decided_by,
+       [{'field': 'birthdate', 'level': ps.birthdate_level, 'weight': round(ps.birthdate_weight, 2)},
+        {'field': 'city', 'level': ps.city_level, 'weight': round(ps.city_weight + p.city_tf_bits, 2)},
+        {'field': 'company_name', 'level': ps.company_name_level, 'weight': round(ps.company_name_weight, 2)},
+        {'field': 'email', 'level': ps.email_level, 'weight': round(ps.email_weight, 2)},
+        {'field': 'first_name', 'level': ps.first_name_level, 'weight': round(ps.first_name_weight + p.first_tf_bits, 2)},
+        {'field': 'last_name', 'level': ps.last_name_level, 'weight': round(ps.last_name_weight + p.last_tf_bits, 2)},
+        {'field': 'phone', 'level': ps.phone_level, 'weight': round(ps.phone_weight, 2)},
+        {'field': 'postal_code', 'level': ps.postal_code_level, 'weight': round(ps.postal_code_weight, 2)},
+        {'field': 'state', 'level': ps.state_level, 'weight': round(ps.state_weight, 2)},
+        {'field': 'street', 'level': ps.street_level, 'weight': round(ps.street_weight, 2)}] AS explanation
+FROM person_pairs p
+JOIN stg_persons l ON l.rid = p.left_rid
+JOIN stg_persons r ON r.rid = p.right_rid
+JOIN person_rule_sets rs ON rs.rule_mask = p.rule_mask
+JOIN person_pattern_scores ps ON ps.pattern = p.pattern;
+
 CREATE OR REPLACE TEMP TABLE person_links AS
   SELECT left_rid AS a, right_rid AS b, decision, decided_by, score FROM person_pairs
   WHERE decision = 'match' OR (decision = 'non-match' AND (score < 0 OR decided_by <> 'score'));
--- published without the rids (dropping a column does not copy the table)
-ALTER TABLE person_pairs DROP COLUMN left_rid;
-ALTER TABLE person_pairs DROP COLUMN right_rid;
 DROP TABLE person_cmp;
 DROP TABLE person_fields;

@@ -1,9 +1,11 @@
 -- depends: person_pairs, company_pairs, deal_pairs
 -- test: not_null(entity, left_record_id, right_record_id, decision)
 -- Published: every scored candidate pair with its decision and the level and
--- weight of each compared field.
+-- weight of each compared field. Persons are read from person_pairs_wide, the
+-- view person_pairs makes to give its pairs this shape (keys, rule names,
+-- explanation) only here.
 WITH pairs AS (
-  SELECT 'person' AS entity, * FROM person_pairs
+  SELECT 'person' AS entity, * FROM person_pairs_wide
   UNION ALL SELECT 'company', * FROM company_pairs
   UNION ALL SELECT 'deal', * FROM deal_pairs
 )

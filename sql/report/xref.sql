@@ -15,7 +15,10 @@ WITH members AS (
   FROM stg_deals s JOIN deal_clusters c USING (record_key)
 ),
 links AS (
-  SELECT left_key, right_key, decided_by, score FROM person_pairs WHERE decision = 'match'
+  -- person_pairs is on rids: the keys of the matched pairs only
+  SELECT l.record_key AS left_key, r.record_key AS right_key, p.decided_by, p.score
+  FROM person_pairs p JOIN stg_persons l ON l.rid = p.left_rid JOIN stg_persons r ON r.rid = p.right_rid
+  WHERE p.decision = 'match'
   UNION ALL SELECT left_key, right_key, decided_by, score FROM company_pairs WHERE decision = 'match'
   UNION ALL SELECT left_key, right_key, decided_by, score FROM deal_pairs WHERE decision = 'match'
 ),
