@@ -114,6 +114,8 @@ type RunFig struct {
 	// TransformPhases split the transform step (prepare inputs, models,
 	// counts, export, quality).
 	TransformPhases []StepFig `json:"transform_phases,omitempty"`
+	// Exports split the export phase by published table.
+	Exports []StepFig `json:"exports,omitempty"`
 	// Phases are the peak resident sets sampled per step and model.
 	Phases []PhaseRSS `json:"phase_rss"`
 }
@@ -352,6 +354,9 @@ func runOnce(ctx context.Context, o CycleOptions, s sims, store lake.Store, tmp 
 	}
 	for _, ph := range res.TransformPhases {
 		fig.TransformPhases = append(fig.TransformPhases, StepFig{Step: ph.Name, Seconds: ph.Duration.Seconds()})
+	}
+	for _, ex := range res.Exports {
+		fig.Exports = append(fig.Exports, StepFig{Step: ex.Name, Seconds: ex.Duration.Seconds()})
 	}
 	if res.GuardError != nil {
 		fig.GuardError = res.GuardError.Error()

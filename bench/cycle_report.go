@@ -234,6 +234,13 @@ func (r *CycleReport) markdown(w io.Writer) {
 			}
 			fmt.Fprintf(w, "Transform step by phase: %s.\n\n", strings.Join(parts, ", "))
 		}
+		if len(f.Exports) > 0 {
+			var parts []string
+			for _, ex := range f.Exports {
+				parts = append(parts, fmt.Sprintf("%s %.1f s", ex.Step, ex.Seconds))
+			}
+			fmt.Fprintf(w, "Export by table: %s.\n\n", strings.Join(parts, ", "))
+		}
 		fmt.Fprintln(w, "| model | rows | seconds | share |")
 		fmt.Fprintln(w, "|---|---:|---:|---:|")
 		for _, m := range models {

@@ -93,6 +93,8 @@ type Report struct {
 	// TransformPhases split the transform step: preparing inputs, the SQL
 	// models, counting, exporting the published tables, scoring quality.
 	TransformPhases []StepTime
+	// Exports split the transform's export phase by table.
+	Exports []StepTime
 }
 
 // StepTime is one step's duration.
@@ -308,9 +310,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		}
 		phase("counts")
 		for _, t := range []string{"xref", "golden_persons", "golden_companies", "golden_deals", "match_pairs", "review_queue", "conflicts", "outbox"} {
+			start := time.Now()
 			if files[t], err = exportTable(ctx, db, t, work); err != nil {
 				return err
 			}
+			rep.Exports = append(rep.Exports, StepTime{Name: t, Duration: time.Since(start)})
 		}
 		phase("export")
 		if len(cfg.Truth) > 0 {
