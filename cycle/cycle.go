@@ -428,6 +428,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	})
 	if err == nil {
 		err = sess.Finish(ctx, StepSucceeded)
+		pruneMatchState(ctx, cfg.Store, prev, rep.Published, log)
 	}
 	afterPublish(ctx, cfg, rep, log)
 	return rep, err

@@ -3,6 +3,7 @@ package cycle_test
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"log/slog"
 	"testing"
 	"time"
@@ -104,6 +105,14 @@ func TestIncrementalEqualsFull(t *testing.T) {
 			if onlyPublished != 0 || onlyRecomputed != 0 {
 				t.Errorf("night %d (%s): match state %s differs from a full recompute: %d rows only in the published state, %d only in the recomputed one",
 					night, ts.Mode, part, onlyPublished, onlyRecomputed)
+			}
+		}
+		// only the latest run's state is kept
+		if prev != nil && prev.Transform != nil {
+			for part, key := range prev.Transform.State {
+				if _, err := lake.ReadAll(ctx, store, key); !errors.Is(err, lake.ErrNotFound) {
+					t.Errorf("night %d: the last run's match state %s is still there (%v)", night, part, err)
+				}
 			}
 		}
 		if night >= 3 && (ts.ComparedPairs <= 0 || ts.ComparedPairs >= ts.CandidatePairs) {

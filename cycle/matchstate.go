@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"log/slog"
 	"path"
 	"path/filepath"
 	"sort"
@@ -146,4 +147,27 @@ func matchWork(ctx context.Context, db *sql.DB) (compared, candidates int64, err
 		return 0, 0, fmt.Errorf("match work: %w", err)
 	}
 	return compared, candidates, nil
+}
+
+// pruneMatchState deletes the state of the run before the one just
+// published: only the latest run's state is ever read, and at a million
+// persons each is some hundreds of MiB. A failure only costs disk.
+func pruneMatchState(ctx context.Context, store lake.Store, prev, published *Latest, log *slog.Logger) {
+	if prev == nil || prev.Transform == nil || published == nil {
+		return
+	}
+	keep := map[string]bool{}
+	if published.Transform != nil {
+		for _, key := range published.Transform.State {
+			keep[key] = true
+		}
+	}
+	for _, key := range prev.Transform.State {
+		if keep[key] {
+			continue
+		}
+		if err := store.Delete(ctx, key); err != nil {
+			log.Warn("match state: could not delete the last run's state", "key", key, "err", err)
+		}
+	}
 }
