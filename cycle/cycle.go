@@ -259,7 +259,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	defer db.Close()
 
-	files := map[string]string{}
+	files, stateFiles := map[string]string{}, map[string]string{}
 	err = step("transform", false, func(rec *StepRecord) error {
 		plan, err := planTransform(ctx, cfg, prev, cfg.Now())
 		if err != nil {
@@ -300,8 +300,12 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 				return fmt.Errorf("counts: %w", err)
 			}
 		}
+		if plan.State.ComparedPairs, plan.State.CandidatePairs, err = matchWork(ctx, db); err != nil {
+			return err
+		}
 		if plan.Incremental {
-			plan.State.Reason = fmt.Sprintf("rebuilt %d of %d golden persons", plan.State.Rebuilt, rep.Counts.Golden["person"])
+			plan.State.Reason = fmt.Sprintf("rebuilt %d of %d golden persons, compared %d of %d person pairs",
+				plan.State.Rebuilt, rep.Counts.Golden["person"], plan.State.ComparedPairs, plan.State.CandidatePairs)
 		}
 		rep.Transform = &plan.State
 		log.Info("transform", "mode", plan.State.Mode, "reason", plan.State.Reason)
@@ -317,6 +321,10 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			rep.Exports = append(rep.Exports, StepTime{Name: t, Duration: time.Since(start)})
 		}
 		phase("export")
+		if stateFiles, err = exportMatchState(ctx, db, work); err != nil {
+			return err
+		}
+		phase("export state")
 		if len(cfg.Truth) > 0 {
 			if err := quality.LoadTruth(ctx, db, cfg.Truth); err != nil {
 				return err
@@ -414,11 +422,17 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 				return err
 			}
 		}
+		if rep.Transform != nil {
+			if rep.Transform.State, err = publishMatchState(ctx, cfg.Store, rep.RunID, stateFiles); err != nil {
+				return err
+			}
+		}
 		rep.Published, err = publish(ctx, cfg.Store, rep.RunID, files, cfg.Now(), rep.Transform)
 		return err
 	})
 	if err == nil {
 		err = sess.Finish(ctx, StepSucceeded)
+		pruneMatchState(ctx, cfg.Store, prev, rep.Published, log)
 	}
 	afterPublish(ctx, cfg, rep, log)
 	return rep, err

@@ -10,6 +10,10 @@ import (
 	"github.com/crmhub/crmhub/transform"
 )
 
+// MatchStateQueries are the queries that export each part of a run's
+// match state, by part.
+var MatchStateQueries = matchStateQueries
+
 // RecomputeFull runs a full transform over the lake as the run after prev
 // saw it (the run's own extract included), for comparing with what that
 // run published.

@@ -39,6 +39,13 @@ type TransformState struct {
 	Consumed map[string][]string `json:"consumed"`
 	// Rebuilt counts the golden persons rebuilt (all of them when full).
 	Rebuilt int64 `json:"rebuilt_person_golden_ids"`
+	// State names the lake keys of the match state the next run stages and
+	// compares persons from (matchstate.go), by part.
+	State map[string]string `json:"state,omitempty"`
+	// ComparedPairs counts the person candidate pairs this run compared;
+	// the others (of CandidatePairs) kept the last run's comparison.
+	ComparedPairs  int64 `json:"compared_person_pairs,omitempty"`
+	CandidatePairs int64 `json:"candidate_person_pairs,omitempty"`
 }
 
 // transformPlan is this run's choice of mode, and the state it publishes.
@@ -83,6 +90,8 @@ func planTransform(ctx context.Context, cfg Config, prev *Latest, now time.Time)
 		return full("first run")
 	case prev.Transform == nil:
 		return full("the last run left no transform state")
+	case !hasMatchState(prev.Transform):
+		return full("the last run left no person matching state")
 	case prev.Transform.Fingerprint != fp:
 		return full("models, reference tables, pipeline or crmhub build changed since the last run")
 	case run.FullEvery.Duration <= 0 || now.Sub(prev.Transform.FullAt) >= run.FullEvery.Duration:
@@ -177,7 +186,8 @@ func consumedRuns(ctx context.Context, store lake.Store) (map[string][]string, e
 // wrote to (prev_outbox_ids), the last golden company names
 // (prev_company_names) and the last golden persons (prev_golden_persons).
 // A full run gets them empty; its prev_golden_persons has only golden_id,
-// which golden_persons unions BY NAME without rows.
+// which golden_persons unions BY NAME without rows. It also creates the
+// last run's match state (matchStateInputs).
 func incrementalInputs(ctx context.Context, db *sql.DB, store lake.Store, prev *Latest, incremental bool) error {
 	type stmt struct {
 		sql  string
@@ -222,5 +232,5 @@ func incrementalInputs(ctx context.Context, db *sql.DB, store lake.Store, prev *
 			return fmt.Errorf("incremental inputs: %w", err)
 		}
 	}
-	return nil
+	return matchStateInputs(ctx, db, store, prev, incremental)
 }

@@ -3,6 +3,7 @@ package cycle_test
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"log/slog"
 	"testing"
 	"time"
@@ -24,7 +25,9 @@ import (
 // golden person without a change in the data: after night 2 a reviewer
 // splits one golden person, merges two others, overrides a field until a
 // time between nights 3 and 4 and renames a company with Contacts; night 3 is a dry run, so its writes are
-// still due on night 4.
+// still due on night 4. The match state each night leaves (staged persons,
+// compared pairs) must equal a full recompute's too, and the nights after
+// the second must have compared only part of the person pairs.
 func TestIncrementalEqualsFull(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs four nights of the demo")
@@ -85,6 +88,35 @@ func TestIncrementalEqualsFull(t *testing.T) {
 				t.Errorf("night %d (%s): %s differs from a full recompute: %d rows only in the published table (of %d), %d only in the recomputed one (of %d)",
 					night, ts.Mode, table, onlyPublished, published, onlyRecomputed, recomputed)
 			}
+		}
+		// the match state the next night stages and compares from must be
+		// what a full recompute stages and compares
+		for part, query := range cycle.MatchStateQueries {
+			file, err := store.LocalPath(ctx, latest.Transform.State[part])
+			if err != nil {
+				t.Fatalf("night %d: match state %s: %v", night, part, err)
+			}
+			var onlyPublished, onlyRecomputed int64
+			err = db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM (SELECT * FROM read_parquet($1) EXCEPT ALL `+query+`)),
+				(SELECT count(*) FROM (`+query+` EXCEPT ALL SELECT * FROM read_parquet($1)))`, file).Scan(&onlyPublished, &onlyRecomputed)
+			if err != nil {
+				t.Fatalf("night %d: compare match state %s: %v", night, part, err)
+			}
+			if onlyPublished != 0 || onlyRecomputed != 0 {
+				t.Errorf("night %d (%s): match state %s differs from a full recompute: %d rows only in the published state, %d only in the recomputed one",
+					night, ts.Mode, part, onlyPublished, onlyRecomputed)
+			}
+		}
+		// only the latest run's state is kept
+		if prev != nil && prev.Transform != nil {
+			for part, key := range prev.Transform.State {
+				if _, err := lake.ReadAll(ctx, store, key); !errors.Is(err, lake.ErrNotFound) {
+					t.Errorf("night %d: the last run's match state %s is still there (%v)", night, part, err)
+				}
+			}
+		}
+		if night >= 3 && (ts.ComparedPairs <= 0 || ts.ComparedPairs >= ts.CandidatePairs) {
+			t.Errorf("night %d: compared %d of %d person pairs, want some and fewer", night, ts.ComparedPairs, ts.CandidatePairs)
 		}
 		if night == 2 {
 			reviewBetweenNights(t, db, store, latest)

@@ -1,0 +1,173 @@
+package cycle
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"path"
+	"path/filepath"
+	"sort"
+
+	"github.com/crmhub/crmhub/internal/lake"
+	"github.com/crmhub/crmhub/transform"
+)
+
+// The match state is what a run leaves for the next one to stage and
+// compare persons incrementally (docs/scaling.md): its staged person
+// records and the levels of every scored person pair. It is published in
+// the run's folder under _state/, beside the tables but not among them (no
+// analyst reads it), and named in _latest.json's transform state, so it
+// flips with the tables it was computed with.
+const (
+	stateStagedPersons = "stg_persons"
+	statePersonPairs   = "person_pairs"
+)
+
+// matchStateQueries export each part of the state: the staged rows as they
+// are, and per scored pair what its comparison gave (the cross-id flags
+// are the decisions they forced: the two never hold together).
+var matchStateQueries = map[string]string{
+	stateStagedPersons: `SELECT * FROM stg_persons`,
+	statePersonPairs: `SELECT left_rid, right_rid, pattern, decided_by = 'cross_id' AS same_cross_id,
+		decided_by = 'conflicting_cross_id' AS conflicting_cross_id FROM person_pairs`,
+}
+
+// matchStateInputs creates prev_stg_persons and prev_person_pairs, which
+// stg_persons and person_pairs read: views over the last run's state on an
+// incremental run, else empty tables with the columns the models name.
+func matchStateInputs(ctx context.Context, db *sql.DB, store lake.Store, prev *Latest, incremental bool) error {
+	if !incremental {
+		for _, ddl := range []string{
+			`CREATE OR REPLACE TABLE prev_stg_persons (record_key VARCHAR, system VARCHAR, object VARCHAR, record_id VARCHAR,
+				updated_at VARCHAR, deleted BOOLEAN, email VARCHAR, first_name VARCHAR, last_name VARCHAR, phone VARCHAR,
+				mobile_phone VARCHAR, title VARCHAR, company_name VARCHAR, street VARCHAR, city VARCHAR, state VARCHAR,
+				postal_code VARCHAR, country VARCHAR, birthdate VARCHAR, lifecycle_stage VARCHAR, company_ref VARCHAR,
+				cross_id VARCHAR, email_n VARCHAR, phone_n VARCHAR, first_n VARCHAR, first_key VARCHAR, last_n VARCHAR,
+				birthdate_d DATE, street_n VARCHAR, city_n VARCHAR, postal_n VARCHAR, state_n VARCHAR, company_n VARCHAR,
+				cross_id_n VARCHAR, email_key VARCHAR, mobile_n VARCHAR, rid BIGINT)`,
+			`CREATE OR REPLACE TABLE prev_person_pairs (left_rid BIGINT, right_rid BIGINT, pattern INTEGER,
+				same_cross_id BOOLEAN, conflicting_cross_id BOOLEAN)`,
+		} {
+			if _, err := db.ExecContext(ctx, ddl); err != nil {
+				return fmt.Errorf("match state: %w", err)
+			}
+		}
+		return nil
+	}
+	// a view reads the file once, where the model uses it, instead of
+	// holding a copy in memory for the whole transform
+	for _, v := range []struct{ part, variable, view string }{
+		{stateStagedPersons, "prev_stg_persons_file", `CREATE OR REPLACE VIEW prev_stg_persons AS SELECT * FROM read_parquet(getvariable('prev_stg_persons_file'))`},
+		{statePersonPairs, "prev_person_pairs_file", `CREATE OR REPLACE VIEW prev_person_pairs AS SELECT * FROM read_parquet(getvariable('prev_person_pairs_file'))`},
+	} {
+		file, err := store.LocalPath(ctx, prev.Transform.State[v.part])
+		if err != nil {
+			return fmt.Errorf("match state: last run's %s: %w", v.part, err)
+		}
+		if _, err := db.ExecContext(ctx, `SET VARIABLE `+transform.QuoteIdent(v.variable)+` = ?`, file); err != nil {
+			return fmt.Errorf("match state: %w", err)
+		}
+		if _, err := db.ExecContext(ctx, v.view); err != nil {
+			return fmt.Errorf("match state: %w", err)
+		}
+	}
+	return nil
+}
+
+// hasMatchState reports whether the last run left every part of the state.
+func hasMatchState(ts *TransformState) bool {
+	for part := range matchStateQueries {
+		if ts.State[part] == "" {
+			return false
+		}
+	}
+	return true
+}
+
+// exportMatchState writes the state of this run's transform to Parquet
+// files in dir; none when the models built no person pairs (a models tree
+// without matching).
+func exportMatchState(ctx context.Context, db *sql.DB, dir string) (map[string]string, error) {
+	var n int
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM duckdb_tables() WHERE table_name IN ('stg_persons', 'person_pairs') AND NOT temporary`).Scan(&n); err != nil {
+		return nil, fmt.Errorf("match state: %w", err)
+	}
+	if n < 2 {
+		return nil, nil
+	}
+	files := map[string]string{}
+	for part, query := range matchStateQueries {
+		local := filepath.Join(dir, "_state_"+part+".parquet")
+		if _, err := db.ExecContext(ctx, `COPY (`+query+`) TO ? (FORMAT parquet, COMPRESSION zstd)`, local); err != nil {
+			return nil, fmt.Errorf("match state: export %s: %w", part, err)
+		}
+		files[part] = local
+	}
+	return files, nil
+}
+
+// publishMatchState puts the exported state into published/RUN/_state/
+// and returns its lake keys, for the transform state that _latest.json
+// publishes with the tables.
+func publishMatchState(ctx context.Context, store lake.Store, runID string, files map[string]string) (map[string]string, error) {
+	if len(files) == 0 {
+		return nil, nil
+	}
+	if err := lake.Segment(runID); err != nil {
+		return nil, fmt.Errorf("match state: run id: %w", err)
+	}
+	parts := make([]string, 0, len(files))
+	for part := range files {
+		parts = append(parts, part)
+	}
+	sort.Strings(parts)
+	keys := map[string]string{}
+	for _, part := range parts {
+		key := path.Join("published", runID, "_state", part+".parquet")
+		if err := store.PutFile(ctx, key, files[part]); err != nil {
+			return nil, fmt.Errorf("match state: publish %s: %w", part, err)
+		}
+		keys[part] = key
+	}
+	return keys, nil
+}
+
+// matchWork reads how many person candidate pairs the run compared, of how
+// many (person_match_work, from person_pairs); zeros without matching.
+func matchWork(ctx context.Context, db *sql.DB) (compared, candidates int64, err error) {
+	var n int
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM duckdb_tables() WHERE table_name = 'person_match_work'`).Scan(&n); err != nil {
+		return 0, 0, fmt.Errorf("match work: %w", err)
+	}
+	if n == 0 {
+		return 0, 0, nil
+	}
+	if err := db.QueryRowContext(ctx, `SELECT compared_pairs, candidate_pairs FROM person_match_work`).Scan(&compared, &candidates); err != nil {
+		return 0, 0, fmt.Errorf("match work: %w", err)
+	}
+	return compared, candidates, nil
+}
+
+// pruneMatchState deletes the state of the run before the one just
+// published: only the latest run's state is ever read, and at a million
+// persons each is some hundreds of MiB. A failure only costs disk.
+func pruneMatchState(ctx context.Context, store lake.Store, prev, published *Latest, log *slog.Logger) {
+	if prev == nil || prev.Transform == nil || published == nil {
+		return
+	}
+	keep := map[string]bool{}
+	if published.Transform != nil {
+		for _, key := range published.Transform.State {
+			keep[key] = true
+		}
+	}
+	for _, key := range prev.Transform.State {
+		if keep[key] {
+			continue
+		}
+		if err := store.Delete(ctx, key); err != nil {
+			log.Warn("match state: could not delete the last run's state", "key", key, "err", err)
+		}
+	}
+}

@@ -1,0 +1,57 @@
+package cycle
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/crmhub/crmhub/internal/lake"
+	"github.com/crmhub/crmhub/pipelines"
+	sqlmodels "github.com/crmhub/crmhub/sql"
+)
+
+// TestPlanTransformNeedsMatchState: a run may be incremental only when the
+// last run left every part of the match state; a missing part makes it
+// full, with the reason said.
+func TestPlanTransformNeedsMatchState(t *testing.T) {
+	ctx := context.Background()
+	store, err := lake.OpenLocal(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := pipelines.Default()
+	cfg := Config{Store: store, Models: sqlmodels.Models, Pipeline: p}
+	fp, err := fingerprint(cfg.Models, cfg.Pipeline)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 12, 6, 2, 0, 0, 0, time.UTC)
+	full := map[string]string{stateStagedPersons: "published/r1/_state/stg_persons.parquet", statePersonPairs: "published/r1/_state/person_pairs.parquet"}
+	for _, tc := range []struct {
+		name            string
+		state           map[string]string
+		wantIncremental bool
+		wantReason      string
+	}{
+		{"every part", full, true, ""},
+		{"no state", nil, false, "no person matching state"},
+		{"no staged persons", map[string]string{statePersonPairs: full[statePersonPairs]}, false, "no person matching state"},
+		{"no pairs", map[string]string{stateStagedPersons: full[stateStagedPersons]}, false, "no person matching state"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			prev := &Latest{RunID: "r1", FinishedAt: now.Add(-24 * time.Hour), Tables: map[string]string{},
+				Transform: &TransformState{Mode: "full", Fingerprint: fp, FullAt: now.Add(-24 * time.Hour), State: tc.state}}
+			for _, tb := range PublishedTables {
+				prev.Tables[tb] = "published/r1/" + tb + ".parquet"
+			}
+			plan, err := planTransform(ctx, cfg, prev, now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if plan.Incremental != tc.wantIncremental || !strings.Contains(plan.State.Reason, tc.wantReason) {
+				t.Errorf("incremental %v (%s), want %v (%q)", plan.Incremental, plan.State.Reason, tc.wantIncremental, tc.wantReason)
+			}
+		})
+	}
+}
