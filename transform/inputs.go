@@ -24,6 +24,11 @@ type Inputs struct {
 	Columns map[string][]string
 	// Refs holds reference tables as CSV files (ref/*.csv -> ref_*).
 	Refs fs.FS
+	// Snapshots maps a raw table to a local Parquet file Prepare writes the
+	// table to once its records are collapsed, before the mapped columns
+	// are added: the compacted current view, which a later run reads in
+	// place of the files it covers (cycle/rawsnap.go).
+	Snapshots map[string]string
 	// PrevXref is the previous run's published xref file, or "" on a first run.
 	PrevXref string
 	// Vars are DuckDB variables models read with getvariable().
@@ -49,13 +54,13 @@ func Prepare(ctx context.Context, db *sql.DB, in Inputs) error {
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		if err := createRaw(ctx, db, name, in.Raw[name], in.Columns[name]); err != nil {
+		if err := createRaw(ctx, db, name, in.Raw[name], in.Columns[name], in.Snapshots[name]); err != nil {
 			return err
 		}
 	}
 	for name, cols := range in.Columns {
 		if _, ok := in.Raw[name]; !ok {
-			if err := createRaw(ctx, db, name, nil, cols); err != nil {
+			if err := createRaw(ctx, db, name, nil, cols, ""); err != nil {
 				return err
 			}
 		}
@@ -69,7 +74,7 @@ func Prepare(ctx context.Context, db *sql.DB, in Inputs) error {
 	return SetVars(ctx, db, in.Vars)
 }
 
-func createRaw(ctx context.Context, db *sql.DB, name string, files, cols []string) error {
+func createRaw(ctx context.Context, db *sql.DB, name string, files, cols []string, snapshot string) error {
 	tbl := quoteIdent(name)
 	// Raw files may type their fields (DECIMAL, BIGINT, DATE, TIMESTAMP,
 	// BOOLEAN); models read VARCHAR. canonical renders a typed column as
@@ -189,6 +194,12 @@ func createRaw(ctx context.Context, db *sql.DB, name string, files, cols []strin
 	}
 	if err != nil {
 		return fmt.Errorf("input %s: %w", name, err)
+	}
+	if snapshot != "" && len(files) > 0 {
+		// fields are text already: a snapshot reads back as the same table
+		if _, err := db.ExecContext(ctx, "COPY "+tbl+" TO ? (FORMAT parquet, COMPRESSION zstd)", snapshot); err != nil {
+			return fmt.Errorf("input %s: snapshot: %w", name, err)
+		}
 	}
 	for _, c := range cols {
 		if _, err := db.ExecContext(ctx, "ALTER TABLE "+tbl+" ADD COLUMN IF NOT EXISTS "+quoteIdent(c)+" VARCHAR"); err != nil {
