@@ -64,7 +64,7 @@ func prepareModels(ctx context.Context, db *sql.DB, store lake.Store, models fs.
 		return err
 	}
 	saveSnapshots(ctx, db, store, in, writes, o.Log)
-	if err := goldenInputs(ctx, db, store, p, prev, !o.DeferPersons); err != nil {
+	if err := goldenInputs(ctx, db, store, p, prev, o); err != nil {
 		return err
 	}
 	return incrementalInputs(ctx, db, store, prev, o.Incremental)

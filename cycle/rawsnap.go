@@ -33,9 +33,19 @@ import (
 //
 // RUN is the newest run covered. A descriptor commits its snapshot, as a
 // manifest commits a raw file; a snapshot without one is ignored.
+//
+// A versions snapshot (kind versions, under _versions/) is the same for
+// raw_versions: an object's rows of it over every extract run it covers
+// (the history, not the current view), for the value fields it names.
+// loadRawVersions reads it and recomputes from the files only the records
+// the runs it does not cover read again (golden_inputs.go).
 type rawSnapshot struct {
 	System string `json:"system"`
 	Object string `json:"object"`
+	// Kind is records (the current view) or versions (raw_versions).
+	Kind string `json:"kind,omitempty"`
+	// Fields are the value fields of a versions snapshot.
+	Fields []string `json:"fields,omitempty"`
 	// File is the lake key of the Parquet file.
 	File string `json:"file"`
 	// Rows counts the records in File.
@@ -57,8 +67,35 @@ type snapshotRun struct {
 // records, as the night after the first load does.
 const snapshotShare = 0.10
 
-func snapshotPrefix(system, object string) string {
-	return path.Join(extract.ObjectPrefix(system, object), "_snapshots") + "/"
+// Kinds of snapshot.
+const (
+	snapRecords  = "records"
+	snapVersions = "versions"
+)
+
+func snapshotPrefix(system, object, kind string) string {
+	folder := "_snapshots"
+	if kind == snapVersions {
+		folder = "_versions"
+	}
+	return path.Join(extract.ObjectPrefix(system, object), folder) + "/"
+}
+
+// snapshotFor is the snapshot to write over runs, kind.
+func snapshotFor(system, object, kind string, runs []extract.Manifest) *rawSnapshot {
+	s := &rawSnapshot{System: system, Object: object, Kind: kind,
+		File: snapshotPrefix(system, object, kind) + runs[len(runs)-1].RunID + ".parquet"}
+	for _, m := range runs {
+		s.Runs = append(s.Runs, snapshotRun{RunID: m.RunID, Files: m.Files, Records: m.Records})
+	}
+	return s
+}
+
+// worthSnapshot says whether a run that reads base rows through its base
+// (a snapshot, or the first run of the view) and rest besides writes a
+// new snapshot.
+func worthSnapshot(base, rest int64) bool {
+	return rest > 0 && float64(rest) >= snapshotShare*float64(max(base, 1))
 }
 
 // rawSource is what a run reads for one object: lake keys of the snapshot
@@ -79,20 +116,14 @@ func objectSource(ctx context.Context, store lake.Store, system, object string, 
 	}
 	var base *rawSnapshot
 	if useSnapshots {
-		snaps, err := readSnapshots(ctx, store, system, object)
+		snaps, err := readSnapshots(ctx, store, system, object, snapRecords)
 		if err != nil {
 			return rawSource{}, err
 		}
 		base = usableSnapshot(snaps, view)
 	}
-	if base != nil {
-		if _, err := store.LocalPath(ctx, base.File); err != nil {
-			if !errors.Is(err, lake.ErrNotFound) {
-				return rawSource{}, err
-			}
-			log.Warn("raw snapshot file missing; reading the raw files", "system", system, "object", object, "file", base.File)
-			base = nil
-		}
+	if base, err = snapshotPresent(ctx, store, base, log); err != nil {
+		return rawSource{}, err
 	}
 	var src rawSource
 	covered := map[string]bool{}
@@ -117,14 +148,26 @@ func objectSource(ctx context.Context, store lake.Store, system, object string, 
 			rest += m.Records
 		}
 	}
-	if uncovered > 0 && (base != nil || len(view) > 1) && float64(rest) >= snapshotShare*float64(max(baseRows, 1)) {
-		last := view[len(view)-1].RunID
-		src.Write = &rawSnapshot{System: system, Object: object, File: snapshotPrefix(system, object) + last + ".parquet"}
-		for _, m := range view {
-			src.Write.Runs = append(src.Write.Runs, snapshotRun{RunID: m.RunID, Files: m.Files, Records: m.Records})
-		}
+	if uncovered > 0 && (base != nil || len(view) > 1) && worthSnapshot(baseRows, rest) {
+		src.Write = snapshotFor(system, object, snapRecords, view)
 	}
 	return src, nil
+}
+
+// snapshotPresent is s, or nil when its file is gone (logged: the run reads
+// the raw files instead).
+func snapshotPresent(ctx context.Context, store lake.Store, s *rawSnapshot, log *slog.Logger) (*rawSnapshot, error) {
+	if s == nil {
+		return nil, nil
+	}
+	if _, err := store.LocalPath(ctx, s.File); err != nil {
+		if !errors.Is(err, lake.ErrNotFound) {
+			return nil, err
+		}
+		log.Warn("snapshot file missing; reading the raw files", "system", s.System, "object", s.Object, "file", s.File)
+		return nil, nil
+	}
+	return s, nil
 }
 
 // usableSnapshot is the snapshot covering the most runs of view, all of them
@@ -148,9 +191,9 @@ func usableSnapshot(snaps []rawSnapshot, view []extract.Manifest) *rawSnapshot {
 	return best
 }
 
-// readSnapshots reads an object's snapshot descriptors, oldest first.
-func readSnapshots(ctx context.Context, store lake.Store, system, object string) ([]rawSnapshot, error) {
-	keys, err := store.List(ctx, snapshotPrefix(system, object))
+// readSnapshots reads an object's snapshot descriptors of a kind, oldest first.
+func readSnapshots(ctx context.Context, store lake.Store, system, object, kind string) ([]rawSnapshot, error) {
+	keys, err := store.List(ctx, snapshotPrefix(system, object, kind))
 	if err != nil {
 		return nil, err
 	}
@@ -187,7 +230,7 @@ func saveSnapshot(ctx context.Context, store lake.Store, s rawSnapshot, local st
 	if err := store.Put(ctx, desc, bytes.NewReader(b)); err != nil {
 		return err
 	}
-	keys, err := store.List(ctx, snapshotPrefix(s.System, s.Object))
+	keys, err := store.List(ctx, snapshotPrefix(s.System, s.Object, s.Kind))
 	if err != nil {
 		return err
 	}

@@ -57,8 +57,8 @@ func (l *snapLake) land(run, mode string, cols []extract.Column, rows []extract.
 	}
 }
 
-// prepare builds the raw tables as a run does (compact) or from the raw
-// files only, and returns the sources hubspot contacts was read from.
+// prepare builds the raw tables and raw_versions as a run does (compact) or
+// from the raw files only, and returns the sources hubspot contacts was read from.
 func (l *snapLake) prepare(db *sql.DB, o prepareOptions) []string {
 	l.t.Helper()
 	o.Log = slog.New(slog.DiscardHandler)
@@ -70,6 +70,9 @@ func (l *snapLake) prepare(db *sql.DB, o prepareOptions) []string {
 		l.t.Fatal(err)
 	}
 	saveSnapshots(l.ctx, db, l.store, in, writes, o.Log)
+	if err := loadRawVersions(l.ctx, db, l.store, o); err != nil {
+		l.t.Fatal(err)
+	}
 	var names []string
 	for _, f := range in.Raw["raw_hubspot_contacts"] {
 		names = append(names, filepath.Base(filepath.Dir(f))+"/"+filepath.Base(f))
@@ -95,12 +98,14 @@ func TestRawSnapshotReadsAsFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	dec := []extract.Column{{Name: "email", Type: extract.TypeString}, {Name: "amount", Type: extract.TypeDecimal}}
-	txt := []extract.Column{{Name: "email", Type: extract.TypeString}, {Name: "amount", Type: extract.TypeString}}
-	wide := append(dec[:2:2], extract.Column{Name: "jobtitle", Type: extract.TypeString})
+	// amount is no mapped field; date_of_birth is, and its type moves too
+	dec := []extract.Column{{Name: "email", Type: extract.TypeString}, {Name: "amount", Type: extract.TypeDecimal}, {Name: "date_of_birth", Type: extract.TypeDate}}
+	txt := []extract.Column{{Name: "email", Type: extract.TypeString}, {Name: "amount", Type: extract.TypeString}, {Name: "date_of_birth", Type: extract.TypeString}}
+	wide := append(dec[:3:3], extract.Column{Name: "jobtitle", Type: extract.TypeString})
 	t0 := l.at
 	row := func(id string, hours int, email, amount string) extract.Row {
-		return extract.Row{ID: id, UpdatedAt: t0.Add(time.Duration(hours) * time.Hour), Values: map[string]string{"email": email, "amount": amount, "jobtitle": "t" + id}}
+		return extract.Row{ID: id, UpdatedAt: t0.Add(time.Duration(hours) * time.Hour),
+			Values: map[string]string{"email": email, "amount": amount, "jobtitle": "t" + id, "date_of_birth": "1990-01-0" + id[:1]}}
 	}
 
 	type night struct {
@@ -134,7 +139,7 @@ func TestRawSnapshotReadsAsFiles(t *testing.T) {
 		if strings.Join(got, " ") != strings.Join(n.want, " ") {
 			t.Errorf("%s: read %v, want %v", n.run, got, n.want)
 		}
-		snaps, err := store.List(ctx, snapshotPrefix("hubspot", "contacts"))
+		snaps, err := store.List(ctx, snapshotPrefix("hubspot", "contacts", snapRecords))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -142,7 +147,8 @@ func TestRawSnapshotReadsAsFiles(t *testing.T) {
 		if wrote != n.snapshot {
 			t.Errorf("%s: snapshots after the run %v, want one written by this run: %v", n.run, snaps, n.snapshot)
 		}
-		if _, err := db.ExecContext(ctx, `CREATE OR REPLACE TABLE via_snapshot AS FROM raw_hubspot_contacts`); err != nil {
+		if _, err := db.ExecContext(ctx, `CREATE OR REPLACE TABLE via_snapshot AS FROM raw_hubspot_contacts;
+			CREATE OR REPLACE TABLE versions_via_snapshot AS FROM raw_versions`); err != nil {
 			t.Fatal(err)
 		}
 		l.prepare(db, prepareOptions{RawFiles: true})
@@ -166,6 +172,19 @@ func TestRawSnapshotReadsAsFiles(t *testing.T) {
 		if cols != "true" || onlySnap != 0 || onlyFiles != 0 || rows == 0 {
 			t.Errorf("%s: via the snapshot vs the raw files: same columns %s, %d rows only via the snapshot, %d only via the files (of %d)",
 				n.run, cols, onlySnap, onlyFiles, rows)
+		}
+		err = db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM (FROM versions_via_snapshot EXCEPT ALL FROM raw_versions)),
+			(SELECT count(*) FROM (FROM raw_versions EXCEPT ALL FROM versions_via_snapshot)), (SELECT count(*) FROM raw_versions)`).Scan(&onlySnap, &onlyFiles, &rows)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if onlySnap != 0 || onlyFiles != 0 || rows == 0 {
+			t.Errorf("%s: raw_versions via the snapshot vs the raw files: %d rows only via the snapshot, %d only via the files (of %d)",
+				n.run, onlySnap, onlyFiles, rows)
+		}
+		vs, err := readSnapshots(ctx, store, "hubspot", "contacts", snapVersions)
+		if err != nil || len(vs) != 1 {
+			t.Errorf("%s: versions snapshots %v %v, want one", n.run, vs, err)
 		}
 	}
 }
@@ -223,7 +242,7 @@ func TestRawSnapshotNeedsItsRunsUnchanged(t *testing.T) {
 	if got := l.prepare(db, prepareOptions{Compact: true}); len(got) != 2 {
 		t.Fatalf("first prepare read %v", got)
 	}
-	snap := filepath.Join(store.String(), snapshotPrefix("hubspot", "contacts"), "r2.parquet")
+	snap := filepath.Join(store.String(), snapshotPrefix("hubspot", "contacts", snapRecords), "r2.parquet")
 	if err := os.Remove(snap); err != nil {
 		t.Fatal(err)
 	}
