@@ -24,10 +24,10 @@ var objects = map[string][]string{seed.HubSpot: seed.HubSpotObjects, seed.Salesf
 // of every object (local copies), the columns the field map names, the
 // reference CSVs, the previous run's xref and the pipeline's variables.
 //
-// An object's current view is read from its raw snapshot where there is
-// one (cycle/rawsnap.go) unless o.RawFiles. With o.Compact, a view worth compacting gets a
-// snapshot written by Prepare (in.Snapshots); the returned map says which,
-// for saveSnapshots.
+// An object's current view is read through its raw snapshot where there
+// is one (cycle/rawsnap.go), unless o.RawFiles. With o.Compact, Prepare
+// writes a snapshot of each view worth compacting (in.Snapshots); the
+// returned map says which, for saveSnapshots.
 func transformInputs(ctx context.Context, store lake.Store, models fs.FS, p *pipelines.Pipeline, prevXref string, lastRunAt time.Time, tempDir string, o prepareOptions) (transform.Inputs, map[string]rawSnapshot, error) {
 	in := transform.Inputs{Raw: map[string][]string{}, Snapshots: map[string]string{}, PrevXref: prevXref, TempDir: tempDir}
 	writes := map[string]rawSnapshot{}
