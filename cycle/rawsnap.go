@@ -44,11 +44,12 @@ type rawSnapshot struct {
 	Object string `json:"object"`
 	// Kind is records (the current view) or versions (raw_versions).
 	Kind string `json:"kind,omitempty"`
-	// Fields are the value fields of a versions snapshot.
+	// Fields are the value fields of a versions snapshot, each with the
+	// type the files read it as (fieldSignature).
 	Fields []string `json:"fields,omitempty"`
 	// File is the lake key of the Parquet file.
 	File string `json:"file"`
-	// Rows counts the records in File.
+	// Rows counts the rows in File.
 	Rows int64 `json:"rows"`
 	// Runs are the extract runs it covers, as their manifests were.
 	Runs      []snapshotRun `json:"runs"`
