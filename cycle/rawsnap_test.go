@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/crmhub/crmhub/extract"
 	"github.com/crmhub/crmhub/internal/lake"
+	"github.com/crmhub/crmhub/internal/testenv"
 	"github.com/crmhub/crmhub/pipelines"
 	sqlmodels "github.com/crmhub/crmhub/sql"
 	"github.com/crmhub/crmhub/transform"
@@ -62,6 +64,10 @@ func (l *snapLake) land(run, mode string, cols []extract.Column, rows []extract.
 func (l *snapLake) prepare(db *sql.DB, o prepareOptions) []string {
 	l.t.Helper()
 	o.Log = slog.New(slog.DiscardHandler)
+	src, err := objectSource(l.ctx, l.store, "hubspot", "contacts", !o.RawFiles, o.Log)
+	if err != nil {
+		l.t.Fatal(err)
+	}
 	in, writes, err := transformInputs(l.ctx, l.store, sqlmodels.Models, pipelines.Default(), "", time.Time{}, l.t.TempDir(), o)
 	if err != nil {
 		l.t.Fatal(err)
@@ -74,8 +80,8 @@ func (l *snapLake) prepare(db *sql.DB, o prepareOptions) []string {
 		l.t.Fatal(err)
 	}
 	var names []string
-	for _, f := range in.Raw["raw_hubspot_contacts"] {
-		names = append(names, filepath.Base(filepath.Dir(f))+"/"+filepath.Base(f))
+	for _, k := range src.Keys {
+		names = append(names, path.Base(path.Dir(k))+"/"+path.Base(k))
 	}
 	return names
 }
@@ -85,13 +91,34 @@ func (l *snapLake) prepare(db *sql.DB, o prepareOptions) []string {
 // as one reading every raw file of the view, across duplicates within a
 // file, stale re-reads, a field changing type (DECIMAL, text, DECIMAL
 // again), values kept in _invalid, a new field, and a new full extract
-// that starts the view again.
+// that starts the view again; on a local lake and on S3.
 func TestRawSnapshotReadsAsFiles(t *testing.T) {
-	ctx := context.Background()
-	store, err := lake.OpenLocal(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
+	for _, tc := range []struct {
+		name string
+		open func(t *testing.T) lake.Store
+	}{
+		{"local", func(t *testing.T) lake.Store {
+			store, err := lake.OpenLocal(t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			return store
+		}},
+		{"s3", func(t *testing.T) lake.Store {
+			_, bucket := testenv.S3(t)
+			store, err := lake.Open(context.Background(), "s3://"+bucket+"/lake", t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			return store
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) { snapshotsReadAsFiles(t, tc.open(t)) })
 	}
+}
+
+func snapshotsReadAsFiles(t *testing.T, store lake.Store) {
+	ctx := context.Background()
 	l := &snapLake{t: t, ctx: ctx, store: store, at: time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)}
 	db, err := transform.Open(ctx, transform.EngineConfig{TempDir: t.TempDir()})
 	if err != nil {
