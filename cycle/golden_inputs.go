@@ -271,17 +271,7 @@ func historyVersions(ctx context.Context, db *sql.DB, store lake.Store, sys, obj
 	sig := fieldSignature(fields, types)
 	var base *rawSnapshot
 	if !o.RawFiles {
-		snaps, err := readSnapshots(ctx, store, sys, obj, snapVersions)
-		if err != nil {
-			return err
-		}
-		same := snaps[:0]
-		for _, s := range snaps {
-			if slices.Equal(s.Fields, sig) {
-				same = append(same, s)
-			}
-		}
-		if base, err = snapshotPresent(ctx, store, usableSnapshot(same, ms), o.Log); err != nil {
+		if base, err = usableVersions(ctx, store, sys, obj, ms, sig, o.Log); err != nil {
 			return err
 		}
 	}
@@ -316,6 +306,22 @@ func historyVersions(ctx context.Context, db *sql.DB, store lake.Store, sys, obj
 		o.Log.Warn("versions snapshot not saved", "system", sys, "object", obj, "err", err)
 	}
 	return nil
+}
+
+// usableVersions is the versions snapshot of the object that covers most of
+// its runs ms, unchanged, with the fields read as sig says; nil if none.
+func usableVersions(ctx context.Context, store lake.Store, sys, obj string, ms []extract.Manifest, sig []string, log *slog.Logger) (*rawSnapshot, error) {
+	snaps, err := readSnapshots(ctx, store, sys, obj, snapVersions)
+	if err != nil {
+		return nil, err
+	}
+	same := snaps[:0]
+	for _, s := range snaps {
+		if slices.Equal(s.Fields, sig) {
+			same = append(same, s)
+		}
+	}
+	return snapshotPresent(ctx, store, usableSnapshot(same, ms), log)
 }
 
 // snapshotVersions loads an object's versions from snapshot base, and those
