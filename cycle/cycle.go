@@ -270,7 +270,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			rep.TransformPhases = append(rep.TransformPhases, StepTime{Name: name, Duration: time.Since(phaseStart)})
 			phaseStart = time.Now()
 		}
-		if err := prepareModels(ctx, db, cfg.Store, cfg.Models, cfg.Pipeline, prev, work, plan.Incremental, true); err != nil {
+		if err := prepareModels(ctx, db, cfg.Store, cfg.Models, cfg.Pipeline, prev, work,
+			prepareOptions{Incremental: plan.Incremental, DeferPersons: true, Compact: true, Log: log}); err != nil {
 			return err
 		}
 		phase("prepare inputs")

@@ -26,7 +26,7 @@ func RecomputeFull(ctx context.Context, store lake.Store, models fs.FS, p *pipel
 	if err != nil {
 		return nil, err
 	}
-	if err := prepareModels(ctx, db, store, m, p, prev, work, false, false); err != nil {
+	if err := prepareModels(ctx, db, store, m, p, prev, work, prepareOptions{RawFiles: true}); err != nil {
 		db.Close()
 		return nil, err
 	}

@@ -6,7 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/crmhub/crmhub/extract"
 	"github.com/crmhub/crmhub/internal/lake"
@@ -34,7 +39,7 @@ var ErrRuleExpression = errors.New("golden rule expression")
 // like a SQL model. They are checked to be one expression without subqueries
 // (so no table function, no file access) that binds over the documented
 // columns, then placed in a macro. Data values always travel as parameters.
-func goldenInputs(ctx context.Context, db *sql.DB, store lake.Store, p *pipelines.Pipeline, prev *Latest, personVersions bool) error {
+func goldenInputs(ctx context.Context, db *sql.DB, store lake.Store, p *pipelines.Pipeline, prev *Latest, o prepareOptions) error {
 	if err := loadFieldRules(ctx, db, p); err != nil {
 		return err
 	}
@@ -44,7 +49,7 @@ func goldenInputs(ctx context.Context, db *sql.DB, store lake.Store, p *pipeline
 	if err := createRuleMacros(ctx, db, p); err != nil {
 		return err
 	}
-	if err := loadRawVersions(ctx, db, store, personVersions); err != nil {
+	if err := loadRawVersions(ctx, db, store, o); err != nil {
 		return err
 	}
 	return errors.Join(loadPrevWrites(ctx, db, prevTable(ctx, store, prev, "write_log")), reviewInputs(ctx, db, store, prev))
@@ -207,9 +212,11 @@ func checkExpression(ctx context.Context, db *sql.DB, expr, probe, want string) 
 // loadRawVersions lands every extracted version of the value fields the
 // field map names, from every committed raw file (the current view keeps
 // only the latest): one row per system, object, record, version and field.
-// With persons false it leaves out the objects of person records, which
+// With o.DeferPersons it leaves out the objects of person records, which
 // loadPersonVersions adds later for the golden persons the run rebuilds.
-func loadRawVersions(ctx context.Context, db *sql.DB, store lake.Store, persons bool) error {
+// The other objects are read through their versions snapshot
+// (historyVersions).
+func loadRawVersions(ctx context.Context, db *sql.DB, store lake.Store, o prepareOptions) error {
 	if _, err := db.ExecContext(ctx, `CREATE OR REPLACE TABLE raw_versions (system VARCHAR, object VARCHAR,
 		record_id VARCHAR, updated_at TIMESTAMP, crm_field VARCHAR, value VARCHAR)`); err != nil {
 		return err
@@ -220,15 +227,166 @@ func loadRawVersions(ctx context.Context, db *sql.DB, store lake.Store, persons 
 	}
 	for sys, objs := range objects {
 		for _, obj := range objs {
-			if !persons && personObjects[sys+"/"+obj] {
+			if o.DeferPersons && personObjects[sys+"/"+obj] {
 				continue
 			}
-			if err := objectVersions(ctx, db, store, sys, obj, false); err != nil {
-				return err
+			if err := historyVersions(ctx, db, store, sys, obj, o); err != nil {
+				return fmt.Errorf("raw versions %s %s: %w", sys, obj, err)
 			}
 		}
 	}
 	return nil
+}
+
+// historyVersions loads one object's versions. With a versions snapshot
+// (rawsnap.go) it reads the snapshot's rows of the records no later run
+// read, and recomputes from every file the records the later runs read:
+// a record's versions depend on its own rows only. With o.Compact it
+// writes a new snapshot when there was none or the runs it did not cover
+// reached snapshotShare of it.
+func historyVersions(ctx context.Context, db *sql.DB, store lake.Store, sys, obj string, o prepareOptions) error {
+	ms, err := extract.Manifests(ctx, store, sys, obj)
+	if err != nil || len(ms) == 0 {
+		return err
+	}
+	fields, err := valueFields(ctx, db, sys, obj)
+	if err != nil || len(fields) == 0 {
+		return err
+	}
+	var all []string
+	for _, m := range ms {
+		local, err := localFiles(ctx, store, m.Files)
+		if err != nil {
+			return err
+		}
+		all = append(all, local...)
+	}
+	if len(all) == 0 {
+		return nil
+	}
+	types, err := fileTypes(ctx, db, all)
+	if err != nil {
+		return err
+	}
+	sig := fieldSignature(fields, types)
+	var base *rawSnapshot
+	if !o.RawFiles {
+		if base, err = usableVersions(ctx, store, sys, obj, ms, sig, o.Log); err != nil {
+			return err
+		}
+	}
+	covered := map[string]bool{}
+	if base != nil {
+		for _, r := range base.Runs {
+			covered[r.RunID] = true
+		}
+	}
+	var later []string
+	var coveredRows, laterRows int64
+	for _, m := range ms {
+		if covered[m.RunID] {
+			coveredRows += m.Records
+			continue
+		}
+		local, err := localFiles(ctx, store, m.Files)
+		if err != nil {
+			return err
+		}
+		later, laterRows = append(later, local...), laterRows+m.Records
+	}
+	if base == nil {
+		err = versionsTyped(ctx, db, sys, obj, fields, types, all, "")
+	} else {
+		err = snapshotVersions(ctx, db, store, sys, obj, fields, types, all, later, base)
+	}
+	if err != nil || !o.Compact || (base != nil && !worthSnapshot(coveredRows, laterRows)) {
+		return err
+	}
+	if err := writeVersionsSnapshot(ctx, db, store, snapshotFor(sys, obj, snapVersions, ms), sig, o.Log); err != nil {
+		o.Log.Warn("versions snapshot not saved", "system", sys, "object", obj, "err", err)
+	}
+	return nil
+}
+
+// usableVersions is the versions snapshot of the object that covers most of
+// its runs ms, unchanged, with the fields read as sig says; nil if none.
+func usableVersions(ctx context.Context, store lake.Store, sys, obj string, ms []extract.Manifest, sig []string, log *slog.Logger) (*rawSnapshot, error) {
+	snaps, err := readSnapshots(ctx, store, sys, obj, snapVersions)
+	if err != nil {
+		return nil, err
+	}
+	same := snaps[:0]
+	for _, s := range snaps {
+		if slices.Equal(s.Fields, sig) {
+			same = append(same, s)
+		}
+	}
+	return snapshotPresent(ctx, store, usableSnapshot(same, ms), log)
+}
+
+// snapshotVersions loads an object's versions from snapshot base, and those
+// of the records the later files read from every file.
+func snapshotVersions(ctx context.Context, db *sql.DB, store lake.Store, sys, obj string, fields []string, types map[string]string, files, later []string, base *rawSnapshot) error {
+	snap, err := store.LocalPath(ctx, base.File)
+	if err != nil {
+		return err
+	}
+	if _, err := db.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE versions_touched (system VARCHAR, object VARCHAR, record_id VARCHAR)`); err != nil {
+		return err
+	}
+	defer db.ExecContext(context.WithoutCancel(ctx), `DROP TABLE IF EXISTS versions_touched`)
+	if len(later) > 0 {
+		if _, err := db.ExecContext(ctx, `INSERT INTO versions_touched SELECT DISTINCT ?, ?, _id FROM read_parquet(?::VARCHAR[], union_by_name = true)`,
+			sys, obj, later); err != nil {
+			return err
+		}
+	}
+	if _, err := db.ExecContext(ctx, `INSERT INTO raw_versions SELECT ?, ?, record_id, updated_at, crm_field, value
+		FROM read_parquet(?) ANTI JOIN versions_touched USING (record_id)`, sys, obj, snap); err != nil {
+		return err
+	}
+	if len(later) == 0 {
+		return nil
+	}
+	return versionsTyped(ctx, db, sys, obj, fields, types, files, "versions_touched")
+}
+
+// writeVersionsSnapshot writes the object's raw_versions rows as snapshot s
+// of the fields with their types (sig).
+func writeVersionsSnapshot(ctx context.Context, db *sql.DB, store lake.Store, s *rawSnapshot, sig []string, log *slog.Logger) error {
+	dir, err := os.MkdirTemp("", "crmhub-versions-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	local := filepath.Join(dir, "versions.parquet")
+	// numbered: DuckDB binds COPY's target before the query's parameters
+	if _, err := db.ExecContext(ctx, `COPY (SELECT record_id, updated_at, crm_field, value FROM raw_versions WHERE system = $1 AND object = $2)
+		TO $3 (FORMAT parquet, COMPRESSION zstd)`, s.System, s.Object, local); err != nil {
+		return err
+	}
+	var rows int64
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM raw_versions WHERE system = ? AND object = ?`, s.System, s.Object).Scan(&rows); err != nil {
+		return err
+	}
+	s.Fields = sig
+	if err := saveSnapshot(ctx, store, *s, local, rows, time.Now()); err != nil {
+		return err
+	}
+	log.Info("versions snapshot saved", "system", s.System, "object", s.Object, "runs", len(s.Runs), "rows", rows)
+	return nil
+}
+
+func localFiles(ctx context.Context, store lake.Store, keys []string) ([]string, error) {
+	out := make([]string, 0, len(keys))
+	for _, k := range keys {
+		p, err := store.LocalPath(ctx, k)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, nil
 }
 
 // loadPersonVersions adds to raw_versions the versions of the person
@@ -250,7 +408,7 @@ func loadPersonVersions(ctx context.Context, db *sql.DB, store lake.Store) error
 	for sys, objs := range objects {
 		for _, obj := range objs {
 			if personObjects[sys+"/"+obj] {
-				if err := objectVersions(ctx, db, store, sys, obj, true); err != nil {
+				if err := objectVersions(ctx, db, store, sys, obj); err != nil {
 					return err
 				}
 			}
@@ -277,75 +435,102 @@ func entityObjects(ctx context.Context, db *sql.DB, entity string) (map[string]b
 	return out, rows.Err()
 }
 
-// objectVersions loads one object's versions from every file its manifests
-// list; scoped keeps the records of person_scope_records only.
-func objectVersions(ctx context.Context, db *sql.DB, store lake.Store, sys, obj string, scoped bool) error {
+// objectVersions loads the versions of one object's records in
+// person_scope_records from every file its manifests list.
+func objectVersions(ctx context.Context, db *sql.DB, store lake.Store, sys, obj string) error {
 	ms, err := extract.Manifests(ctx, store, sys, obj)
 	if err != nil {
 		return err
 	}
 	var files []string
 	for _, m := range ms {
-		for _, k := range m.Files {
-			pth, err := store.LocalPath(ctx, k)
-			if err != nil {
-				return err
-			}
-			files = append(files, pth)
+		local, err := localFiles(ctx, store, m.Files)
+		if err != nil {
+			return err
 		}
+		files = append(files, local...)
 	}
-	if len(files) == 0 {
-		return nil
+	fields, err := valueFields(ctx, db, sys, obj)
+	if err != nil || len(files) == 0 || len(fields) == 0 {
+		return err
 	}
-	if err := versionsOf(ctx, db, sys, obj, files, scoped); err != nil {
+	if err := versionsOf(ctx, db, sys, obj, fields, files, "person_scope_records"); err != nil {
 		return fmt.Errorf("raw versions %s %s: %w", sys, obj, err)
 	}
 	return nil
 }
 
-func versionsOf(ctx context.Context, db *sql.DB, sys, obj string, files []string, scoped bool) error {
-	rows, err := db.QueryContext(ctx, `SELECT DISTINCT crm_field FROM ref_field_map WHERE system = ? AND object = ? AND role = 'value'`, sys, obj)
+// valueFields are the object's value fields in the field map, sorted.
+func valueFields(ctx context.Context, db *sql.DB, sys, obj string) ([]string, error) {
+	rows, err := db.QueryContext(ctx, `SELECT DISTINCT crm_field FROM ref_field_map WHERE system = ? AND object = ? AND role = 'value' ORDER BY 1`, sys, obj)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	defer rows.Close()
 	var fields []string
 	for rows.Next() {
 		var f string
 		if err := rows.Scan(&f); err != nil {
-			rows.Close()
-			return err
+			return nil, err
 		}
 		fields = append(fields, f)
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil || len(fields) == 0 {
-		return err
-	}
-	// read only the mapped columns (a raw file holds every property); one
-	// the files lack reads as NULL
-	have := map[string]bool{}
-	crows, err := db.QueryContext(ctx, `SELECT column_name FROM (DESCRIBE SELECT * FROM read_parquet(?::VARCHAR[], union_by_name = true))`, files)
+	return fields, rows.Err()
+}
+
+// versionsOf inserts the versions of fields read from files; with scope (a
+// table of system, object, record_id) only those records'.
+func versionsOf(ctx context.Context, db *sql.DB, sys, obj string, fields, files []string, scope string) error {
+	types, err := fileTypes(ctx, db, files)
 	if err != nil {
 		return err
 	}
-	for crows.Next() {
-		var c string
-		if err := crows.Scan(&c); err != nil {
-			crows.Close()
-			return err
+	return versionsTyped(ctx, db, sys, obj, fields, types, files, scope)
+}
+
+// fileTypes are the columns of files read together by name, with their types.
+func fileTypes(ctx context.Context, db *sql.DB, files []string) (map[string]string, error) {
+	rows, err := db.QueryContext(ctx, `SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet(?::VARCHAR[], union_by_name = true))`, files)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	types := map[string]string{}
+	for rows.Next() {
+		var c, t string
+		if err := rows.Scan(&c, &t); err != nil {
+			return nil, err
 		}
-		have[c] = true
+		types[c] = t
 	}
-	crows.Close()
-	if err := crows.Err(); err != nil {
-		return err
+	return types, rows.Err()
+}
+
+// fieldSignature names each field with the type it reads as ("-" when no
+// file has it): the text of a version is the field cast from that type, so
+// a versions snapshot is read only while every field's type is the same.
+func fieldSignature(fields []string, types map[string]string) []string {
+	out := make([]string, len(fields))
+	for i, f := range fields {
+		t, ok := types[f]
+		if !ok {
+			t = "-"
+		}
+		out[i] = f + " " + t
 	}
+	return out
+}
+
+// versionsTyped is versionsOf with the files' column types known.
+func versionsTyped(ctx context.Context, db *sql.DB, sys, obj string, fields []string, types map[string]string, files []string, scope string) error {
+	// read only the mapped columns (a raw file holds every property); one
+	// the files lack reads as NULL
 	quoted := make([]string, len(fields))
 	cols := make([]string, len(fields))
 	for i, f := range fields {
 		quoted[i] = transform.QuoteIdent(f)
 		cols[i] = "CAST(NULL AS VARCHAR) AS " + quoted[i]
-		if have[f] {
+		if _, ok := types[f]; ok {
 			cols[i] = "CAST(" + quoted[i] + " AS VARCHAR) AS " + quoted[i]
 		}
 	}
@@ -357,11 +542,11 @@ func versionsOf(ctx context.Context, db *sql.DB, sys, obj string, files []string
 	// many nights the lake holds. Values that differ only in format stay;
 	// field_changes compares them with same_value.
 	where, args := "", []any{sys, obj, files}
-	if scoped {
-		where = ` WHERE _id IN (SELECT record_id FROM person_scope_records WHERE system = ? AND object = ?)`
+	if scope != "" {
+		where = ` WHERE _id IN (SELECT record_id FROM ` + transform.QuoteIdent(scope) + ` WHERE system = ? AND object = ?)`
 		args = append(args, sys, obj)
 	}
-	_, err = db.ExecContext(ctx, `INSERT INTO raw_versions
+	_, err := db.ExecContext(ctx, `INSERT INTO raw_versions
 		SELECT ?, ?, _id, _updated_at, crm_field, value FROM (
 		  SELECT _id, _updated_at, `+strings.Join(cols, ", ")+` FROM read_parquet(?::VARCHAR[], union_by_name = true)`+where+`
 		  QUALIFY row_number() OVER (PARTITION BY _id, _updated_at ORDER BY _extracted_at DESC) = 1

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"io/fs"
+	"log/slog"
 	"time"
 
 	"github.com/crmhub/crmhub/internal/lake"
@@ -21,15 +22,32 @@ func PrepareTransform(ctx context.Context, db *sql.DB, store lake.Store, models 
 	if err != nil {
 		return err
 	}
-	return prepareModels(ctx, db, store, models, p, prev, workDir, false, false)
+	return prepareModels(ctx, db, store, models, p, prev, workDir, prepareOptions{})
+}
+
+// prepareOptions say what kind of run prepareModels prepares for.
+type prepareOptions struct {
+	// Incremental sets what the models rebuild (person_scope).
+	Incremental bool
+	// DeferPersons leaves the person records' versions for
+	// loadPersonVersions, which the runner must call before
+	// person_field_changes (personVersionsHook).
+	DeferPersons bool
+	// Compact writes raw snapshots of the views worth compacting
+	// (cycle/rawsnap.go): a run does, `crmhub models` only reads the lake.
+	Compact bool
+	// RawFiles reads every view from its raw files, past any snapshot: a
+	// check recomputing from the truth (RecomputeFull).
+	RawFiles bool
+	Log      *slog.Logger
 }
 
 // prepareModels creates every input of the models for a run after the
-// published run prev (nil: the first run); incremental sets what the
-// models rebuild (person_scope). With deferPersons the person records'
-// versions are left for loadPersonVersions, which the runner must call
-// before person_field_changes (personVersionsHook).
-func prepareModels(ctx context.Context, db *sql.DB, store lake.Store, models fs.FS, p *pipelines.Pipeline, prev *Latest, workDir string, incremental, deferPersons bool) error {
+// published run prev (nil: the first run).
+func prepareModels(ctx context.Context, db *sql.DB, store lake.Store, models fs.FS, p *pipelines.Pipeline, prev *Latest, workDir string, o prepareOptions) error {
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
 	prevXref, lastRunAt := "", time.Time{}
 	if prev != nil {
 		var err error
@@ -38,17 +56,18 @@ func prepareModels(ctx context.Context, db *sql.DB, store lake.Store, models fs.
 		}
 		lastRunAt = prev.FinishedAt
 	}
-	in, err := transformInputs(ctx, store, models, p, prevXref, lastRunAt, workDir)
+	in, writes, err := transformInputs(ctx, store, models, p, prevXref, lastRunAt, workDir, o)
 	if err != nil {
 		return err
 	}
 	if err := transform.Prepare(ctx, db, in); err != nil {
 		return err
 	}
-	if err := goldenInputs(ctx, db, store, p, prev, !deferPersons); err != nil {
+	saveSnapshots(ctx, db, store, in, writes, o.Log)
+	if err := goldenInputs(ctx, db, store, p, prev, o); err != nil {
 		return err
 	}
-	return incrementalInputs(ctx, db, store, prev, incremental)
+	return incrementalInputs(ctx, db, store, prev, o.Incremental)
 }
 
 // personVersionsHook loads the person record versions person_field_changes

@@ -24,6 +24,11 @@ type Inputs struct {
 	Columns map[string][]string
 	// Refs holds reference tables as CSV files (ref/*.csv -> ref_*).
 	Refs fs.FS
+	// Snapshots maps a raw table to a local Parquet file Prepare writes the
+	// table to once its records are collapsed, before the mapped columns
+	// are added: the compacted current view, which a later run reads in
+	// place of the files it covers (cycle/rawsnap.go).
+	Snapshots map[string]string
 	// PrevXref is the previous run's published xref file, or "" on a first run.
 	PrevXref string
 	// Vars are DuckDB variables models read with getvariable().
@@ -49,13 +54,13 @@ func Prepare(ctx context.Context, db *sql.DB, in Inputs) error {
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		if err := createRaw(ctx, db, name, in.Raw[name], in.Columns[name]); err != nil {
+		if err := createRaw(ctx, db, name, in.Raw[name], in.Columns[name], in.Snapshots[name]); err != nil {
 			return err
 		}
 	}
 	for name, cols := range in.Columns {
 		if _, ok := in.Raw[name]; !ok {
-			if err := createRaw(ctx, db, name, nil, cols); err != nil {
+			if err := createRaw(ctx, db, name, nil, cols, ""); err != nil {
 				return err
 			}
 		}
@@ -69,7 +74,7 @@ func Prepare(ctx context.Context, db *sql.DB, in Inputs) error {
 	return SetVars(ctx, db, in.Vars)
 }
 
-func createRaw(ctx context.Context, db *sql.DB, name string, files, cols []string) error {
+func createRaw(ctx context.Context, db *sql.DB, name string, files, cols []string, snapshot string) error {
 	tbl := quoteIdent(name)
 	// Raw files may type their fields (DECIMAL, BIGINT, DATE, TIMESTAMP,
 	// BOOLEAN); models read VARCHAR. canonical renders a typed column as
@@ -159,8 +164,8 @@ func createRaw(ctx context.Context, db *sql.DB, name string, files, cols []strin
 				}
 				sel = append(sel, expr+" AS "+q)
 			}
-			sel = append(sel, "file_row_number")
-			parts = append(parts, "SELECT "+strings.Join(sel, ", ")+" FROM read_parquet(?::VARCHAR[], file_row_number = true)")
+			sel = append(sel, "file_row_number", fileColumn)
+			parts = append(parts, "SELECT "+strings.Join(sel, ", ")+" FROM read_parquet(?::VARCHAR[], file_row_number = true, filename = '"+fileColumn+"')")
 			args = append(append(args, partArgs...), groups[sig])
 		}
 		return strings.Join(parts, "\nUNION ALL BY NAME\n"), args, nil
@@ -174,21 +179,26 @@ func createRaw(ctx context.Context, db *sql.DB, name string, files, cols []strin
 		if query, args, err = selectFiles(); err == nil {
 			// Re-read records (incremental overlap, repeated runs) collapse
 			// to their latest version; ties go to the later extract, then
-			// the later run, then the later row of the file.
-			// Only ids read more than once go through the window sort;
-			// sorting every wide row by id cost most of this step.
-			_, err = db.ExecContext(ctx, "CREATE OR REPLACE TABLE "+tbl+` AS
-				WITH src AS NOT MATERIALIZED (`+query+`),
-				dup AS (SELECT _id FROM src GROUP BY _id HAVING count(*) > 1)
-				SELECT * EXCLUDE (file_row_number) FROM src ANTI JOIN dup USING (_id)
-				UNION ALL
-				SELECT * EXCLUDE (file_row_number) FROM (SELECT * FROM src SEMI JOIN dup USING (_id))
-				QUALIFY row_number() OVER (PARTITION BY _id
-					ORDER BY _updated_at DESC, _extracted_at DESC, _run_id DESC, file_row_number DESC) = 1`, args...)
+			// the later run, then the later row of the file. The losing
+			// rows are found over the narrow key columns (sorting the wide
+			// rows of every re-read record cost most of this step), then
+			// the files are read once, without them.
+			if err = findLosers(ctx, db, files); err == nil {
+				_, err = db.ExecContext(ctx, "CREATE OR REPLACE TABLE "+tbl+` AS
+					SELECT * EXCLUDE (file_row_number, `+fileColumn+`) FROM (`+query+`)
+					ANTI JOIN raw_losers USING (`+fileColumn+`, file_row_number)`, args...)
+				db.ExecContext(context.WithoutCancel(ctx), `DROP TABLE IF EXISTS raw_losers`)
+			}
 		}
 	}
 	if err != nil {
 		return fmt.Errorf("input %s: %w", name, err)
+	}
+	if snapshot != "" && len(files) > 0 {
+		// fields are text already: a snapshot reads back as the same table
+		if _, err := db.ExecContext(ctx, "COPY "+tbl+" TO ? (FORMAT parquet, COMPRESSION zstd)", snapshot); err != nil {
+			return fmt.Errorf("input %s: snapshot: %w", name, err)
+		}
 	}
 	for _, c := range cols {
 		if _, err := db.ExecContext(ctx, "ALTER TABLE "+tbl+" ADD COLUMN IF NOT EXISTS "+quoteIdent(c)+" VARCHAR"); err != nil {
@@ -196,6 +206,22 @@ func createRaw(ctx context.Context, db *sql.DB, name string, files, cols []strin
 		}
 	}
 	return nil
+}
+
+// fileColumn names the file a raw row was read from.
+const fileColumn = "_crmhub_file"
+
+// findLosers fills temp table raw_losers with the rows (file, row) of files
+// that a later version of their record supersedes.
+func findLosers(ctx context.Context, db *sql.DB, files []string) error {
+	_, err := db.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE raw_losers AS
+		WITH k AS (SELECT _id, _updated_at, _extracted_at, _run_id, `+fileColumn+`, file_row_number
+			FROM read_parquet(?::VARCHAR[], union_by_name = true, file_row_number = true, filename = '`+fileColumn+`')),
+		dup AS (SELECT _id FROM k GROUP BY _id HAVING count(*) > 1)
+		SELECT `+fileColumn+`, file_row_number FROM k SEMI JOIN dup USING (_id)
+		QUALIFY row_number() OVER (PARTITION BY _id
+			ORDER BY _updated_at DESC, _extracted_at DESC, _run_id DESC, file_row_number DESC) > 1`, files)
+	return err
 }
 
 func createRefs(ctx context.Context, db *sql.DB, refs fs.FS, tempDir string) error {

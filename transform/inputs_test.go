@@ -147,6 +147,59 @@ func TestPrepareEmptyPrevXref(t *testing.T) {
 	}
 }
 
+// TestPrepareWritesSnapshot: a snapshot holds the collapsed records with
+// every field as text, but not the mapped columns no file has, and read
+// back as a raw file it gives the same table.
+func TestPrepareWritesSnapshot(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	t0 := time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)
+	cols := []extract.Column{{Name: "email", Type: extract.TypeString}, {Name: "amount", Type: extract.TypeDecimal}}
+	write := func(name, run string, at time.Time, rows []extract.Row) string {
+		w, err := extract.NewTypedRawWriter(filepath.Join(dir, name), cols, run, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Write(rows); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return filepath.Join(dir, name)
+	}
+	f1 := write("r1.parquet", "run1", t0, []extract.Row{
+		{ID: "1", UpdatedAt: t0, Values: map[string]string{"email": "a@x", "amount": "1.50"}},
+		{ID: "2", UpdatedAt: t0, Values: map[string]string{"email": "b@x", "amount": "not a number"}},
+	})
+	f2 := write("r2.parquet", "run2", t0.Add(time.Hour), []extract.Row{
+		{ID: "1", UpdatedAt: t0.Add(time.Hour), Values: map[string]string{"email": "a2@x", "amount": "2"}},
+	})
+	snap := filepath.Join(dir, "snap.parquet")
+	table := RawTable("hubspot", "contacts")
+	db := openDB(t)
+	in := Inputs{Raw: map[string][]string{table: {f1, f2}}, Columns: map[string][]string{table: {"email", "lastname"}},
+		Snapshots: map[string]string{table: snap}, TempDir: t.TempDir()}
+	if err := Prepare(ctx, db, in); err != nil {
+		t.Fatal(err)
+	}
+	exec(t, db, `CREATE TABLE from_files AS FROM raw_hubspot_contacts`)
+	if got := queryStrings(t, db, `SELECT name || ' ' || type FROM parquet_schema(?)
+		WHERE name IN ('email', 'amount', 'lastname') ORDER BY name`, snap); !slices.Equal(got, []string{"amount BYTE_ARRAY", "email BYTE_ARRAY"}) {
+		t.Errorf("snapshot columns %q, want amount and email as text", got)
+	}
+	in.Raw, in.Snapshots = map[string][]string{table: {snap}}, nil
+	if err := Prepare(ctx, db, in); err != nil {
+		t.Fatal(err)
+	}
+	const sel = `SELECT _id, _updated_at, _extracted_at, _run_id, _invalid, email, amount, lastname FROM `
+	if got := queryStrings(t, db, `SELECT count(*)::VARCHAR FROM (`+sel+`from_files EXCEPT ALL `+sel+`raw_hubspot_contacts)
+		UNION ALL SELECT count(*)::VARCHAR FROM (`+sel+`raw_hubspot_contacts EXCEPT ALL `+sel+`from_files)
+		UNION ALL SELECT string_agg(_id || ':' || amount, ' ' ORDER BY _id) FROM raw_hubspot_contacts`); !slices.Equal(got, []string{"0", "0", "1:2 2:not a number"}) {
+		t.Errorf("read back from the snapshot: %q rows only from the files, only from the snapshot, and the amounts", got)
+	}
+}
+
 func TestPrepareErrorsNameTheInput(t *testing.T) {
 	dir := t.TempDir()
 	for _, tc := range []struct {
