@@ -72,12 +72,8 @@ CREATE OR REPLACE MACRO street_word(w) AS
     WHEN 'sixth' THEN '6th' WHEN 'seventh' THEN '7th' WHEN 'eighth' THEN '8th' WHEN 'ninth' THEN '9th' WHEN 'tenth' THEN '10th'
     ELSE w
   END;
--- (never '': norm_text is NULL or words, and no word maps to ''. A nullif
--- here evaluated the whole expression twice where it is not a projection,
--- as in canon_value's CASE and the outbox's filter; list_aggr's string_agg
--- joins the words in half array_to_string's time there)
 CREATE OR REPLACE MACRO norm_street(s) AS
-  list_aggr(list_transform(string_split(norm_text(s), ' '), w -> street_word(w)), 'string_agg', ' ');
+  nullif(array_to_string(list_transform(string_split(norm_text(s), ' '), w -> street_word(w)), ' '), '');
 
 -- the house number of a street address ("1414 w 87th st" -> 1414); the
 -- number tells sites on one street apart
