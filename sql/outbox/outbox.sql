@@ -16,17 +16,12 @@
 --   merge     a duplicate inside one system merged into its primary record
 -- A record is written only through one kind; ids of records not yet created
 -- reach the other system through backref_* (the loader writes them back).
--- vals, winners and field_writes are read more than once: NOT MATERIALIZED,
--- so DuckDB does not copy them first (every record field and every golden
--- record field, 30 M and 20 M rows at a million people per system; every
--- field write of a first run, 9.5 M); field_writes' read of HubSpot contact
--- emails scans only those
-WITH vals AS NOT MATERIALIZED (
+WITH vals AS (
   SELECT 'person' AS entity, * FROM person_values
   UNION ALL SELECT 'company', * FROM company_values
   UNION ALL SELECT 'deal', * FROM deal_values
 ),
-winners AS NOT MATERIALIZED (
+winners AS (
   SELECT 'person' AS entity, * FROM golden_person_fields
   UNION ALL SELECT 'company', * FROM golden_company_fields
   UNION ALL SELECT 'deal', * FROM golden_deal_fields
@@ -86,7 +81,7 @@ hubspot_emails AS (
                                   AND fm.object = t.object AND fm.role = 'value')
   WHERE e IS NOT NULL
 ),
-field_writes AS NOT MATERIALIZED (
+field_writes AS (
   SELECT v.entity, v.golden_id, v.system, v.object, v.record_id, v.field, fm.crm_field,
          v.value AS current_value, w.value AS golden_value,
          w.system AS source_system, w.record_id AS source_record_id, w.rule, w.changed_at AS source_changed_at
