@@ -3,6 +3,16 @@
 -- reads the input review_field_overrides (cycle/review_inputs.go)
 -- Golden record helpers shared by persons, companies and deals.
 
+-- field_rule_values(field_values, ent): field_winners' candidates, the
+-- live record fields, each with its field's rule (cfg_field_rules; default
+-- most_recent) and whether its value is blank
+CREATE OR REPLACE MACRO field_rule_values(field_values, ent) AS TABLE
+SELECT fv.*, coalesce(r.rule, 'most_recent') AS rule, r.owner, r.priority, r.rule_id, r.lock_system,
+       nullif(trim(fv.value), '') IS NULL AS blank
+FROM query_table(field_values) fv
+LEFT JOIN cfg_field_rules r ON r.entity = ent AND r.field = fv.field
+WHERE NOT fv.deleted;
+
 -- field_winners(field_values, ent): for each golden record and field, the
 -- value that wins under the field's rule (cfg_field_rules, default
 -- most_recent), with its provenance. field_values has golden_id, record_key,
@@ -30,54 +40,59 @@
 -- of the chosen value coming back (echo) is no change. Its provenance is
 -- system 'review', object 'decision', record_id the decision id, rule 'review'.
 CREATE OR REPLACE MACRO field_winners(field_values, ent) AS TABLE
-WITH base AS (
-  SELECT fv.*, coalesce(r.rule, 'most_recent') AS rule, r.owner, r.priority, r.rule_id, r.lock_system,
-         nullif(trim(fv.value), '') IS NULL AS blank
-  FROM query_table(field_values) fv
-  LEFT JOIN cfg_field_rules r ON r.entity = ent AND r.field = fv.field
-  WHERE NOT fv.deleted
-),
+-- Every record field is read through field_rule_values at each use (a CTE
+-- read more than once is materialised: two copies of every record field,
+-- 30 M rows at a million people per system, that spilled); per_field and
+-- the override candidates read only the rows they need.
 -- per golden record and field, what the owner and lock rules look at (a
 -- hash aggregate joined back: cheaper than the same five as window
--- aggregates, which sort every record field)
-per_field AS (
+-- aggregates, which sort every record field), for the fields of those
+-- rules only: the other rules look at one candidate at a time
+WITH per_field AS (
   SELECT golden_id, field,
          bool_or(system = owner) AS owner_present,
          bool_or(system = 'hubspot') AS has_hubspot,
          bool_or(system = 'salesforce') AS has_salesforce,
          arg_max(value, changed_at) FILTER (WHERE system = 'hubspot' AND NOT blank) AS hubspot_value,
          arg_max(value, changed_at) FILTER (WHERE system = 'salesforce' AND NOT blank) AS salesforce_value
-  FROM base GROUP BY golden_id, field
+  FROM field_rule_values(field_values, ent) WHERE rule = 'owner' OR lock_system IS NOT NULL
+  GROUP BY golden_id, field
 ),
-v AS (
-  SELECT b.*, p.owner_present, p.has_hubspot, p.has_salesforce, p.hubspot_value, p.salesforce_value,
-         -- the key most_frequent counts by; canon_value on every record field
-         -- (in a window over all of them) was half of this macro's time
-         CASE WHEN b.rule = 'most_frequent' THEN canon_value(b.field, b.value) END AS frequency_key,
-         b.lock_system IS NOT NULL
-         AND golden_lock_holds(b.rule_id, p.has_hubspot, p.has_salesforce, p.hubspot_value, p.salesforce_value) AS lock_holds
-  FROM base b JOIN per_field p ON p.golden_id = b.golden_id AND p.field = b.field
-),
+-- (a NULL key counts nothing: the join below never matches it)
 frequencies AS (
-  SELECT golden_id, field, frequency_key, count(*) AS frequency
-  FROM v WHERE frequency_key IS NOT NULL GROUP BY ALL
+  SELECT golden_id, field, canon_value(field, value) AS frequency_key, count(*) AS frequency
+  FROM field_rule_values(field_values, ent) WHERE rule = 'most_frequent' GROUP BY ALL
 ),
 locked AS (
-  SELECT v.*, f.frequency
-  FROM v
-  LEFT JOIN frequencies f ON f.golden_id = v.golden_id AND f.field = v.field AND f.frequency_key = v.frequency_key
+  SELECT b.*, p.owner_present, f.frequency,
+         b.lock_system IS NOT NULL
+         AND golden_lock_holds(b.rule_id, p.has_hubspot, p.has_salesforce, p.hubspot_value, p.salesforce_value) AS lock_holds
+  FROM field_rule_values(field_values, ent) b
+  LEFT JOIN per_field p ON p.golden_id = b.golden_id AND p.field = b.field
+  -- the key most_frequent counts by, computed for that rule only (on every
+  -- record field it was half of this macro's time)
+  LEFT JOIN frequencies f ON f.golden_id = b.golden_id AND f.field = b.field
+                         AND f.frequency_key = CASE WHEN b.rule = 'most_frequent' THEN canon_value(b.field, b.value) END
 ),
--- (the tests read v, which holds lock_holds: locked, v with the frequency,
--- is then read once and not materialised as a CTE of every record field)
+-- the candidates of the golden records and fields a review override names
+-- (few: the overrides' EXISTS tests read these, not every record field)
+override_candidates AS (
+  SELECT b.golden_id, b.field, b.value, b.changed_at, b.changed_basis,
+         b.lock_system IS NOT NULL
+         AND golden_lock_holds(b.rule_id, p.has_hubspot, p.has_salesforce, p.hubspot_value, p.salesforce_value) AS lock_holds
+  FROM field_rule_values(field_values, ent) b
+  SEMI JOIN review_field_overrides o ON o.entity = ent AND o.golden_id = b.golden_id AND o.field = b.field
+  LEFT JOIN per_field p ON p.golden_id = b.golden_id AND p.field = b.field
+),
 overrides AS (
   SELECT o.golden_id, o.field, o.value, o.decision_id,
          greatest(o.decided_at, coalesce(o.source_changed_at, o.decided_at)) AS changed_at
   FROM review_field_overrides o
   WHERE o.entity = ent
     AND (o.expires_at IS NULL OR o.expires_at > getvariable('review_as_of'))
-    AND EXISTS (SELECT 1 FROM v l WHERE l.golden_id = o.golden_id AND l.field = o.field)
-    AND NOT EXISTS (SELECT 1 FROM v l WHERE l.golden_id = o.golden_id AND l.field = o.field AND l.lock_holds)
-    AND NOT EXISTS (SELECT 1 FROM v l WHERE l.golden_id = o.golden_id AND l.field = o.field
+    AND EXISTS (SELECT 1 FROM override_candidates l WHERE l.golden_id = o.golden_id AND l.field = o.field)
+    AND NOT EXISTS (SELECT 1 FROM override_candidates l WHERE l.golden_id = o.golden_id AND l.field = o.field AND l.lock_holds)
+    AND NOT EXISTS (SELECT 1 FROM override_candidates l WHERE l.golden_id = o.golden_id AND l.field = o.field
                     AND l.changed_basis IN ('edited', 'first_seen')
                     AND l.changed_at > coalesce(o.source_changed_at, o.decided_at)
                     AND NOT same_value(o.field, l.value, o.value))
@@ -176,8 +191,24 @@ WITH v AS (
   JOIN ref_field_map fm ON fm.system = rv.system AND fm.object = rv.object
                        AND fm.crm_field = rv.crm_field AND fm.role = 'value'
 ),
+-- the fields with more than one version (multi), counted only in the
+-- records that have more than one (walked): an aggregate of a few million
+-- groups at a million people per system, and one over their fields, where
+-- a count per record and field of every version had 28 M groups. A field
+-- has two versions only in such a record: raw_versions has one row per
+-- record, version time and CRM field, and a record whose versions share
+-- one time (or have none) is walked when it has a version without a time
+-- or its object maps two CRM fields to one field.
+walked AS (
+  SELECT system, object, record_id FROM v
+  GROUP BY system, object, record_id
+  HAVING min(updated_at) < max(updated_at) OR count(updated_at) < count(*)
+      OR (system, object) IN (SELECT (system, object) FROM ref_field_map WHERE role = 'value'
+                              GROUP BY system, object, field HAVING count(*) > 1)
+),
 multi AS (
-  SELECT system, object, record_id, field FROM v GROUP BY ALL HAVING count(*) > 1
+  SELECT system, object, record_id, field FROM v SEMI JOIN walked USING (system, object, record_id)
+  GROUP BY ALL HAVING count(*) > 1
 ),
 steps AS (
   SELECT v.*, lag(value) OVER w AS prev_value, row_number() OVER w AS version
