@@ -81,6 +81,12 @@ func planTransform(ctx context.Context, cfg Config, prev *Latest, now time.Time)
 	if cfg.Pipeline != nil {
 		run = cfg.Pipeline.Run
 	}
+	hasState := false
+	if prev != nil && prev.Transform != nil {
+		if hasState, err = hasMatchState(ctx, cfg.Store, prev.Transform); err != nil {
+			return transformPlan{}, err
+		}
+	}
 	switch {
 	case cfg.FullTransform:
 		return full("forced (--full-transform)")
@@ -90,7 +96,7 @@ func planTransform(ctx context.Context, cfg Config, prev *Latest, now time.Time)
 		return full("first run")
 	case prev.Transform == nil:
 		return full("the last run left no transform state")
-	case !hasMatchState(prev.Transform):
+	case !hasState:
 		return full("the last run left no person matching state")
 	case prev.Transform.Fingerprint != fp:
 		return full("models, reference tables, pipeline or crmhub build changed since the last run")

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 
 	"github.com/crmhub/crmhub/internal/lake"
@@ -75,14 +76,25 @@ func matchStateInputs(ctx context.Context, db *sql.DB, store lake.Store, prev *L
 	return nil
 }
 
-// hasMatchState reports whether the last run left every part of the state.
-func hasMatchState(ts *TransformState) bool {
+// hasMatchState reports whether the last run left every part of the state
+// and every part is still in the lake: `_latest.json` rolled back to an
+// older run names state a later run has deleted, and that run must then be
+// full rather than fail.
+func hasMatchState(ctx context.Context, store lake.Store, ts *TransformState) (bool, error) {
 	for part := range matchStateQueries {
-		if ts.State[part] == "" {
-			return false
+		key := ts.State[part]
+		if key == "" {
+			return false, nil
+		}
+		keys, err := store.List(ctx, key)
+		if err != nil {
+			return false, fmt.Errorf("match state: %w", err)
+		}
+		if !slices.Contains(keys, key) {
+			return false, nil
 		}
 	}
-	return true
+	return true, nil
 }
 
 // exportMatchState writes the state of this run's transform to Parquet

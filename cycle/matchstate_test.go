@@ -28,6 +28,13 @@ func TestPlanTransformNeedsMatchState(t *testing.T) {
 	}
 	now := time.Date(2026, 12, 6, 2, 0, 0, 0, time.UTC)
 	full := map[string]string{stateStagedPersons: "published/r1/_state/stg_persons.parquet", statePersonPairs: "published/r1/_state/person_pairs.parquet"}
+	for _, key := range full {
+		if err := store.Put(ctx, key, strings.NewReader("state")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// _latest.json rolled back to a run whose state a later run deleted
+	gone := map[string]string{stateStagedPersons: full[stateStagedPersons], statePersonPairs: "published/r0/_state/person_pairs.parquet"}
 	for _, tc := range []struct {
 		name            string
 		state           map[string]string
@@ -38,6 +45,7 @@ func TestPlanTransformNeedsMatchState(t *testing.T) {
 		{"no state", nil, false, "no person matching state"},
 		{"no staged persons", map[string]string{statePersonPairs: full[statePersonPairs]}, false, "no person matching state"},
 		{"no pairs", map[string]string{stateStagedPersons: full[stateStagedPersons]}, false, "no person matching state"},
+		{"pairs deleted from the lake", gone, false, "no person matching state"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			prev := &Latest{RunID: "r1", FinishedAt: now.Add(-24 * time.Hour), Tables: map[string]string{},
