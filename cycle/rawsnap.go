@@ -194,24 +194,9 @@ func usableSnapshot(snaps []rawSnapshot, view []extract.Manifest) *rawSnapshot {
 
 // readSnapshots reads an object's snapshot descriptors of a kind, oldest first.
 func readSnapshots(ctx context.Context, store lake.Store, system, object, kind string) ([]rawSnapshot, error) {
-	keys, err := store.List(ctx, snapshotPrefix(system, object, kind))
+	out, err := lake.ReadJSONs[rawSnapshot](ctx, store, snapshotPrefix(system, object, kind))
 	if err != nil {
-		return nil, err
-	}
-	var out []rawSnapshot
-	for _, k := range keys {
-		if !strings.HasSuffix(k, ".json") {
-			continue
-		}
-		b, err := lake.ReadAll(ctx, store, k)
-		if err != nil {
-			return nil, err
-		}
-		var s rawSnapshot
-		if err := json.Unmarshal(b, &s); err != nil {
-			return nil, fmt.Errorf("raw snapshot %s: %w", k, err)
-		}
-		out = append(out, s)
+		return nil, fmt.Errorf("raw snapshots: %w", err)
 	}
 	return out, nil
 }

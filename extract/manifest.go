@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"path"
-	"strings"
 	"time"
 
 	"github.com/crmhub/crmhub/internal/lake"
@@ -66,24 +65,9 @@ func manifestPrefix(system, object string) string {
 // Manifests returns the committed manifests of an object, oldest first (run
 // ids sort by time).
 func Manifests(ctx context.Context, store lake.Store, system, object string) ([]Manifest, error) {
-	keys, err := store.List(ctx, manifestPrefix(system, object))
+	out, err := lake.ReadJSONs[Manifest](ctx, store, manifestPrefix(system, object))
 	if err != nil {
-		return nil, err
-	}
-	out := make([]Manifest, 0, len(keys))
-	for _, k := range keys {
-		if !strings.HasSuffix(k, ".json") {
-			continue
-		}
-		b, err := lake.ReadAll(ctx, store, k)
-		if err != nil {
-			return nil, err
-		}
-		var m Manifest
-		if err := json.Unmarshal(b, &m); err != nil {
-			return nil, fmt.Errorf("extract: manifest %s: %w", k, err)
-		}
-		out = append(out, m)
+		return nil, fmt.Errorf("extract: manifests: %w", err)
 	}
 	return out, nil
 }

@@ -6,6 +6,7 @@ package lake
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -98,4 +99,30 @@ func ReadAll(ctx context.Context, s Store, key string) ([]byte, error) {
 	}
 	defer rc.Close()
 	return io.ReadAll(rc)
+}
+
+// ReadJSONs decodes every .json object under prefix, in key order (run ids
+// sort by time, so oldest first); an object that does not decode is an
+// error naming its key. Manifests and snapshot descriptors are read so.
+func ReadJSONs[T any](ctx context.Context, s Store, prefix string) ([]T, error) {
+	keys, err := s.List(ctx, prefix)
+	if err != nil {
+		return nil, err
+	}
+	var out []T
+	for _, k := range keys {
+		if !strings.HasSuffix(k, ".json") {
+			continue
+		}
+		b, err := ReadAll(ctx, s, k)
+		if err != nil {
+			return nil, err
+		}
+		var v T
+		if err := json.Unmarshal(b, &v); err != nil {
+			return nil, fmt.Errorf("%s: %w", k, err)
+		}
+		out = append(out, v)
+	}
+	return out, nil
 }

@@ -395,3 +395,30 @@ func TestOpen(t *testing.T) {
 		}
 	}
 }
+
+// TestReadJSONs: every .json object under the prefix decodes, in key order;
+// other objects are skipped; one that does not decode names its key.
+func TestReadJSONs(t *testing.T) {
+	ctx := context.Background()
+	for _, sc := range stores() {
+		t.Run(sc.name, func(t *testing.T) {
+			s := sc.open(t)
+			type doc struct{ Run string }
+			put(t, s, "m/_manifests/r2.json", `{"Run":"r2"}`)
+			put(t, s, "m/_manifests/r1.json", `{"Run":"r1"}`)
+			put(t, s, "m/_manifests/r1.parquet", `not json`)
+			put(t, s, "other/r0.json", `{"Run":"r0"}`)
+			got, err := lake.ReadJSONs[doc](ctx, s, "m/_manifests/")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := []doc{{"r1"}, {"r2"}}; !slices.Equal(got, want) {
+				t.Errorf("got %v, want %v", got, want)
+			}
+			put(t, s, "m/_manifests/r3.json", `{"Run":`)
+			if _, err := lake.ReadJSONs[doc](ctx, s, "m/_manifests/"); err == nil || !strings.Contains(err.Error(), "m/_manifests/r3.json") {
+				t.Errorf("broken object: err %v, want one naming m/_manifests/r3.json", err)
+			}
+		})
+	}
+}
