@@ -253,13 +253,9 @@ func historyVersions(ctx context.Context, db *sql.DB, store lake.Store, sys, obj
 	if err != nil || len(fields) == 0 {
 		return err
 	}
-	var all []string
-	for _, m := range ms {
-		local, err := localFiles(ctx, store, m.Files)
-		if err != nil {
-			return err
-		}
-		all = append(all, local...)
+	all, err := manifestFiles(ctx, store, ms)
+	if err != nil {
+		return err
 	}
 	if len(all) == 0 {
 		return nil
@@ -377,6 +373,20 @@ func writeVersionsSnapshot(ctx context.Context, db *sql.DB, store lake.Store, s 
 	return nil
 }
 
+// manifestFiles returns local copies of every file the manifests list, in
+// manifest order.
+func manifestFiles(ctx context.Context, store lake.Store, ms []extract.Manifest) ([]string, error) {
+	var out []string
+	for _, m := range ms {
+		local, err := localFiles(ctx, store, m.Files)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, local...)
+	}
+	return out, nil
+}
+
 func localFiles(ctx context.Context, store lake.Store, keys []string) ([]string, error) {
 	out := make([]string, 0, len(keys))
 	for _, k := range keys {
@@ -442,13 +452,9 @@ func objectVersions(ctx context.Context, db *sql.DB, store lake.Store, sys, obj 
 	if err != nil {
 		return err
 	}
-	var files []string
-	for _, m := range ms {
-		local, err := localFiles(ctx, store, m.Files)
-		if err != nil {
-			return err
-		}
-		files = append(files, local...)
+	files, err := manifestFiles(ctx, store, ms)
+	if err != nil {
+		return err
 	}
 	fields, err := valueFields(ctx, db, sys, obj)
 	if err != nil || len(files) == 0 || len(fields) == 0 {

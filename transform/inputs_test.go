@@ -19,6 +19,12 @@ func writeRaw(t *testing.T, path string, fields []string, runID string, at time.
 	if err != nil {
 		t.Fatal(err)
 	}
+	return closeRaw(t, w, path, rows)
+}
+
+// closeRaw writes rows with w, closes it and returns the file's path.
+func closeRaw(t *testing.T, w *extract.RawWriter, path string, rows []extract.Row) string {
+	t.Helper()
 	if err := w.Write(rows); err != nil {
 		t.Fatal(err)
 	}
@@ -160,13 +166,7 @@ func TestPrepareWritesSnapshot(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := w.Write(rows); err != nil {
-			t.Fatal(err)
-		}
-		if err := w.Close(); err != nil {
-			t.Fatal(err)
-		}
-		return filepath.Join(dir, name)
+		return closeRaw(t, w, filepath.Join(dir, name), rows)
 	}
 	f1 := write("r1.parquet", "run1", t0, []extract.Row{
 		{ID: "1", UpdatedAt: t0, Values: map[string]string{"email": "a@x", "amount": "1.50"}},
