@@ -26,16 +26,17 @@ const (
 )
 
 // matchStateQueries export each part of the state: the staged rows as they
-// are, and per scored pair what its comparison gave (the cross-id flags
-// are the decisions they forced: the two never hold together).
+// are, and per scored pair the blocking rules that found it (person_candidates
+// carries the pairs of unchanged blocks) and what its comparison gave (the
+// cross-id flags are the decisions they forced: the two never hold together).
 var matchStateQueries = map[string]string{
 	stateStagedPersons: `SELECT * FROM stg_persons`,
-	statePersonPairs: `SELECT left_rid, right_rid, pattern, decided_by = 'cross_id' AS same_cross_id,
+	statePersonPairs: `SELECT left_rid, right_rid, rule_mask, pattern, decided_by = 'cross_id' AS same_cross_id,
 		decided_by = 'conflicting_cross_id' AS conflicting_cross_id FROM person_pairs`,
 }
 
 // matchStateInputs creates prev_stg_persons and prev_person_pairs, which
-// stg_persons and person_pairs read: views over the last run's state on an
+// stg_persons and person_candidates read: views over the last run's state on an
 // incremental run, else empty tables with the columns the models name.
 func matchStateInputs(ctx context.Context, db *sql.DB, store lake.Store, prev *Latest, incremental bool) error {
 	if !incremental {
@@ -47,7 +48,7 @@ func matchStateInputs(ctx context.Context, db *sql.DB, store lake.Store, prev *L
 				cross_id VARCHAR, email_n VARCHAR, phone_n VARCHAR, first_n VARCHAR, first_key VARCHAR, last_n VARCHAR,
 				birthdate_d DATE, street_n VARCHAR, city_n VARCHAR, postal_n VARCHAR, state_n VARCHAR, company_n VARCHAR,
 				cross_id_n VARCHAR, email_key VARCHAR, mobile_n VARCHAR, rid BIGINT)`,
-			`CREATE OR REPLACE TABLE prev_person_pairs (left_rid BIGINT, right_rid BIGINT, pattern INTEGER,
+			`CREATE OR REPLACE TABLE prev_person_pairs (left_rid BIGINT, right_rid BIGINT, rule_mask BIGINT, pattern INTEGER,
 				same_cross_id BOOLEAN, conflicting_cross_id BOOLEAN)`,
 		} {
 			if _, err := db.ExecContext(ctx, ddl); err != nil {
@@ -146,7 +147,7 @@ func publishMatchState(ctx context.Context, store lake.Store, runID string, file
 }
 
 // matchWork reads how many person candidate pairs the run compared, of how
-// many (person_match_work, from person_pairs); zeros without matching.
+// many (person_match_work, from person_candidates); zeros without matching.
 func matchWork(ctx context.Context, db *sql.DB) (compared, candidates int64, err error) {
 	var n int
 	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM duckdb_tables() WHERE table_name = 'person_match_work'`).Scan(&n); err != nil {

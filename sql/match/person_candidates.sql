@@ -1,4 +1,5 @@
--- depends: stg_persons
+-- kind: script
+-- depends: stg_persons, prev_stg_persons, prev_person_pairs
 -- test: unique(left_rid, right_rid)
 -- test: not_null(left_rid, right_rid, rule_mask)
 -- Blocking: record pairs that share at least one blocking key. Each rule's
@@ -16,8 +17,19 @@
 -- sort, by a hash count.
 -- Pairs are on rid (stg_persons), left_rid < right_rid, grouped on one
 -- BIGINT (left_rid << 32 | right_rid).
+-- Incremental: a block (rule, key) none of whose records changed, appeared
+-- or went since the last run yields the last run's pairs, so only the other
+-- blocks are sorted again and the rest of the last run's pairs (the match
+-- state, prev_person_pairs with their rule_mask) are carried. A carried pair
+-- keeps its last comparison too (pattern and cross-id flags, NULL where
+-- person_pairs must compare the pair): its two records are the same.
+
+-- person_block_keys(recs): the blocking keys of the live records of a table
+-- shaped like stg_persons, as (rid, rule, hk, s): hk is the key's 64-bit
+-- hash (a collision would only add candidates), s the sort value
+CREATE OR REPLACE TEMP MACRO person_block_keys(recs) AS TABLE
 WITH p AS (
-  SELECT * FROM stg_persons WHERE NOT deleted
+  SELECT * FROM query_table(recs) WHERE NOT deleted
 ),
 keys AS (
   -- rule numbers: see person_rule_names() in macros.sql
@@ -44,14 +56,72 @@ keys AS (
   UNION ALL SELECT rid, 4, first_key || ' ' || city_n, last_n FROM p WHERE first_key IS NOT NULL AND city_n IS NOT NULL
   -- a misspelt surname keeps its start; sorted by place
   UNION ALL SELECT rid, 7, left(last_n, 4) || ' ' || left(first_key, 1), coalesce(postal_n, city_n) FROM p WHERE last_n IS NOT NULL AND first_key IS NOT NULL
-),
-hashed AS (
-  SELECT rid, rule, hash(k) AS hk, s FROM keys
-),
--- keys of 2 to max_block_size records (a hash count, before any sort).
--- Keys are their 64-bit hash (a collision would only add candidates).
+)
+SELECT rid, rule, hash(k) AS hk, s FROM keys;
+
+-- The stable records: live now and in the last run with the same compared
+-- fields (person_fields' columns in person_pairs, which include every field
+-- a key or sort value above reads), on this run's rid and the last run's.
+-- rid is a row number in record_key order: a record's rid may move between
+-- runs but never past another's, so a block of stable records sorts (s, rid)
+-- as it did, and a carried pair keeps left_rid < right_rid. A full run has
+-- no prev rows: no record is stable and every block is sorted.
+CREATE OR REPLACE TEMP TABLE person_stable AS
+  SELECT s.rid, p.rid AS prev_rid
+  FROM stg_persons s JOIN prev_stg_persons p ON p.record_key = s.record_key
+  WHERE NOT s.deleted AND NOT p.deleted
+    AND p.cross_id_n IS NOT DISTINCT FROM s.cross_id_n AND p.first_key IS NOT DISTINCT FROM s.first_key
+    AND p.first_n IS NOT DISTINCT FROM s.first_n AND p.last_n IS NOT DISTINCT FROM s.last_n
+    AND p.birthdate_d IS NOT DISTINCT FROM s.birthdate_d AND p.email_n IS NOT DISTINCT FROM s.email_n
+    AND p.email_key IS NOT DISTINCT FROM s.email_key AND p.phone_n IS NOT DISTINCT FROM s.phone_n
+    AND p.mobile_n IS NOT DISTINCT FROM s.mobile_n AND p.street_n IS NOT DISTINCT FROM s.street_n
+    AND p.city_n IS NOT DISTINCT FROM s.city_n AND p.postal_n IS NOT DISTINCT FROM s.postal_n
+    AND p.state_n IS NOT DISTINCT FROM s.state_n AND p.company_n IS NOT DISTINCT FROM s.company_n;
+
+CREATE OR REPLACE TEMP TABLE person_keys AS
+  SELECT * FROM person_block_keys('stg_persons');
+-- the last run's live records that are not stable (changed or gone): their
+-- old keys' blocks lost or moved a record
+CREATE OR REPLACE TEMP TABLE person_prev_unstable AS
+  SELECT p.* FROM prev_stg_persons p ANTI JOIN person_stable s ON s.prev_rid = p.rid
+  WHERE NOT p.deleted;
+-- dirty blocks: those holding a record that is not stable, now or in the
+-- last run (the rest sort as they did); per stable record, the rules in
+-- which it sits in a dirty block (dirty_bits): its pairs of those rules are
+-- not carried
+-- (none on a full run, which sorts every block)
+CREATE OR REPLACE TEMP TABLE person_dirty_blocks AS
+  SELECT DISTINCT rule, hk FROM (
+    SELECT rule, hk FROM person_keys k ANTI JOIN person_stable s USING (rid)
+    UNION ALL
+    SELECT rule, hk FROM person_block_keys('person_prev_unstable'))
+  WHERE getvariable('incremental');
+CREATE OR REPLACE TEMP TABLE person_dirty_bits AS
+  SELECT rid, bit_or(1::BIGINT << rule) AS dirty_bits
+  FROM person_keys SEMI JOIN person_dirty_blocks USING (rule, hk)
+  GROUP BY rid;
+DROP TABLE person_prev_unstable;
+
+-- The blocks sorted again: the dirty ones and every block of a rule held by
+-- a record with that rule's dirty bit. A record has two blocks of the phone
+-- rule (phone and mobile): a pair of two records sharing both, one of them
+-- dirty, drops the rule from its carried mask, and must then find it again
+-- in the clean one. Sorting a clean block again gives its last pairs.
+CREATE OR REPLACE TEMP TABLE person_resorted AS
+  SELECT rid, rule, hk, s FROM person_keys WHERE NOT getvariable('incremental')
+  UNION ALL
+  SELECT rid, rule, hk, s FROM person_keys
+  SEMI JOIN (SELECT DISTINCT k.rule, k.hk FROM person_keys k JOIN person_dirty_bits d USING (rid)
+             WHERE (d.dirty_bits >> k.rule) & 1 = 1) USING (rule, hk)
+  WHERE getvariable('incremental');
+DROP TABLE person_keys;
+DROP TABLE person_dirty_blocks;
+
+CREATE OR REPLACE TEMP TABLE person_fresh AS
+WITH
+-- keys of 2 to max_block_size records (a hash count, before any sort)
 blocks AS (
-  SELECT rule, hk FROM hashed GROUP BY rule, hk
+  SELECT rule, hk FROM person_resorted GROUP BY rule, hk
   HAVING count(*) BETWEEN 2 AND getvariable('max_block_size')
 ),
 -- identifier rules see block_window neighbours, name and place rules (big
@@ -65,7 +135,7 @@ windowed AS (
          lead(rid, 1) OVER nb AS n1, lead(rid, 2) OVER nb AS n2, lead(rid, 3) OVER nb AS n3, lead(rid, 4) OVER nb AS n4,
          lead(rid, 5) OVER nb AS n5, lead(rid, 6) OVER nb AS n6, lead(rid, 7) OVER nb AS n7, lead(rid, 8) OVER nb AS n8,
          lead(rid, 9) OVER nb AS n9, lead(rid, 10) OVER nb AS n10
-  FROM hashed SEMI JOIN blocks USING (rule, hk)
+  FROM person_resorted SEMI JOIN blocks USING (rule, hk)
   WINDOW nb AS (PARTITION BY rule, hk ORDER BY s, rid)
 ),
 blocked AS (
@@ -74,7 +144,11 @@ blocked AS (
   WHERE other IS NOT NULL
 ),
 -- cross-system ids written back by earlier runs always form a candidate
--- (two equi-joins: an OR in the join condition is a nested loop, N x N)
+-- (two equi-joins: an OR in the join condition is a nested loop, N x N),
+-- cheap enough to find afresh every run, so never carried
+p AS (
+  SELECT rid, system, record_id, cross_id_n FROM stg_persons WHERE NOT deleted
+),
 crossed AS (
   SELECT least(h.rid, s.rid) << 32 | greatest(h.rid, s.rid) AS pair, (1::BIGINT << 2) AS bit
   FROM p h JOIN p s ON h.cross_id_n = s.record_id
@@ -84,6 +158,41 @@ crossed AS (
   FROM p h JOIN p s ON s.cross_id_n = h.record_id
   WHERE h.system = 'hubspot' AND s.system = 'salesforce'
 )
-SELECT pair >> 32 AS left_rid, pair & 4294967295 AS right_rid, bit_or(bit) AS rule_mask
+SELECT pair, bit_or(bit) AS rule_mask
 FROM (SELECT * FROM blocked UNION ALL SELECT * FROM crossed)
-GROUP BY pair
+GROUP BY pair;
+DROP TABLE person_resorted;
+
+-- the stable records' rids now and in the last run, with their dirty bits
+CREATE OR REPLACE TEMP TABLE person_carry_rids AS
+  SELECT s.rid, s.prev_rid, coalesce(d.dirty_bits, 0) AS dirty_bits
+  FROM person_stable s LEFT JOIN person_dirty_bits d USING (rid);
+DROP TABLE person_dirty_bits;
+-- the last run's pairs of two stable records, on this run's rids, less the
+-- rules of their dirty blocks and the cross-id rule (found afresh above),
+-- with the last comparison: the pair's two records are as they were
+CREATE OR REPLACE TEMP TABLE person_carried AS
+  SELECT l.rid << 32 | r.rid AS pair, pp.rule_mask & ~(l.dirty_bits | r.dirty_bits | (1::BIGINT << 2)) AS rule_mask,
+         pp.pattern, pp.same_cross_id, pp.conflicting_cross_id
+  FROM prev_person_pairs pp
+  JOIN person_carry_rids l ON l.prev_rid = pp.left_rid
+  JOIN person_carry_rids r ON r.prev_rid = pp.right_rid;
+DROP TABLE person_carry_rids;
+
+-- every pair found afresh or carried with a rule left; the carried
+-- comparison goes with it either way
+CREATE OR REPLACE TABLE person_candidates AS
+  SELECT coalesce(c.pair, f.pair) >> 32 AS left_rid, coalesce(c.pair, f.pair) & 4294967295 AS right_rid,
+         coalesce(c.rule_mask, 0) | coalesce(f.rule_mask, 0) AS rule_mask,
+         c.pattern, c.same_cross_id, c.conflicting_cross_id
+  FROM person_carried c FULL JOIN person_fresh f ON f.pair = c.pair
+  WHERE coalesce(c.rule_mask, 0) | coalesce(f.rule_mask, 0) <> 0;
+DROP TABLE person_carried;
+DROP TABLE person_fresh;
+
+-- how much of the comparison this run redoes (the run's transform state)
+CREATE OR REPLACE TABLE person_match_work AS
+  SELECT (SELECT count(*) FROM person_stable) AS stable_records,
+         count(*) FILTER (WHERE pattern IS NULL) AS compared_pairs, count(*) AS candidate_pairs
+  FROM person_candidates;
+DROP TABLE person_stable;

@@ -1,5 +1,5 @@
 -- kind: script
--- depends: macros, stg_persons, person_candidates, ref_match_weights, prev_stg_persons, prev_person_pairs
+-- depends: macros, stg_persons, person_candidates, ref_match_weights
 -- test: unique(left_rid, right_rid)
 -- test: not_null(score, decision)
 -- test: accepted_values(decision, 'match', 'review', 'non-match')
@@ -213,30 +213,12 @@ FROM distances;
 -- The match state (cycle/matchstate.go): a pair's levels and cross-id
 -- flags are a function of its two records' compared fields (person_fields'
 -- columns) alone, so a candidate pair whose two records are live and have
--- the same compared fields as in the last run (prev_stg_persons) keeps the
--- last run's pattern and flags (prev_person_pairs); only the other pairs are
--- compared. rid is a row number in record_key order: a record's rid may move
--- between runs but never past another's, so a carried pair keeps
--- left_rid < right_rid. A full run has no prev rows and compares every pair.
-CREATE OR REPLACE TEMP TABLE person_stable AS
-  SELECT s.rid, p.rid AS prev_rid
-  FROM stg_persons s JOIN prev_stg_persons p ON p.record_key = s.record_key
-  WHERE NOT s.deleted AND NOT p.deleted
-    AND p.cross_id_n IS NOT DISTINCT FROM s.cross_id_n AND p.first_key IS NOT DISTINCT FROM s.first_key
-    AND p.first_n IS NOT DISTINCT FROM s.first_n AND p.last_n IS NOT DISTINCT FROM s.last_n
-    AND p.birthdate_d IS NOT DISTINCT FROM s.birthdate_d AND p.email_n IS NOT DISTINCT FROM s.email_n
-    AND p.email_key IS NOT DISTINCT FROM s.email_key AND p.phone_n IS NOT DISTINCT FROM s.phone_n
-    AND p.mobile_n IS NOT DISTINCT FROM s.mobile_n AND p.street_n IS NOT DISTINCT FROM s.street_n
-    AND p.city_n IS NOT DISTINCT FROM s.city_n AND p.postal_n IS NOT DISTINCT FROM s.postal_n
-    AND p.state_n IS NOT DISTINCT FROM s.state_n AND p.company_n IS NOT DISTINCT FROM s.company_n;
--- the last run's comparisons of two stable records, on this run's rids
-CREATE OR REPLACE TEMP TABLE person_carried AS
-  SELECT l.rid AS left_rid, r.rid AS right_rid, pp.pattern, pp.same_cross_id, pp.conflicting_cross_id
-  FROM prev_person_pairs pp
-  JOIN person_stable l ON l.prev_rid = pp.left_rid
-  JOIN person_stable r ON r.prev_rid = pp.right_rid;
-CREATE OR REPLACE TEMP TABLE person_to_compare AS
-  SELECT c.* FROM person_candidates c ANTI JOIN person_carried k USING (left_rid, right_rid);
+-- the same compared fields as in the last run keeps the last run's pattern
+-- and flags: person_candidates carries them with the pair (pattern NULL
+-- where there is none); only the other pairs are compared. A full run has
+-- no last run and compares every pair.
+CREATE OR REPLACE TEMP VIEW person_to_compare AS
+  SELECT left_rid, right_rid, rule_mask FROM person_candidates WHERE pattern IS NULL;
 
 -- every candidate pair once: compared now, or carried. The term frequencies
 -- are global and always this run's: a pair's first_tf is its left record's
@@ -248,22 +230,15 @@ CREATE OR REPLACE TEMP TABLE person_cmp AS
           | (city << 18) | (postal_code << 21) | (state << 24) | (company_name << 27))::INTEGER AS pattern
   FROM person_compare('person_to_compare')
   UNION ALL
-  SELECT c.left_rid, c.right_rid, c.rule_mask, k.same_cross_id, k.conflicting_cross_id,
-         CASE WHEN k.pattern & 7 = person_level_code(1, 'exact') THEN l.first_tf END,
-         CASE WHEN (k.pattern >> 3) & 7 = person_level_code(2, 'exact') THEN l.last_tf END,
-         CASE WHEN (k.pattern >> 18) & 7 = person_level_code(7, 'exact') THEN l.city_tf END,
-         k.pattern
+  SELECT c.left_rid, c.right_rid, c.rule_mask, c.same_cross_id, c.conflicting_cross_id,
+         CASE WHEN c.pattern & 7 = person_level_code(1, 'exact') THEN l.first_tf END,
+         CASE WHEN (c.pattern >> 3) & 7 = person_level_code(2, 'exact') THEN l.last_tf END,
+         CASE WHEN (c.pattern >> 18) & 7 = person_level_code(7, 'exact') THEN l.city_tf END,
+         c.pattern
   FROM person_candidates c
-  JOIN person_carried k USING (left_rid, right_rid)
-  JOIN person_fields l ON l.rid = c.left_rid;
--- how much of the comparison this run redid (the run's transform state)
-CREATE OR REPLACE TABLE person_match_work AS
-  SELECT (SELECT count(*) FROM person_stable) AS stable_records,
-         (SELECT count(*) FROM person_to_compare) AS compared_pairs,
-         (SELECT count(*) FROM person_candidates) AS candidate_pairs;
-DROP TABLE person_stable;
-DROP TABLE person_carried;
-DROP TABLE person_to_compare;
+  JOIN person_fields l ON l.rid = c.left_rid
+  WHERE c.pattern IS NOT NULL;
+DROP VIEW person_to_compare;
 
 -- the patterns in long form (pattern, n, comparison, level): what weights
 -- and estimation work on
