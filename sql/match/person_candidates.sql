@@ -161,6 +161,11 @@ crossed AS (
 SELECT pair, bit_or(bit) AS rule_mask
 FROM (SELECT * FROM blocked UNION ALL SELECT * FROM crossed)
 GROUP BY pair;
+-- how much of the blocking and comparison this run redoes (the run's
+-- transform state; the pair counts once the candidates are built)
+CREATE OR REPLACE TABLE person_match_work AS
+  SELECT (SELECT count(*) FROM person_stable) AS stable_records, (SELECT count(*) FROM person_resorted) AS resorted_keys,
+         NULL::BIGINT AS compared_pairs, NULL::BIGINT AS candidate_pairs;
 DROP TABLE person_resorted;
 
 -- the stable records' rids now and in the last run, with their dirty bits
@@ -168,31 +173,30 @@ CREATE OR REPLACE TEMP TABLE person_carry_rids AS
   SELECT s.rid, s.prev_rid, coalesce(d.dirty_bits, 0) AS dirty_bits
   FROM person_stable s LEFT JOIN person_dirty_bits d USING (rid);
 DROP TABLE person_dirty_bits;
+DROP TABLE person_stable;
+-- every pair found afresh or carried with a rule left; the carried
+-- comparison goes with it either way. The carried pairs (nearly all on a
+-- nightly run) stream through the join; the fresh ones are its hash table.
+CREATE OR REPLACE TABLE person_candidates AS
+WITH
 -- the last run's pairs of two stable records, on this run's rids, less the
 -- rules of their dirty blocks and the cross-id rule (found afresh above),
 -- with the last comparison: the pair's two records are as they were
-CREATE OR REPLACE TEMP TABLE person_carried AS
+carried AS (
   SELECT l.rid << 32 | r.rid AS pair, pp.rule_mask & ~(l.dirty_bits | r.dirty_bits | (1::BIGINT << 2)) AS rule_mask,
          pp.pattern, pp.same_cross_id, pp.conflicting_cross_id
   FROM prev_person_pairs pp
   JOIN person_carry_rids l ON l.prev_rid = pp.left_rid
-  JOIN person_carry_rids r ON r.prev_rid = pp.right_rid;
+  JOIN person_carry_rids r ON r.prev_rid = pp.right_rid
+  WHERE getvariable('incremental')
+)
+SELECT coalesce(c.pair, f.pair) >> 32 AS left_rid, coalesce(c.pair, f.pair) & 4294967295 AS right_rid,
+       coalesce(c.rule_mask, 0) | coalesce(f.rule_mask, 0) AS rule_mask,
+       c.pattern, c.same_cross_id, c.conflicting_cross_id
+FROM carried c FULL JOIN person_fresh f ON f.pair = c.pair
+WHERE coalesce(c.rule_mask, 0) | coalesce(f.rule_mask, 0) <> 0;
 DROP TABLE person_carry_rids;
-
--- every pair found afresh or carried with a rule left; the carried
--- comparison goes with it either way
-CREATE OR REPLACE TABLE person_candidates AS
-  SELECT coalesce(c.pair, f.pair) >> 32 AS left_rid, coalesce(c.pair, f.pair) & 4294967295 AS right_rid,
-         coalesce(c.rule_mask, 0) | coalesce(f.rule_mask, 0) AS rule_mask,
-         c.pattern, c.same_cross_id, c.conflicting_cross_id
-  FROM person_carried c FULL JOIN person_fresh f ON f.pair = c.pair
-  WHERE coalesce(c.rule_mask, 0) | coalesce(f.rule_mask, 0) <> 0;
-DROP TABLE person_carried;
 DROP TABLE person_fresh;
 
--- how much of the comparison this run redoes (the run's transform state)
-CREATE OR REPLACE TABLE person_match_work AS
-  SELECT (SELECT count(*) FROM person_stable) AS stable_records,
-         count(*) FILTER (WHERE pattern IS NULL) AS compared_pairs, count(*) AS candidate_pairs
-  FROM person_candidates;
-DROP TABLE person_stable;
+UPDATE person_match_work SET compared_pairs = c.compared, candidate_pairs = c.candidates
+  FROM (SELECT count(*) FILTER (WHERE pattern IS NULL) AS compared, count(*) AS candidates FROM person_candidates) c;

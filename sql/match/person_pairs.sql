@@ -220,15 +220,21 @@ FROM distances;
 CREATE OR REPLACE TEMP VIEW person_to_compare AS
   SELECT left_rid, right_rid, rule_mask FROM person_candidates WHERE pattern IS NULL;
 
--- every candidate pair once: compared now, or carried. The term frequencies
--- are global and always this run's: a pair's first_tf is its left record's
--- exactly where the first names agree exactly (lf = rf in person_compare,
--- swapped names included: the 'exact' level), likewise surname and town.
-CREATE OR REPLACE TEMP TABLE person_cmp AS
+-- the pairs compared now, with their pattern
+CREATE OR REPLACE TEMP TABLE person_compared AS
   SELECT left_rid, right_rid, rule_mask, same_cross_id, conflicting_cross_id, first_tf, last_tf, city_tf,
          (first_name | (last_name << 3) | (birthdate << 6) | (email << 9) | (phone << 12) | (street << 15)
           | (city << 18) | (postal_code << 21) | (state << 24) | (company_name << 27))::INTEGER AS pattern
-  FROM person_compare('person_to_compare')
+  FROM person_compare('person_to_compare');
+DROP VIEW person_to_compare;
+-- every candidate pair once: compared now, or carried. A view: the scoring
+-- below reads it once, and the carried pairs (nearly all of them on a
+-- nightly run) are not copied into a table first. The term frequencies
+-- are global and always this run's: a pair's first_tf is its left record's
+-- exactly where the first names agree exactly (lf = rf in person_compare,
+-- swapped names included: the 'exact' level), likewise surname and town.
+CREATE OR REPLACE TEMP VIEW person_cmp AS
+  SELECT * FROM person_compared
   UNION ALL
   SELECT c.left_rid, c.right_rid, c.rule_mask, c.same_cross_id, c.conflicting_cross_id,
          CASE WHEN c.pattern & 7 = person_level_code(1, 'exact') THEN l.first_tf END,
@@ -238,14 +244,15 @@ CREATE OR REPLACE TEMP TABLE person_cmp AS
   FROM person_candidates c
   JOIN person_fields l ON l.rid = c.left_rid
   WHERE c.pattern IS NOT NULL;
-DROP VIEW person_to_compare;
 
 -- the patterns in long form (pattern, n, comparison, level): what weights
 -- and estimation work on
 CREATE OR REPLACE TEMP TABLE person_patterns AS
   SELECT pattern, n, person_comparisons()[i] AS comparison,
          person_level_names()[i][((pattern >> (3 * (i - 1))) & 7) + 1] AS level
-  FROM (SELECT pattern, count(*) AS n FROM person_cmp GROUP BY pattern), range(1, 11) t(i);
+  FROM (SELECT pattern, count(*) AS n
+        FROM (SELECT pattern FROM person_compared UNION ALL SELECT pattern FROM person_candidates WHERE pattern IS NOT NULL)
+        GROUP BY pattern), range(1, 11) t(i);
 -- each pattern's levels in wide form
 CREATE OR REPLACE TEMP TABLE person_pattern_levels AS
   PIVOT (SELECT pattern, comparison, level FROM person_patterns)
@@ -419,5 +426,6 @@ JOIN person_pattern_scores ps ON ps.pattern = p.pattern;
 CREATE OR REPLACE TEMP TABLE person_links AS
   SELECT left_rid AS a, right_rid AS b, decision, decided_by, score FROM person_pairs
   WHERE decision = 'match' OR (decision = 'non-match' AND (score < 0 OR decided_by <> 'score'));
-DROP TABLE person_cmp;
+DROP VIEW person_cmp;
+DROP TABLE person_compared;
 DROP TABLE person_fields;
