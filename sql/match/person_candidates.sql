@@ -86,10 +86,9 @@ CREATE OR REPLACE TEMP TABLE person_prev_unstable AS
   SELECT p.* FROM prev_stg_persons p ANTI JOIN person_stable s ON s.prev_rid = p.rid
   WHERE NOT p.deleted;
 -- dirty blocks: those holding a record that is not stable, now or in the
--- last run (the rest sort as they did); per stable record, the rules in
--- which it sits in a dirty block (dirty_bits): its pairs of those rules are
--- not carried
--- (none on a full run, which sorts every block)
+-- last run (the rest sort as they did; none on a full run, which sorts
+-- every block); per record, the rules in which it sits in a dirty block
+-- (dirty_bits): a stable record's pairs of those rules are not carried
 CREATE OR REPLACE TEMP TABLE person_dirty_blocks AS
   SELECT DISTINCT rule, hk FROM (
     SELECT rule, hk FROM person_keys k ANTI JOIN person_stable s USING (rid)
