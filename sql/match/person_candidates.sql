@@ -78,8 +78,10 @@ CREATE OR REPLACE TEMP TABLE person_stable AS
     AND p.city_n IS NOT DISTINCT FROM s.city_n AND p.postal_n IS NOT DISTINCT FROM s.postal_n
     AND p.state_n IS NOT DISTINCT FROM s.state_n AND p.company_n IS NOT DISTINCT FROM s.company_n;
 
+-- the keys, kept on an incremental run: the dirty blocks are found in
+-- them, then the keys of the blocks sorted again
 CREATE OR REPLACE TEMP TABLE person_keys AS
-  SELECT * FROM person_block_keys('stg_persons');
+  SELECT * FROM person_block_keys('stg_persons') WHERE getvariable('incremental');
 -- the last run's live records that are not stable (changed or gone): their
 -- old keys' blocks lost or moved a record
 CREATE OR REPLACE TEMP TABLE person_prev_unstable AS
@@ -106,15 +108,16 @@ DROP TABLE person_prev_unstable;
 -- rule (phone and mobile): a pair of two records sharing both, one of them
 -- dirty, drops the rule from its carried mask, and must then find it again
 -- in the clean one. Sorting a clean block again gives its last pairs.
-CREATE OR REPLACE TEMP TABLE person_resorted AS
-  SELECT rid, rule, hk, s FROM person_keys WHERE NOT getvariable('incremental')
-  UNION ALL
-  SELECT rid, rule, hk, s FROM person_keys
-  SEMI JOIN (SELECT DISTINCT k.rule, k.hk FROM person_keys k JOIN person_dirty_bits d USING (rid)
-             WHERE (d.dirty_bits >> k.rule) & 1 = 1) USING (rule, hk)
-  WHERE getvariable('incremental');
-DROP TABLE person_keys;
+CREATE OR REPLACE TEMP TABLE person_resorted_blocks AS
+  SELECT DISTINCT k.rule, k.hk FROM person_keys k JOIN person_dirty_bits d USING (rid)
+  WHERE (d.dirty_bits >> k.rule) & 1 = 1;
 DROP TABLE person_dirty_blocks;
+-- their keys, or every key on a full run (a view: no copy of the keys)
+CREATE OR REPLACE TEMP VIEW person_resorted AS
+  SELECT rid, rule, hk, s FROM person_block_keys('stg_persons') WHERE NOT getvariable('incremental')
+  UNION ALL
+  SELECT rid, rule, hk, s FROM person_keys SEMI JOIN person_resorted_blocks USING (rule, hk)
+  WHERE getvariable('incremental');
 
 CREATE OR REPLACE TEMP TABLE person_fresh AS
 WITH
@@ -161,11 +164,15 @@ SELECT pair, bit_or(bit) AS rule_mask
 FROM (SELECT * FROM blocked UNION ALL SELECT * FROM crossed)
 GROUP BY pair;
 -- how much of the blocking and comparison this run redoes (the run's
--- transform state; the pair counts once the candidates are built)
+-- transform state; the pair counts once the candidates are built): the
+-- blocks sorted again (NULL on a full run, which sorts every one)
 CREATE OR REPLACE TABLE person_match_work AS
-  SELECT (SELECT count(*) FROM person_stable) AS stable_records, (SELECT count(*) FROM person_resorted) AS resorted_keys,
+  SELECT (SELECT count(*) FROM person_stable) AS stable_records,
+         CASE WHEN getvariable('incremental') THEN (SELECT count(*) FROM person_resorted_blocks) END AS resorted_blocks,
          NULL::BIGINT AS compared_pairs, NULL::BIGINT AS candidate_pairs;
-DROP TABLE person_resorted;
+DROP VIEW person_resorted;
+DROP TABLE person_resorted_blocks;
+DROP TABLE person_keys;
 
 -- the stable records' rids now and in the last run, with their dirty bits
 CREATE OR REPLACE TEMP TABLE person_carry_rids AS
