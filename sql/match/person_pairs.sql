@@ -10,7 +10,8 @@
 -- Cross-system ids override the score: the same id links, conflicting ids
 -- never do. Exact agreements on names and city are term-frequency adjusted:
 -- sharing "smith" or "london" proves less than sharing a rare value.
--- Pairs are compared once into person_cmp (levels only); weights are summed
+-- Pairs are compared once (levels only; a pair person_candidates carries
+-- keeps the last run's: see person_cmp); weights are summed
 -- per pattern of levels (a few thousand patterns, not millions of pairs),
 -- then each pair gets its pattern's weights plus its term-frequency terms.
 -- person_pairs is the scored part (on rids), person_pairs_wide its
