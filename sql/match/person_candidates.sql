@@ -105,9 +105,10 @@ DROP TABLE person_prev_unstable;
 
 -- The blocks sorted again: the dirty ones and every block of a rule held by
 -- a record with that rule's dirty bit. A record has two blocks of the phone
--- rule (phone and mobile): a pair of two records sharing both, one of them
--- dirty, drops the rule from its carried mask, and must then find it again
--- in the clean one. Sorting a clean block again gives its last pairs.
+-- rule (phone and mobile): a pair sharing both, only one of them dirty,
+-- drops the rule from its carried mask and must find it again in the clean
+-- one, so that one is sorted too (a clean block sorted again gives its last
+-- pairs).
 CREATE OR REPLACE TEMP TABLE person_resorted_blocks AS
   SELECT DISTINCT k.rule, k.hk FROM person_keys k JOIN person_dirty_bits d USING (rid)
   WHERE (d.dirty_bits >> k.rule) & 1 = 1;
