@@ -1,6 +1,10 @@
--- depends: golden_deal_fields, deal_clusters, stg_deals, golden_macros
+-- depends: golden_deal_fields, deal_clusters, stg_deals, golden_macros, deal_scope, prev_golden_deals
 -- test: unique(golden_id)
 -- One row per golden deal, with the golden company it belongs to.
+-- An incremental run builds the golden ids of deal_scope and carries the
+-- others, unchanged by definition (deal_scope rebuilds a deal whose records'
+-- company moved), from the last published golden_deals (a full run's
+-- prev_golden_deals has no rows).
 -- Values and provenance by one join per field on the golden id: a PIVOT
 -- (first(value) per field) and a list() of provenance structs per golden
 -- record were hash aggregates over every field row, the list the slowest
@@ -51,3 +55,8 @@ company AS (
 )
 SELECT vals.* EXCLUDE (provenance), co.company_golden_id, m.records, m.hubspot_records, m.salesforce_records, vals.provenance
 FROM vals JOIN members m USING (golden_id) LEFT JOIN company co USING (golden_id)
+UNION ALL BY NAME
+SELECT p.* FROM prev_golden_deals p
+SEMI JOIN (SELECT DISTINCT golden_id FROM deal_clusters) c USING (golden_id)
+ANTI JOIN deal_scope s USING (golden_id)
+WHERE getvariable('incremental')
