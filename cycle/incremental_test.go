@@ -138,8 +138,9 @@ func TestIncrementalEqualsFull(t *testing.T) {
 // splits a golden person of two records, a must_link that merges two
 // golden persons of one record each, an override of a third golden
 // person's title that expires a day and a half later (between the next two
-// nights, which the demo runs a day apart), and a new name for a golden
-// company whose Salesforce Account has Contacts.
+// nights, which the demo runs a day apart), a new name for a golden
+// company whose Salesforce Account has Contacts, and a must_link that
+// merges two golden companies that deals belong to.
 func reviewBetweenNights(t *testing.T, db *sql.DB, store lake.Store, latest *cycle.Latest) {
 	t.Helper()
 	ctx := context.Background()
@@ -183,11 +184,24 @@ func reviewBetweenNights(t *testing.T, db *sql.DB, store lake.Store, latest *cyc
 		WHERE s.object = 'Contact' AND NOT s.deleted`).Scan(&company); err != nil {
 		t.Fatal(err)
 	}
+	// a HubSpot and a Salesforce company record of two golden companies that
+	// deals point at: linking them merges the two, which moves those deals'
+	// golden company with no change in the deals
+	var hubspotCompany, salesforceCompany string
+	if err := db.QueryRowContext(ctx, `WITH g AS (
+			SELECT golden_id, record_key FROM company_clusters
+			WHERE golden_id IN (SELECT company_golden_id FROM stg_deals WHERE NOT deleted))
+		SELECT h.record_key, s.record_key FROM g h JOIN g s ON h.golden_id <> s.golden_id
+		WHERE h.record_key LIKE 'hubspot:%' AND s.record_key LIKE 'salesforce:%'
+		ORDER BY h.record_key, s.record_key LIMIT 1`).Scan(&hubspotCompany, &salesforceCompany); err != nil {
+		t.Fatalf("two golden companies with deals: %v", err)
+	}
 	now := latest.FinishedAt
 	expires := now.Add(36 * time.Hour)
 	for i, d := range []*decisions.Decision{
 		{Action: decisions.CannotLink, Pairs: []decisions.Pair{decisions.NewPair("person", pair[1], other)}},
 		{Action: decisions.MustLink, Pairs: []decisions.Pair{decisions.NewPair("person", singles[0][1], singles[1][1])}},
+		{Action: decisions.MustLink, Pairs: []decisions.Pair{decisions.NewPair("company", hubspotCompany, salesforceCompany)}},
 		{Action: decisions.Override, ExpiresAt: &expires, Overrides: []decisions.FieldOverride{
 			{Entity: "person", GoldenID: singles[2][0], Field: "title", Value: "Chief Reviewer", From: "typed"}}},
 		{Action: decisions.Override, Overrides: []decisions.FieldOverride{
