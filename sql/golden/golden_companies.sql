@@ -67,11 +67,12 @@ vals AS (
   LEFT JOIN golden_field_rows('golden_company_fields', 'employees') "employees" ON "employees".golden_id = ids.golden_id
   LEFT JOIN golden_field_rows('golden_company_fields', 'annual_revenue') "annual_revenue" ON "annual_revenue".golden_id = ids.golden_id
 ),
+-- (of the golden ids built here: vals has no other)
 members AS (
   SELECT golden_id, count(*) AS records,
          count(*) FILTER (WHERE record_key LIKE 'hubspot:%') AS hubspot_records,
          count(*) FILTER (WHERE record_key LIKE 'salesforce:%') AS salesforce_records
-  FROM company_clusters GROUP BY golden_id
+  FROM company_clusters SEMI JOIN company_scope USING (golden_id) GROUP BY golden_id
 )
 SELECT vals.* EXCLUDE (provenance), m.records, m.hubspot_records, m.salesforce_records, vals.provenance
 FROM vals JOIN members m USING (golden_id)

@@ -38,17 +38,21 @@ vals AS (
   LEFT JOIN golden_field_rows('golden_deal_fields', 'close_date') "close_date" ON "close_date".golden_id = ids.golden_id
   LEFT JOIN golden_field_rows('golden_deal_fields', 'stage') "stage" ON "stage".golden_id = ids.golden_id
 ),
+-- members and company of the golden ids built here (vals has no other)
+built AS (
+  SELECT * FROM deal_clusters SEMI JOIN deal_scope USING (golden_id)
+),
 members AS (
   SELECT c.golden_id, count(*) AS records,
          count(*) FILTER (WHERE c.record_key LIKE 'hubspot:%') AS hubspot_records,
          count(*) FILTER (WHERE c.record_key LIKE 'salesforce:%') AS salesforce_records
-  FROM deal_clusters c GROUP BY c.golden_id
+  FROM built c GROUP BY c.golden_id
 ),
 -- the company most of the deal's records point at; ties go to the smaller
 -- id so the golden deal does not flip between runs
 company AS (
   SELECT c.golden_id, s.company_golden_id
-  FROM deal_clusters c JOIN stg_deals s USING (record_key)
+  FROM built c JOIN stg_deals s USING (record_key)
   WHERE s.company_golden_id IS NOT NULL
   GROUP BY c.golden_id, s.company_golden_id
   QUALIFY row_number() OVER (PARTITION BY c.golden_id ORDER BY count(*) DESC, s.company_golden_id) = 1
