@@ -297,7 +297,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			return fmt.Errorf("counts: %w", err)
 		}
 		if scoped {
-			if err := db.QueryRowContext(ctx, `SELECT count(*) FROM person_scope`).Scan(&plan.State.Rebuilt); err != nil {
+			if err := db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM person_scope), (SELECT count(*) FROM company_scope),
+				(SELECT count(*) FROM deal_scope)`).Scan(&plan.State.Rebuilt, &plan.State.RebuiltCompanies, &plan.State.RebuiltDeals); err != nil {
 				return fmt.Errorf("counts: %w", err)
 			}
 		}
@@ -305,8 +306,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			return err
 		}
 		if plan.Incremental {
-			plan.State.Reason = fmt.Sprintf("rebuilt %d of %d golden persons, compared %d of %d person pairs",
-				plan.State.Rebuilt, rep.Counts.Golden["person"], plan.State.ComparedPairs, plan.State.CandidatePairs)
+			plan.State.Reason = fmt.Sprintf("rebuilt %d of %d golden persons, %d of %d companies, %d of %d deals, compared %d of %d person pairs",
+				plan.State.Rebuilt, rep.Counts.Golden["person"], plan.State.RebuiltCompanies, rep.Counts.Golden["company"],
+				plan.State.RebuiltDeals, rep.Counts.Golden["deal"], plan.State.ComparedPairs, plan.State.CandidatePairs)
 		}
 		rep.Transform = &plan.State
 		log.Info("transform", "mode", plan.State.Mode, "reason", plan.State.Reason)

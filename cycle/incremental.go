@@ -37,8 +37,11 @@ type TransformState struct {
 	// Consumed lists, per "system/object", the extract runs whose files
 	// the transform read.
 	Consumed map[string][]string `json:"consumed"`
-	// Rebuilt counts the golden persons rebuilt (all of them when full).
-	Rebuilt int64 `json:"rebuilt_person_golden_ids"`
+	// Rebuilt counts the golden persons rebuilt (all of them when full);
+	// RebuiltCompanies and RebuiltDeals the golden companies and deals.
+	Rebuilt          int64 `json:"rebuilt_person_golden_ids"`
+	RebuiltCompanies int64 `json:"rebuilt_company_golden_ids"`
+	RebuiltDeals     int64 `json:"rebuilt_deal_golden_ids"`
 	// State names the lake keys of the match state the next run stages and
 	// compares persons from (matchstate.go), by part.
 	State map[string]string `json:"state,omitempty"`
@@ -108,7 +111,7 @@ func planTransform(ctx context.Context, cfg Config, prev *Latest, now time.Time)
 			return full(fmt.Sprintf("the golden rule for %s.%s reads the clock", r.Entity, r.Field))
 		}
 	}
-	for _, t := range []string{"golden_persons", "conflicts", "outbox", "xref", "golden_companies"} {
+	for _, t := range []string{"golden_persons", "conflicts", "outbox", "xref", "golden_companies", "golden_deals"} {
 		if prev.Tables[t] == "" {
 			return full("the last run published no " + t)
 		}
@@ -186,14 +189,15 @@ func consumedRuns(ctx context.Context, store lake.Store) (map[string][]string, e
 	return out, nil
 }
 
-// incrementalInputs creates what person_scope, golden_persons and
+// incrementalInputs creates what the *_scope models, the golden models and
 // conflicts read besides the data: the variable incremental, the extract
 // runs the last run read (prev_consumed_runs), the golden ids the last outbox
 // wrote to (prev_outbox_ids), the last golden company names
-// (prev_company_names) and the last golden persons (prev_golden_persons).
-// A full run gets them empty; its prev_golden_persons has only golden_id,
-// which golden_persons unions BY NAME without rows. It also creates the
-// last run's match state (matchStateInputs).
+// (prev_company_names) and the last golden persons, companies and deals
+// (prev_golden_persons, prev_golden_companies, prev_golden_deals). A full
+// run gets them empty; its prev_golden_* have only golden_id, which the
+// golden models union BY NAME without rows. It also creates the last run's
+// match state (matchStateInputs).
 func incrementalInputs(ctx context.Context, db *sql.DB, store lake.Store, prev *Latest, incremental bool) error {
 	type stmt struct {
 		sql  string
@@ -204,11 +208,13 @@ func incrementalInputs(ctx context.Context, db *sql.DB, store lake.Store, prev *
 		{sql: `CREATE OR REPLACE TABLE prev_outbox_ids (entity VARCHAR, golden_id VARCHAR)`},
 		{sql: `CREATE OR REPLACE TABLE prev_company_names (golden_id VARCHAR, value VARCHAR, changed_at TIMESTAMP, changed_basis VARCHAR)`},
 		{sql: `CREATE OR REPLACE TABLE prev_golden_persons (golden_id VARCHAR)`},
+		{sql: `CREATE OR REPLACE TABLE prev_golden_companies (golden_id VARCHAR)`},
+		{sql: `CREATE OR REPLACE TABLE prev_golden_deals (golden_id VARCHAR)`},
 		{sql: `SET VARIABLE incremental = ?`, args: []any{incremental}},
 	}
 	if incremental {
 		files := map[string]string{}
-		for _, t := range []string{"outbox", "golden_companies", "golden_persons"} {
+		for _, t := range []string{"outbox", "golden_companies", "golden_persons", "golden_deals"} {
 			f, err := store.LocalPath(ctx, prev.Tables[t])
 			if err != nil {
 				return fmt.Errorf("incremental inputs: last run's %s: %w", t, err)
@@ -219,7 +225,9 @@ func incrementalInputs(ctx context.Context, db *sql.DB, store lake.Store, prev *
 			stmt{`INSERT INTO prev_outbox_ids SELECT DISTINCT entity, golden_id FROM read_parquet(?) WHERE golden_id IS NOT NULL`, []any{files["outbox"]}},
 			stmt{`INSERT INTO prev_company_names SELECT golden_id, name, provenance['name'].changed_at, provenance['name'].changed_basis
 				FROM read_parquet(?)`, []any{files["golden_companies"]}},
-			stmt{`CREATE OR REPLACE TABLE prev_golden_persons AS SELECT * FROM read_parquet(?)`, []any{files["golden_persons"]}})
+			stmt{`CREATE OR REPLACE TABLE prev_golden_persons AS SELECT * FROM read_parquet(?)`, []any{files["golden_persons"]}},
+			stmt{`CREATE OR REPLACE TABLE prev_golden_companies AS SELECT * FROM read_parquet(?)`, []any{files["golden_companies"]}},
+			stmt{`CREATE OR REPLACE TABLE prev_golden_deals AS SELECT * FROM read_parquet(?)`, []any{files["golden_deals"]}})
 		keys := make([]string, 0, len(prev.Transform.Consumed))
 		for k := range prev.Transform.Consumed {
 			keys = append(keys, k)

@@ -21,7 +21,8 @@ import (
 // and after each night recomputes the transform in full over the same lake
 // and the same previous run: every published table must be identical, row
 // for row. The nights after the first must have been incremental and have
-// rebuilt only part of the golden persons. Between nights, what changes a
+// rebuilt only part of the golden persons, companies and deals (some of
+// each: the day's edits touch all three). Between nights, what changes a
 // golden person without a change in the data: after night 2 a reviewer
 // splits one golden person, merges two others, overrides a field until a
 // time between nights 3 and 4 and renames a company with Contacts; night 3 is a dry run, so its writes are
@@ -62,6 +63,14 @@ func TestIncrementalEqualsFull(t *testing.T) {
 		}
 		if night >= 3 && (ts.Mode != "incremental" || ts.Rebuilt >= golden) {
 			t.Errorf("night %d: mode %s rebuilt %d of %d golden persons, want incremental and fewer", night, ts.Mode, ts.Rebuilt, golden)
+		}
+		for _, e := range []struct {
+			entity  string
+			rebuilt int64
+		}{{"company", ts.RebuiltCompanies}, {"deal", ts.RebuiltDeals}} {
+			if n := res.Report.Counts.Golden[e.entity]; night >= 3 && (e.rebuilt == 0 || e.rebuilt >= n) {
+				t.Errorf("night %d: rebuilt %d of %d golden %s records, want some and fewer", night, e.rebuilt, n, e.entity)
+			}
 		}
 		latest, err := cycle.ReadLatest(ctx, store)
 		if err != nil {
@@ -129,8 +138,9 @@ func TestIncrementalEqualsFull(t *testing.T) {
 // splits a golden person of two records, a must_link that merges two
 // golden persons of one record each, an override of a third golden
 // person's title that expires a day and a half later (between the next two
-// nights, which the demo runs a day apart), and a new name for a golden
-// company whose Salesforce Account has Contacts.
+// nights, which the demo runs a day apart), a new name for a golden
+// company whose Salesforce Account has Contacts, and a must_link that
+// merges two golden companies that deals belong to.
 func reviewBetweenNights(t *testing.T, db *sql.DB, store lake.Store, latest *cycle.Latest) {
 	t.Helper()
 	ctx := context.Background()
@@ -174,11 +184,24 @@ func reviewBetweenNights(t *testing.T, db *sql.DB, store lake.Store, latest *cyc
 		WHERE s.object = 'Contact' AND NOT s.deleted`).Scan(&company); err != nil {
 		t.Fatal(err)
 	}
+	// a HubSpot and a Salesforce company record of two golden companies that
+	// deals point at: linking them merges the two, which moves those deals'
+	// golden company with no change in the deals
+	var hubspotCompany, salesforceCompany string
+	if err := db.QueryRowContext(ctx, `WITH g AS (
+			SELECT golden_id, record_key FROM company_clusters
+			WHERE golden_id IN (SELECT company_golden_id FROM stg_deals WHERE NOT deleted))
+		SELECT h.record_key, s.record_key FROM g h JOIN g s ON h.golden_id <> s.golden_id
+		WHERE h.record_key LIKE 'hubspot:%' AND s.record_key LIKE 'salesforce:%'
+		ORDER BY h.record_key, s.record_key LIMIT 1`).Scan(&hubspotCompany, &salesforceCompany); err != nil {
+		t.Fatalf("two golden companies with deals: %v", err)
+	}
 	now := latest.FinishedAt
 	expires := now.Add(36 * time.Hour)
 	for i, d := range []*decisions.Decision{
 		{Action: decisions.CannotLink, Pairs: []decisions.Pair{decisions.NewPair("person", pair[1], other)}},
 		{Action: decisions.MustLink, Pairs: []decisions.Pair{decisions.NewPair("person", singles[0][1], singles[1][1])}},
+		{Action: decisions.MustLink, Pairs: []decisions.Pair{decisions.NewPair("company", hubspotCompany, salesforceCompany)}},
 		{Action: decisions.Override, ExpiresAt: &expires, Overrides: []decisions.FieldOverride{
 			{Entity: "person", GoldenID: singles[2][0], Field: "title", Value: "Chief Reviewer", From: "typed"}}},
 		{Action: decisions.Override, Overrides: []decisions.FieldOverride{

@@ -58,6 +58,11 @@ func TestOpenConflictsCarriedForward(t *testing.T) {
 		`SET VARIABLE incremental = false`,
 		`CREATE TABLE person_clusters AS SELECT DISTINCT record_key, golden_id FROM person_values`,
 		`CREATE TABLE person_scope AS SELECT DISTINCT golden_id FROM person_values`,
+		// no companies or deals
+		`CREATE TABLE company_clusters (record_key VARCHAR, golden_id VARCHAR)`,
+		`CREATE TABLE company_scope (golden_id VARCHAR)`,
+		`CREATE TABLE deal_clusters (record_key VARCHAR, golden_id VARCHAR)`,
+		`CREATE TABLE deal_scope (golden_id VARCHAR)`,
 		`INSERT INTO review_field_overrides VALUES
 		  ('person', 'G5', 'title', 'Chief Engineer', '2026-03-05', NULL, '2026-03-02', 'D5')`,
 		`INSERT INTO prev_conflicts (entity, golden_id, field, hubspot_object, hubspot_record_id, hubspot_value, hubspot_changed_at,

@@ -1,8 +1,9 @@
--- depends: stg_companies, company_clusters, field_changes, ref_field_map
+-- depends: stg_companies, company_clusters, company_scope, field_changes, ref_field_map
 -- test: not_null(golden_id, field)
 -- Each value carries when it last changed (field_changes; the record's
 -- update time when the lake has no version of the field) and whether
--- a user changed it since the last run.
+-- a user changed it since the last run. Only the golden ids this run
+-- rebuilds (company_scope: all of them in a full run).
 WITH vals AS (
 SELECT golden_id, record_key, system, object, record_id, updated_at, deleted, field, value
 FROM (
@@ -10,6 +11,7 @@ FROM (
          s.name, s.domain, s.phone, s.street, s.city, s.state, s.postal_code, s.country,
          s.industry, s.employees, s.annual_revenue
   FROM stg_companies s JOIN company_clusters c USING (record_key)
+  SEMI JOIN company_scope USING (golden_id)
 ) UNPIVOT INCLUDE NULLS (value FOR field IN (name, domain, phone, street, city, state, postal_code, country, industry, employees, annual_revenue))
 )
 SELECT v.golden_id, v.record_key, v.system, v.object, v.record_id, v.updated_at, v.deleted, v.field,

@@ -1,16 +1,18 @@
--- depends: stg_deals, deal_clusters, field_changes, ref_field_map
+-- depends: stg_deals, deal_clusters, deal_scope, field_changes, ref_field_map
 -- test: not_null(golden_id, field)
 -- Stages are kept in the shared vocabulary (ref_stage_map); the outbox maps
 -- them back to each CRM's own values.
 -- Each value carries when it last changed (field_changes; the record's
 -- update time when the lake has no version of the field) and whether
--- a user changed it since the last run.
+-- a user changed it since the last run. Only the golden ids this run
+-- rebuilds (deal_scope: all of them in a full run).
 WITH vals AS (
 SELECT golden_id, record_key, system, object, record_id, updated_at, deleted, field, value
 FROM (
   SELECT c.golden_id, s.record_key, s.system, s.object, s.record_id, s.updated_at, s.deleted,
          s.name, s.amount, s.close_date, s.stage_n AS stage
   FROM stg_deals s JOIN deal_clusters c USING (record_key)
+  SEMI JOIN deal_scope USING (golden_id)
 ) UNPIVOT INCLUDE NULLS (value FOR field IN (name, amount, close_date, stage))
 )
 SELECT v.golden_id, v.record_key, v.system, v.object, v.record_id, v.updated_at, v.deleted, v.field,

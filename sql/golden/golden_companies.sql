@@ -1,6 +1,9 @@
--- depends: golden_company_fields, company_clusters, golden_macros
+-- depends: golden_company_fields, company_clusters, golden_macros, company_scope, prev_golden_companies
 -- test: unique(golden_id)
 -- One row per golden company; see golden_persons.
+-- An incremental run builds the golden ids of company_scope and carries the
+-- others, unchanged by definition, from the last published golden_companies
+-- (a full run's prev_golden_companies has no rows).
 -- Values and provenance by one join per field on the golden id: a PIVOT
 -- (first(value) per field) and a list() of provenance structs per golden
 -- record were hash aggregates over every field row, the list the slowest
@@ -64,11 +67,17 @@ vals AS (
   LEFT JOIN golden_field_rows('golden_company_fields', 'employees') "employees" ON "employees".golden_id = ids.golden_id
   LEFT JOIN golden_field_rows('golden_company_fields', 'annual_revenue') "annual_revenue" ON "annual_revenue".golden_id = ids.golden_id
 ),
+-- (of the golden ids built here: vals has no other)
 members AS (
   SELECT golden_id, count(*) AS records,
          count(*) FILTER (WHERE record_key LIKE 'hubspot:%') AS hubspot_records,
          count(*) FILTER (WHERE record_key LIKE 'salesforce:%') AS salesforce_records
-  FROM company_clusters GROUP BY golden_id
+  FROM company_clusters SEMI JOIN company_scope USING (golden_id) GROUP BY golden_id
 )
 SELECT vals.* EXCLUDE (provenance), m.records, m.hubspot_records, m.salesforce_records, vals.provenance
 FROM vals JOIN members m USING (golden_id)
+UNION ALL BY NAME
+SELECT p.* FROM prev_golden_companies p
+SEMI JOIN (SELECT DISTINCT golden_id FROM company_clusters) c USING (golden_id)
+ANTI JOIN company_scope s USING (golden_id)
+WHERE getvariable('incremental')

@@ -1,4 +1,4 @@
--- depends: person_clusters, stg_persons, company_clusters, golden_company_fields, prev_xref, prev_consumed_runs, prev_outbox_ids, prev_company_names, prev_golden_persons, raw_hubspot_contacts, raw_salesforce_contact, raw_salesforce_lead, raw_salesforce_account
+-- depends: person_clusters, stg_persons, company_clusters, golden_companies, prev_xref, prev_consumed_runs, prev_outbox_ids, prev_company_names, prev_golden_persons, raw_hubspot_contacts, raw_salesforce_contact, raw_salesforce_lead, raw_salesforce_account
 -- test: unique(golden_id)
 -- test: not_null(golden_id)
 -- The golden person ids this run rebuilds (person_values, golden_persons,
@@ -53,9 +53,10 @@ moved AS (
 ),
 -- what person_values reads for a Contact's company name, now and last run
 account_names AS (
-  SELECT cc.record_key, cc.golden_id, fa.value, fa.changed_at, fa.changed_basis
+  SELECT cc.record_key, cc.golden_id, fa.name AS value, fa.provenance['name'].changed_at AS changed_at,
+         fa.provenance['name'].changed_basis AS changed_basis
   FROM company_clusters cc
-  LEFT JOIN golden_company_fields fa ON fa.golden_id = cc.golden_id AND fa.field = 'name'
+  LEFT JOIN golden_companies fa ON fa.golden_id = cc.golden_id
   WHERE cc.record_key LIKE 'salesforce:Account:%'
 ),
 prev_account_names AS (

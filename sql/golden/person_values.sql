@@ -1,4 +1,4 @@
--- depends: stg_persons, person_clusters, person_scope, person_field_changes, ref_field_map, company_clusters, golden_company_fields, golden_macros
+-- depends: stg_persons, person_clusters, person_scope, person_field_changes, ref_field_map, company_clusters, golden_companies, golden_macros
 -- test: not_null(golden_id, field)
 -- Person field values in long form: one row per record and mapped field.
 -- Each value carries when it last changed (person_field_changes; the record's
@@ -36,6 +36,9 @@ LEFT JOIN person_field_changes fc ON fc.entity = 'person' AND fc.system = v.syst
 -- and change time are those of the Account's golden name: the Account may
 -- be renamed by this very run, and the Contact's own record time moves with
 -- every write to the Contact
-LEFT JOIN (SELECT cc.record_key, fa.golden_id, fa.value, fa.changed_at, fa.changed_basis
-           FROM company_clusters cc JOIN golden_company_fields fa ON fa.golden_id = cc.golden_id AND fa.field = 'name'
+-- (golden_companies, not golden_company_fields: an incremental run's
+-- golden_company_fields holds only the companies it rebuilds)
+LEFT JOIN (SELECT cc.record_key, fa.golden_id, fa.name AS value, fa.provenance['name'].changed_at AS changed_at,
+                  fa.provenance['name'].changed_basis AS changed_basis
+           FROM company_clusters cc JOIN golden_companies fa ON fa.golden_id = cc.golden_id
            WHERE cc.record_key LIKE 'salesforce:Account:%') fa ON fa.record_key = v.account_key

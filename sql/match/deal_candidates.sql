@@ -4,7 +4,9 @@
 -- and every deal of the company with the same name words, however many
 -- deals the company has), and across companies only when their names and
 -- close dates agree exactly.
-WITH d AS (
+-- d is read seven times: NOT MATERIALIZED, so each read scans only the
+-- columns it needs, not a copy of every staged deal column
+WITH d AS NOT MATERIALIZED (
   SELECT * FROM stg_deals WHERE NOT deleted
 ),
 keys AS (
@@ -13,7 +15,7 @@ keys AS (
   UNION ALL SELECT record_key, 'company_name', company_golden_id || ' ' || name_n, coalesce(close_date_d::VARCHAR, '')
     FROM d WHERE company_golden_id IS NOT NULL AND name_n IS NOT NULL
   -- across companies on the whole name (name_n lacks the company's words)
-  UNION ALL SELECT record_key, 'name_close_date', norm_company(name) || ' ' || close_date_d, coalesce(company_golden_id, '') FROM d WHERE norm_company(name) IS NOT NULL AND close_date_d IS NOT NULL
+  UNION ALL SELECT record_key, 'name_close_date', name_full_n || ' ' || close_date_d, coalesce(company_golden_id, '') FROM d WHERE name_full_n IS NOT NULL AND close_date_d IS NOT NULL
 ),
 -- sorted neighbourhood within each key (see person_candidates): a company's
 -- deals meet their neighbours by close date

@@ -1,4 +1,4 @@
--- depends: person_values, company_values, deal_values, golden_person_fields, golden_company_fields, golden_deal_fields, ref_field_map, ref_stage_map, cfg_field_rules, cfg_create, cfg_systems, stg_persons, stg_companies, stg_deals, xref, conflicts, soft_deleted, person_scope, golden_macros
+-- depends: person_values, company_values, deal_values, golden_person_fields, golden_company_fields, golden_deal_fields, ref_field_map, ref_stage_map, cfg_field_rules, cfg_create, cfg_systems, stg_persons, stg_companies, stg_deals, xref, conflicts, soft_deleted, person_scope, company_scope, deal_scope, golden_macros
 -- test: unique(system, object, record_id, crm_field)
 -- test: not_null(system, object, record_id, crm_field, new_value)
 -- test: accepted_values(kind, 'field', 'cross_id', 'create', 'archive', 'merge')
@@ -31,25 +31,27 @@ records AS (
   UNION ALL SELECT 'company', record_key, system, object, record_id, deleted, updated_at, cross_id_n FROM stg_companies
   UNION ALL SELECT 'deal', record_key, system, object, record_id, deleted, updated_at, cross_id_n FROM stg_deals
 ),
--- the members of the golden records this run builds: every company and
--- deal, the persons of person_scope (an incremental run's other golden
--- persons changed in nothing, so what they would need was in the last
--- outbox, which puts them in person_scope)
+-- the members of the golden records this run builds: every one in a full
+-- run, those of person_scope, company_scope and deal_scope in an
+-- incremental run (its other golden records changed in nothing, so what
+-- they would need was in the last outbox, which puts them in their scope)
 members AS (
   SELECT x.entity, x.golden_id, r.system, r.object, r.record_id, r.cross_id_n,
          r.deleted OR sd.record_id IS NOT NULL AS deleted, r.updated_at
   FROM records r
   JOIN xref x ON x.entity = r.entity AND x.system = r.system AND x.object = r.object AND x.record_id = r.record_id
   LEFT JOIN soft_deleted sd ON sd.system = r.system AND sd.object = r.object AND sd.record_id = r.record_id
-  WHERE x.entity <> 'person' OR NOT getvariable('incremental')
+  WHERE NOT getvariable('incremental')
   UNION ALL
   SELECT x.entity, x.golden_id, r.system, r.object, r.record_id, r.cross_id_n,
          r.deleted OR sd.record_id IS NOT NULL AS deleted, r.updated_at
   FROM records r
   JOIN xref x ON x.entity = r.entity AND x.system = r.system AND x.object = r.object AND x.record_id = r.record_id
-  SEMI JOIN person_scope ps ON ps.golden_id = x.golden_id
+  SEMI JOIN (SELECT 'person' AS entity, golden_id FROM person_scope
+             UNION ALL SELECT 'company', golden_id FROM company_scope
+             UNION ALL SELECT 'deal', golden_id FROM deal_scope) gs ON gs.entity = x.entity AND gs.golden_id = x.golden_id
   LEFT JOIN soft_deleted sd ON sd.system = r.system AND sd.object = r.object AND sd.record_id = r.record_id
-  WHERE x.entity = 'person' AND getvariable('incremental')
+  WHERE getvariable('incremental')
 ),
 -- duplicates inside one system: the primary record stays, the others merge
 -- into it where the pipeline enables merging (else review_queue lists them)

@@ -1,4 +1,4 @@
--- depends: person_values, company_values, deal_values, golden_person_fields, golden_company_fields, golden_deal_fields, cfg_field_rules, golden_macros, prev_conflicts, person_clusters, person_scope
+-- depends: person_values, company_values, deal_values, golden_person_fields, golden_company_fields, golden_deal_fields, cfg_field_rules, golden_macros, prev_conflicts, person_clusters, person_scope, company_clusters, company_scope, deal_clusters, deal_scope
 -- test: not_null(golden_id, field, resolution_rule, resolution, first_seen_at)
 -- test: unique(entity, golden_id, field)
 -- test: accepted_values(resolution, 'decided', 'review')
@@ -23,9 +23,10 @@
 -- and change times as raised (prev_conflicts: the last published conflicts,
 -- cycle/review_inputs.go), so its review item keeps its id and fingerprint,
 -- and first_seen_at: when a run first raised it (run clock, review_as_of).
--- An incremental run computes the golden persons of person_scope; the open
--- conflicts of the others are carried as published (nothing they depend on
--- moved, so this query would give them back unchanged).
+-- An incremental run computes the golden records of person_scope,
+-- company_scope and deal_scope; the open conflicts of the others are carried
+-- as published (nothing they depend on moved, so this query would give them
+-- back unchanged).
 -- vals is read four times: NOT MATERIALIZED, so each read scans only what
 -- it needs (the user changes since the last run; the records of open
 -- conflicts) instead of DuckDB materialising every record field first (at
@@ -106,6 +107,10 @@ JOIN winners w ON w.entity = o.entity AND w.golden_id = o.golden_id AND w.field 
 LEFT JOIN cfg_field_rules r ON r.entity = o.entity AND r.field = o.field
 UNION ALL BY NAME
 SELECT p.* FROM prev_conflicts p
-SEMI JOIN (SELECT DISTINCT golden_id FROM person_clusters) c USING (golden_id)
-ANTI JOIN person_scope s USING (golden_id)
-WHERE getvariable('incremental') AND p.entity = 'person' AND (p.resolution = 'review' OR p.resolution_rule = 'review')
+SEMI JOIN (SELECT 'person' AS entity, golden_id FROM person_clusters
+           UNION SELECT 'company', golden_id FROM company_clusters
+           UNION SELECT 'deal', golden_id FROM deal_clusters) c USING (entity, golden_id)
+ANTI JOIN (SELECT 'person' AS entity, golden_id FROM person_scope
+           UNION ALL SELECT 'company', golden_id FROM company_scope
+           UNION ALL SELECT 'deal', golden_id FROM deal_scope) s USING (entity, golden_id)
+WHERE getvariable('incremental') AND (p.resolution = 'review' OR p.resolution_rule = 'review')
