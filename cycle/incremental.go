@@ -196,7 +196,11 @@ func consumedRuns(ctx context.Context, store lake.Store) (map[string][]string, e
 // (prev_company_names) and the last golden persons, companies and deals
 // (prev_golden_persons, prev_golden_companies, prev_golden_deals). A full
 // run gets them empty; its prev_golden_* have only golden_id, which the
-// golden models union BY NAME without rows. It also creates the last run's
+// golden models union BY NAME without rows. An incremental run's
+// prev_golden_persons is a view over the last run's file, as the match
+// state is: the golden persons it carries go from that file to this run's
+// at export, without a copy of their provenance maps in DuckDB (companies
+// and deals, a tenth as many, are copied). It also creates the last run's
 // match state (matchStateInputs).
 func incrementalInputs(ctx context.Context, db *sql.DB, store lake.Store, prev *Latest, incremental bool) error {
 	type stmt struct {
@@ -207,12 +211,13 @@ func incrementalInputs(ctx context.Context, db *sql.DB, store lake.Store, prev *
 		{sql: `CREATE OR REPLACE TABLE prev_consumed_runs (system VARCHAR, object VARCHAR, run_id VARCHAR)`},
 		{sql: `CREATE OR REPLACE TABLE prev_outbox_ids (entity VARCHAR, golden_id VARCHAR)`},
 		{sql: `CREATE OR REPLACE TABLE prev_company_names (golden_id VARCHAR, value VARCHAR, changed_at TIMESTAMP, changed_basis VARCHAR)`},
-		{sql: `CREATE OR REPLACE TABLE prev_golden_persons (golden_id VARCHAR)`},
 		{sql: `CREATE OR REPLACE TABLE prev_golden_companies (golden_id VARCHAR)`},
 		{sql: `CREATE OR REPLACE TABLE prev_golden_deals (golden_id VARCHAR)`},
 		{sql: `SET VARIABLE incremental = ?`, args: []any{incremental}},
 	}
-	if incremental {
+	if !incremental {
+		stmts = append(stmts, stmt{sql: `CREATE OR REPLACE TABLE prev_golden_persons (golden_id VARCHAR)`})
+	} else {
 		files := map[string]string{}
 		for _, t := range []string{"outbox", "golden_companies", "golden_persons", "golden_deals"} {
 			f, err := store.LocalPath(ctx, prev.Tables[t])
@@ -225,9 +230,10 @@ func incrementalInputs(ctx context.Context, db *sql.DB, store lake.Store, prev *
 			stmt{`INSERT INTO prev_outbox_ids SELECT DISTINCT entity, golden_id FROM read_parquet(?) WHERE golden_id IS NOT NULL`, []any{files["outbox"]}},
 			stmt{`INSERT INTO prev_company_names SELECT golden_id, name, provenance['name'].changed_at, provenance['name'].changed_basis
 				FROM read_parquet(?)`, []any{files["golden_companies"]}},
-			stmt{`CREATE OR REPLACE TABLE prev_golden_persons AS SELECT * FROM read_parquet(?)`, []any{files["golden_persons"]}},
 			stmt{`CREATE OR REPLACE TABLE prev_golden_companies AS SELECT * FROM read_parquet(?)`, []any{files["golden_companies"]}},
-			stmt{`CREATE OR REPLACE TABLE prev_golden_deals AS SELECT * FROM read_parquet(?)`, []any{files["golden_deals"]}})
+			stmt{`CREATE OR REPLACE TABLE prev_golden_deals AS SELECT * FROM read_parquet(?)`, []any{files["golden_deals"]}},
+			stmt{`SET VARIABLE prev_golden_persons_file = ?`, []any{files["golden_persons"]}},
+			stmt{sql: `CREATE OR REPLACE VIEW prev_golden_persons AS SELECT * FROM read_parquet(getvariable('prev_golden_persons_file'))`})
 		keys := make([]string, 0, len(prev.Transform.Consumed))
 		for k := range prev.Transform.Consumed {
 			keys = append(keys, k)

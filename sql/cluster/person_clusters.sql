@@ -19,6 +19,15 @@ CREATE OR REPLACE TEMP TABLE person_decided AS
   JOIN stg_persons l ON l.record_key = d.left_key
   JOIN stg_persons r ON r.record_key = d.right_key
   WHERE d.entity = 'person' AND l.rid <> r.rid;
+-- the deleted records with their golden id in the previous run: the few
+-- rows the deletion edges below start from (joined in one statement, the
+-- previous run's golden ids were joined with themselves first, every
+-- person's with every other of the same golden id)
+CREATE OR REPLACE TEMP TABLE person_deleted_prev AS
+  SELECT d.rid, pd.golden_id
+  FROM stg_persons d
+  JOIN prev_xref pd ON pd.entity = 'person' AND pd.system = d.system AND pd.object = d.object AND pd.record_id = d.record_id
+  WHERE d.deleted;
 CREATE OR REPLACE TEMP TABLE person_match_edges AS
   SELECT a, b,
          CASE WHEN decided_by = 'cross_id' THEN 1e9 ELSE score END AS strength
@@ -32,11 +41,10 @@ CREATE OR REPLACE TEMP TABLE person_match_edges AS
   -- and a deleted record is never created again in the other CRM
   -- (testdata/scenarios/deletion_propagated)
   SELECT least(d.rid, l.rid), greatest(d.rid, l.rid), 1e9
-  FROM stg_persons d
-  JOIN prev_xref pd ON pd.entity = 'person' AND pd.system = d.system AND pd.object = d.object AND pd.record_id = d.record_id
-  JOIN prev_xref pl ON pl.entity = 'person' AND pl.golden_id = pd.golden_id
+  FROM person_deleted_prev d
+  JOIN prev_xref pl ON pl.entity = 'person' AND pl.golden_id = d.golden_id
   JOIN stg_persons l ON l.system = pl.system AND l.object = pl.object AND l.record_id = pl.record_id AND NOT l.deleted
-  WHERE d.deleted AND d.rid <> l.rid;
+  WHERE d.rid <> l.rid;
 CREATE OR REPLACE TEMP TABLE person_cannot_link AS
   SELECT a, b FROM person_links WHERE decision = 'non-match'
     AND NOT EXISTS (SELECT 1 FROM person_decided d WHERE d.a = least(person_links.a, person_links.b) AND d.b = greatest(person_links.a, person_links.b) AND d.decision = 'must_link')

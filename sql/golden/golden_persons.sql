@@ -1,17 +1,23 @@
+-- kind: script
 -- depends: golden_person_fields, person_clusters, person_scope, prev_golden_persons, golden_macros
 -- test: unique(golden_id)
 -- test: not_null(golden_id)
 -- One row per golden person: the winning value of each field, and in
 -- provenance, for each field, the system, record, rule and change time that
 -- supplied it (provenance['email'].system).
--- An incremental run builds the golden ids of person_scope and carries the
--- others, unchanged by definition, from the last published golden_persons
--- (a full run's prev_golden_persons has no rows).
+-- An incremental run builds the golden ids of person_scope (the table
+-- golden_persons_rebuilt) and carries the others, unchanged by definition,
+-- from the last published golden_persons (a full run's prev_golden_persons
+-- has no rows). golden_persons is a view over the two: the carried rows,
+-- nearly all of them on a nightly run, go from the last run's file
+-- (prev_golden_persons reads it) to this run's when the cycle exports the
+-- view, instead of being copied, provenance maps and all, into a table.
 -- Values and provenance by one join per field on the golden id: a PIVOT
 -- (first(value) per field) and a list() of provenance structs per golden
 -- record were hash aggregates over every field row, the list the slowest
 -- part (nested values in an aggregate state). provenance lists the fields
 -- in name order, without a field the golden record has no row for.
+CREATE OR REPLACE TABLE golden_persons_rebuilt AS
 WITH ids AS (
   SELECT DISTINCT golden_id FROM golden_person_fields
 ),
@@ -87,12 +93,17 @@ members AS (
   SELECT golden_id, count(*) AS records,
          count(*) FILTER (WHERE record_key LIKE 'hubspot:%') AS hubspot_records,
          count(*) FILTER (WHERE record_key LIKE 'salesforce:%') AS salesforce_records
-  FROM person_clusters GROUP BY golden_id
+  FROM person_clusters SEMI JOIN person_scope USING (golden_id) GROUP BY golden_id
 )
 SELECT vals.* EXCLUDE (provenance), m.records, m.hubspot_records, m.salesforce_records, vals.provenance
-FROM vals JOIN members m USING (golden_id)
+FROM vals JOIN members m USING (golden_id);
+-- the ids carried, once: the row count, the tests, the cycle's counts and
+-- the export each read the view
+CREATE OR REPLACE TABLE golden_persons_carried AS
+SELECT DISTINCT golden_id FROM person_clusters
+ANTI JOIN person_scope USING (golden_id)
+WHERE getvariable('incremental');
+CREATE OR REPLACE VIEW golden_persons AS
+SELECT * FROM golden_persons_rebuilt
 UNION ALL BY NAME
-SELECT p.* FROM prev_golden_persons p
-SEMI JOIN (SELECT DISTINCT golden_id FROM person_clusters) c USING (golden_id)
-ANTI JOIN person_scope s USING (golden_id)
-WHERE getvariable('incremental')
+SELECT p.* FROM prev_golden_persons p SEMI JOIN golden_persons_carried USING (golden_id);

@@ -217,8 +217,10 @@ steps AS (
 ),
 change_points AS (
   SELECT s.*,
+         -- the same text first: a CRM mostly hands back what crmhub wrote,
+         -- and same_value (canon_value twice) then need not run
          CASE WHEN pw.record_id IS NOT NULL AND s.updated_at >= pw.written_at
-                   AND same_value(s.field, pw.value, s.value) THEN 'echo'
+                   AND (pw.value IS NOT DISTINCT FROM s.value OR same_value(s.field, pw.value, s.value)) THEN 'echo'
               WHEN s.version = 1 THEN 'first_seen'
               ELSE 'edited' END AS basis,
          pw.source_changed_at

@@ -75,10 +75,16 @@ held AS (
 -- written to another (duplicates inside HubSpot are merged or reviewed)
 -- (from every HubSpot contact: an incremental run's person_values holds only
 -- the golden ids it rebuilds; the value as person_values makes it)
+-- canon_value's address is norm_email's, else the text lowered and trimmed;
+-- stg_persons holds norm_email(email) as email_n (carried for unchanged
+-- records), so an address person_email left as it was, nearly all, takes
+-- it from there instead of running norm_email's regular expressions on a
+-- million contacts every night
 hubspot_emails AS (
-  SELECT DISTINCT canon_value('email', e) AS email
-  FROM (SELECT CASE WHEN fm.create_default LIKE '[%]' AND t.e = fm.create_default THEN NULL ELSE t.e END AS e
-        FROM (SELECT object, person_email(email) AS e FROM stg_persons WHERE system = 'hubspot' AND NOT deleted) t
+  SELECT DISTINCT CASE WHEN e = email THEN coalesce(email_n, lower(e)) ELSE canon_value('email', e) END AS email
+  FROM (SELECT t.email, t.email_n,
+               CASE WHEN fm.create_default LIKE '[%]' AND t.e = fm.create_default THEN NULL ELSE t.e END AS e
+        FROM (SELECT object, email, email_n, person_email(email) AS e FROM stg_persons WHERE system = 'hubspot' AND NOT deleted) t
         LEFT JOIN ref_field_map fm ON fm.entity = 'person' AND fm.field = 'email' AND fm.system = 'hubspot'
                                   AND fm.object = t.object AND fm.role = 'value')
   WHERE e IS NOT NULL

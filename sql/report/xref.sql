@@ -4,22 +4,19 @@
 -- test: accepted_values(entity, 'person', 'company', 'deal')
 -- Published: one row per source record with its golden id and how it was
 -- matched (its strongest link: cross_id, or score; unmatched when alone).
-WITH members AS (
-  SELECT 'person' AS entity, s.record_key, s.system, s.object, s.record_id, s.deleted, s.updated_at, c.golden_id, c.cluster_size
-  FROM stg_persons s JOIN person_clusters c USING (record_key)
-  UNION ALL
-  SELECT 'company', s.record_key, s.system, s.object, s.record_id, s.deleted, s.updated_at, c.golden_id, c.cluster_size
-  FROM stg_companies s JOIN company_clusters c USING (record_key)
-  UNION ALL
-  SELECT 'deal', s.record_key, s.system, s.object, s.record_id, s.deleted, s.updated_at, c.golden_id, c.cluster_size
-  FROM stg_deals s JOIN deal_clusters c USING (record_key)
+WITH person_best AS (
+  -- person_pairs is on rids: a person's strongest link is grouped by rid
+  -- (the matched pairs are most of the links; grouping them by text key
+  -- took two joins to stg_persons and an aggregate on strings)
+  SELECT rid,
+         CASE WHEN bool_or(decided_by = 'cross_id') THEN 'cross_id' ELSE 'score' END AS matched_by,
+         max(score) AS best_score
+  FROM (SELECT left_rid AS rid, decided_by, score FROM person_pairs WHERE decision = 'match'
+        UNION ALL SELECT right_rid, decided_by, score FROM person_pairs WHERE decision = 'match')
+  GROUP BY rid
 ),
 links AS (
-  -- person_pairs is on rids: the keys of the matched pairs only
-  SELECT l.record_key AS left_key, r.record_key AS right_key, p.decided_by, p.score
-  FROM person_pairs p JOIN stg_persons l ON l.rid = p.left_rid JOIN stg_persons r ON r.rid = p.right_rid
-  WHERE p.decision = 'match'
-  UNION ALL SELECT left_key, right_key, decided_by, score FROM company_pairs WHERE decision = 'match'
+  SELECT left_key, right_key, decided_by, score FROM company_pairs WHERE decision = 'match'
   UNION ALL SELECT left_key, right_key, decided_by, score FROM deal_pairs WHERE decision = 'match'
 ),
 ends AS (
@@ -31,8 +28,24 @@ best AS (
          CASE WHEN bool_or(decided_by = 'cross_id') THEN 'cross_id' ELSE 'score' END AS matched_by,
          max(score) AS best_score
   FROM ends GROUP BY record_key
+),
+members AS (
+  SELECT 'person' AS entity, s.system, s.object, s.record_id, s.deleted, s.updated_at, c.golden_id, c.cluster_size,
+         b.matched_by, b.best_score
+  FROM stg_persons s JOIN person_clusters c USING (record_key)
+  LEFT JOIN person_best b USING (rid)
+  UNION ALL
+  SELECT 'company', s.system, s.object, s.record_id, s.deleted, s.updated_at, c.golden_id, c.cluster_size,
+         b.matched_by, b.best_score
+  FROM stg_companies s JOIN company_clusters c USING (record_key)
+  LEFT JOIN best b USING (record_key)
+  UNION ALL
+  SELECT 'deal', s.system, s.object, s.record_id, s.deleted, s.updated_at, c.golden_id, c.cluster_size,
+         b.matched_by, b.best_score
+  FROM stg_deals s JOIN deal_clusters c USING (record_key)
+  LEFT JOIN best b USING (record_key)
 )
-SELECT m.entity, m.golden_id, m.system, m.object, m.record_id,
-       coalesce(b.matched_by, 'unmatched') AS matched_by, b.best_score AS match_score,
-       m.cluster_size, m.deleted, m.updated_at
-FROM members m LEFT JOIN best b USING (record_key)
+SELECT entity, golden_id, system, object, record_id,
+       coalesce(matched_by, 'unmatched') AS matched_by, best_score AS match_score,
+       cluster_size, deleted, updated_at
+FROM members
