@@ -118,7 +118,10 @@ func exportMatchState(ctx context.Context, db *sql.DB, dir string) (map[string]s
 	files := map[string]string{}
 	for part, query := range matchStateQueries {
 		local := filepath.Join(dir, "_state_"+part+".parquet")
-		if _, err := db.ExecContext(ctx, `COPY (`+query+`) TO ? (FORMAT parquet, COMPRESSION zstd)`, local); err != nil {
+		// Parquet V2 pages (delta-encoded integers: rids, patterns, digests):
+		// the pairs' file writes a third faster and is a fifth smaller.
+		// Only crmhub reads the state, so no analyst's tool must read V2.
+		if _, err := db.ExecContext(ctx, `COPY (`+query+`) TO ? (FORMAT parquet, COMPRESSION zstd, PARQUET_VERSION V2)`, local); err != nil {
 			return nil, fmt.Errorf("match state: export %s: %w", part, err)
 		}
 		files[part] = local
