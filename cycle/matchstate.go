@@ -28,8 +28,8 @@ const (
 // stagedStateColumns are the columns of the staged rows the state keeps:
 // what person_pairs compares and stg_persons carries, and the updated_at
 // and digest of the raw values that tell stg_persons a record is
-// unchanged (not the raw values: a third of the state's size, and twenty
-// columns to read back and compare).
+// unchanged (not the raw values: two fifths of the state's size, and
+// seventeen columns to read back and compare).
 const stagedStateColumns = `record_key, system, object, record_id, updated_at, deleted, raw_digest,
 	email_n, phone_n, first_n, first_key, last_n, birthdate_d, street_n, city_n, postal_n, state_n,
 	company_n, cross_id_n, email_key, mobile_n, rid`
@@ -118,8 +118,8 @@ func exportMatchState(ctx context.Context, db *sql.DB, dir string) (map[string]s
 	files := map[string]string{}
 	for part, query := range matchStateQueries {
 		local := filepath.Join(dir, "_state_"+part+".parquet")
-		// Parquet V2 pages (delta-encoded integers: rids, patterns, digests):
-		// the pairs' file writes a third faster and is a fifth smaller.
+		// Parquet V2 pages (delta-encoded integers: rids, patterns): the
+		// pairs' file writes a third faster and is a fifth smaller.
 		// Only crmhub reads the state, so no analyst's tool must read V2.
 		if _, err := db.ExecContext(ctx, `COPY (`+query+`) TO ? (FORMAT parquet, COMPRESSION zstd, PARQUET_VERSION V2)`, local); err != nil {
 			return nil, fmt.Errorf("match state: export %s: %w", part, err)

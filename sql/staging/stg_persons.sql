@@ -9,8 +9,8 @@
 -- digest, raw_digest; prev_stg_persons, the match state:
 -- cycle/matchstate.go): they are a function of those values and of the
 -- reference tables, variables and normalisers, which the run's
--- fingerprint covers. A full run has no
--- prev_stg_persons rows and normalises every record.
+-- fingerprint covers. A full run has no prev_stg_persons rows and
+-- normalises every record.
 WITH unioned AS (
   SELECT 'hubspot' AS system, 'contacts' AS object, _id AS record_id, _updated_at AS updated_at, _archived AS deleted,
          email, firstname AS first_name, lastname AS last_name, phone, mobilephone AS mobile_phone,
@@ -35,8 +35,8 @@ WITH unioned AS (
 ),
 -- each record's raw values (the Contact's Account name included) in one
 -- 64-bit digest, which the match state keeps instead of the values: an
--- incremental run compares one number per record, not twenty columns read
--- back from the last run's Parquet. updated_at is compared as well, so a
+-- incremental run reads back and compares one number per record, not
+-- seventeen text columns. updated_at is compared as well, so a
 -- stale carry needs an edit that keeps updated_at and a digest collision
 -- (1 in 2^64 per changed record). hash() is DuckDB's: the fingerprint
 -- covers the build, and a changed hash only makes records fresh.
@@ -49,8 +49,8 @@ digested AS (
 ),
 -- every record, with the last run's normalised keys where its updated_at
 -- and digest are the last run's (is_carried). Materialised: the carried
--- and the fresh records both come from it, and inlined twice it staged
--- and joined every record twice.
+-- and the fresh records both come from it, so the raw tables are staged
+-- and joined with the state once.
 looked_up AS MATERIALIZED (
   SELECT u.*, p.record_id IS NOT NULL AS is_carried,
          p.email_n, p.phone_n, p.first_n, p.first_key, p.last_n, p.birthdate_d, p.street_n, p.city_n,
