@@ -136,8 +136,8 @@ func writeErrors(ctx context.Context, db *sql.DB, cfg Config, rep *Report) error
 // writeLog carries forward what crmhub wrote, per record and field: the
 // previous log plus this run's outbox rows the CRMs accepted. The next run
 // tells its own writes coming back (echoes) from user edits with it.
-// write_log is a view, computed once where the publish exports it: a copy
-// of the log (millions of rows) before the export cost a second.
+// write_log is a view, computed where the publish exports it, rather than
+// a copy of the log (a million rows at 100k persons) made first.
 func writeLog(ctx context.Context, db *sql.DB, cfg Config, rep *Report, prev *Latest) error {
 	if _, err := db.ExecContext(ctx, `CREATE OR REPLACE TEMP VIEW write_log AS SELECT * FROM prev_writes`); err != nil {
 		return err
@@ -164,7 +164,7 @@ func writeLogPlain(ctx context.Context, db *sql.DB, rep *Report) error {
 	}
 	// A created record's values are crmhub's writes too: logged under the
 	// id the CRM gave it, they come back as echoes, not as user edits.
-	// This run's accepted writes, the latest per record and field:
+	// This run's writes the CRMs accepted:
 	if _, err := db.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE run_writes AS
 		SELECT o.system, o.object, coalesce(c.record_id, o.record_id) AS record_id, o.crm_field,
 		       o.new_value AS value, o.source_changed_at, ? AS run_id, ?::TIMESTAMP AS written_at
@@ -183,8 +183,8 @@ func writeLogPlain(ctx context.Context, db *sql.DB, rep *Report) error {
 	// one row per key already (it was made so): only the keys this run
 	// wrote are ranked again, with the last log's row for them; the rest
 	// of the log is carried as it is (ranking all of it was a third of the
-	// publish step at 100k persons).
-	// (keys compared as the ranking's PARTITION BY does, NULL with NULL)
+	// publish step at 100k persons). Keys are compared as the ranking's
+	// PARTITION BY does, NULL with NULL.
 	_, err := db.ExecContext(ctx, `CREATE OR REPLACE TEMP VIEW write_log AS
 		WITH rewritten AS (
 		  SELECT p.* FROM prev_writes p
