@@ -232,6 +232,8 @@ func incrementalInputs(ctx context.Context, db *sql.DB, store lake.Store, prev *
 				FROM read_parquet(?)`, []any{files["golden_companies"]}},
 			stmt{`CREATE OR REPLACE TABLE prev_golden_companies AS SELECT * FROM read_parquet(?)`, []any{files["golden_companies"]}},
 			stmt{`CREATE OR REPLACE TABLE prev_golden_deals AS SELECT * FROM read_parquet(?)`, []any{files["golden_deals"]}},
+			// a view: golden_persons reads the carried rows once, person_scope
+			// only their ids; a copy cost more than both reads
 			stmt{`SET VARIABLE prev_golden_persons_file = ?`, []any{files["golden_persons"]}},
 			stmt{sql: `CREATE OR REPLACE VIEW prev_golden_persons AS SELECT * FROM read_parquet(getvariable('prev_golden_persons_file'))`})
 		keys := make([]string, 0, len(prev.Transform.Consumed))

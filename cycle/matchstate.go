@@ -25,12 +25,22 @@ const (
 	statePersonPairs   = "person_pairs"
 )
 
-// matchStateQueries export each part of the state: the staged rows as they
-// are, and per scored pair the blocking rules that found it (person_candidates
-// carries the pairs of unchanged blocks) and what its comparison gave (the
-// cross-id flags are the decisions they forced: the two never hold together).
+// stagedStateColumns are the columns of the staged rows the state keeps:
+// what person_pairs compares and stg_persons carries, and the updated_at
+// and digest of the raw values that tell stg_persons a record is
+// unchanged (not the raw values: two fifths of the state's size, and
+// seventeen columns to read back and compare).
+const stagedStateColumns = `record_key, system, object, record_id, updated_at, deleted, raw_digest,
+	email_n, phone_n, first_n, first_key, last_n, birthdate_d, street_n, city_n, postal_n, state_n,
+	company_n, cross_id_n, email_key, mobile_n, rid`
+
+// matchStateQueries export each part of the state: the staged rows'
+// digest and keys, and per scored pair the blocking rules that found it
+// (person_candidates carries the pairs of unchanged blocks) and what its
+// comparison gave (the cross-id flags are the decisions they forced: the
+// two never hold together).
 var matchStateQueries = map[string]string{
-	stateStagedPersons: `SELECT * FROM stg_persons`,
+	stateStagedPersons: `SELECT ` + stagedStateColumns + ` FROM stg_persons`,
 	statePersonPairs: `SELECT left_rid, right_rid, rule_mask, pattern, decided_by = 'cross_id' AS same_cross_id,
 		decided_by = 'conflicting_cross_id' AS conflicting_cross_id FROM person_pairs`,
 }
@@ -42,12 +52,9 @@ func matchStateInputs(ctx context.Context, db *sql.DB, store lake.Store, prev *L
 	if !incremental {
 		for _, ddl := range []string{
 			`CREATE OR REPLACE TABLE prev_stg_persons (record_key VARCHAR, system VARCHAR, object VARCHAR, record_id VARCHAR,
-				updated_at VARCHAR, deleted BOOLEAN, email VARCHAR, first_name VARCHAR, last_name VARCHAR, phone VARCHAR,
-				mobile_phone VARCHAR, title VARCHAR, company_name VARCHAR, street VARCHAR, city VARCHAR, state VARCHAR,
-				postal_code VARCHAR, country VARCHAR, birthdate VARCHAR, lifecycle_stage VARCHAR, company_ref VARCHAR,
-				cross_id VARCHAR, email_n VARCHAR, phone_n VARCHAR, first_n VARCHAR, first_key VARCHAR, last_n VARCHAR,
-				birthdate_d DATE, street_n VARCHAR, city_n VARCHAR, postal_n VARCHAR, state_n VARCHAR, company_n VARCHAR,
-				cross_id_n VARCHAR, email_key VARCHAR, mobile_n VARCHAR, rid BIGINT)`,
+				updated_at TIMESTAMP, deleted BOOLEAN, raw_digest UBIGINT, email_n VARCHAR, phone_n VARCHAR, first_n VARCHAR, first_key VARCHAR,
+				last_n VARCHAR, birthdate_d DATE, street_n VARCHAR, city_n VARCHAR, postal_n VARCHAR, state_n VARCHAR,
+				company_n VARCHAR, cross_id_n VARCHAR, email_key VARCHAR, mobile_n VARCHAR, rid BIGINT)`,
 			`CREATE OR REPLACE TABLE prev_person_pairs (left_rid BIGINT, right_rid BIGINT, rule_mask BIGINT, pattern INTEGER,
 				same_cross_id BOOLEAN, conflicting_cross_id BOOLEAN)`,
 		} {
@@ -112,7 +119,10 @@ func exportMatchState(ctx context.Context, db *sql.DB, dir string) (map[string]s
 	files := map[string]string{}
 	for part, query := range matchStateQueries {
 		local := filepath.Join(dir, "_state_"+part+".parquet")
-		if _, err := db.ExecContext(ctx, `COPY (`+query+`) TO ? (FORMAT parquet, COMPRESSION zstd)`, local); err != nil {
+		// Parquet V2 pages (delta-encoded integers: rids, patterns): the
+		// pairs' file writes a third faster and is a fifth smaller.
+		// Only crmhub reads the state, so no analyst's tool must read V2.
+		if _, err := db.ExecContext(ctx, `COPY (`+query+`) TO ? (FORMAT parquet, COMPRESSION zstd, PARQUET_VERSION V2)`, local); err != nil {
 			return nil, fmt.Errorf("match state: export %s: %w", part, err)
 		}
 		files[part] = local

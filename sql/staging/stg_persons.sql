@@ -5,11 +5,12 @@
 -- One row per person record of either CRM, in the shared vocabulary, with
 -- the raw values (for golden records) and normalised keys (for matching).
 -- An incremental run carries the normalised keys of a record whose raw
--- values are all the same as in the last run's staged row
--- (prev_stg_persons, the match state: cycle/matchstate.go): they are a
--- function of those values and of the reference tables, variables and
--- normalisers, which the run's fingerprint covers. A full run has no
--- prev_stg_persons rows and normalises every record.
+-- values are all the same as in the last run's staged row (by their
+-- digest, raw_digest; prev_stg_persons, the match state:
+-- cycle/matchstate.go): they are a function of those values and of the
+-- reference tables, variables and normalisers, which the run's
+-- fingerprint covers. A full run has no prev_stg_persons rows and
+-- normalises every record.
 WITH unioned AS (
   SELECT 'hubspot' AS system, 'contacts' AS object, _id AS record_id, _updated_at AS updated_at, _archived AS deleted,
          email, firstname AS first_name, lastname AS last_name, phone, mobilephone AS mobile_phone,
@@ -32,37 +33,39 @@ WITH unioned AS (
          NULL, HubSpot_Id__c
   FROM raw_salesforce_lead
 ),
--- records whose raw values (the Contact's Account name included) all equal
--- the last run's, with that run's normalised keys. Values are compared as
--- text (an injective cast), so the comparison does not depend on the types
--- a full run's empty prev_stg_persons declares.
-carried AS (
+-- each record's raw values (the Contact's Account name included) in one
+-- 64-bit digest, which the match state keeps instead of the values: an
+-- incremental run reads back and compares one number per record, not
+-- seventeen text columns. updated_at is compared as well, so a
+-- stale carry needs an edit that keeps updated_at and a digest collision
+-- (1 in 2^64 per changed record). hash() is DuckDB's: the fingerprint
+-- covers the build, and a changed hash only makes records fresh.
+digested AS (
   SELECT u.*,
+         hash(u.deleted, u.email, u.first_name, u.last_name, u.phone, u.mobile_phone, u.title, u.company_name,
+              u.street, u.city, u.state, u.postal_code, u.country, u.birthdate, u.lifecycle_stage,
+              u.company_ref, u.cross_id) AS raw_digest
+  FROM unioned u
+),
+-- every record, with the last run's normalised keys where its updated_at
+-- and digest are the last run's (is_carried). Materialised: the carried
+-- and the fresh records both come from it, so the raw tables are staged
+-- and joined with the state once.
+looked_up AS MATERIALIZED (
+  SELECT u.*, p.record_id IS NOT NULL AS is_carried,
          p.email_n, p.phone_n, p.first_n, p.first_key, p.last_n, p.birthdate_d, p.street_n, p.city_n,
          p.postal_n, p.state_n, p.company_n, p.cross_id_n, p.email_key, p.mobile_n
-  FROM unioned u
-  JOIN prev_stg_persons p ON p.system = u.system AND p.object = u.object AND p.record_id::VARCHAR = u.record_id::VARCHAR
-  WHERE p.updated_at::VARCHAR IS NOT DISTINCT FROM u.updated_at::VARCHAR
-    AND p.deleted::VARCHAR IS NOT DISTINCT FROM u.deleted::VARCHAR
-    AND p.email::VARCHAR IS NOT DISTINCT FROM u.email::VARCHAR
-    AND p.first_name::VARCHAR IS NOT DISTINCT FROM u.first_name::VARCHAR
-    AND p.last_name::VARCHAR IS NOT DISTINCT FROM u.last_name::VARCHAR
-    AND p.phone::VARCHAR IS NOT DISTINCT FROM u.phone::VARCHAR
-    AND p.mobile_phone::VARCHAR IS NOT DISTINCT FROM u.mobile_phone::VARCHAR
-    AND p.title::VARCHAR IS NOT DISTINCT FROM u.title::VARCHAR
-    AND p.company_name::VARCHAR IS NOT DISTINCT FROM u.company_name::VARCHAR
-    AND p.street::VARCHAR IS NOT DISTINCT FROM u.street::VARCHAR
-    AND p.city::VARCHAR IS NOT DISTINCT FROM u.city::VARCHAR
-    AND p.state::VARCHAR IS NOT DISTINCT FROM u.state::VARCHAR
-    AND p.postal_code::VARCHAR IS NOT DISTINCT FROM u.postal_code::VARCHAR
-    AND p.country::VARCHAR IS NOT DISTINCT FROM u.country::VARCHAR
-    AND p.birthdate::VARCHAR IS NOT DISTINCT FROM u.birthdate::VARCHAR
-    AND p.lifecycle_stage::VARCHAR IS NOT DISTINCT FROM u.lifecycle_stage::VARCHAR
-    AND p.company_ref::VARCHAR IS NOT DISTINCT FROM u.company_ref::VARCHAR
-    AND p.cross_id::VARCHAR IS NOT DISTINCT FROM u.cross_id::VARCHAR
+  FROM digested u
+  LEFT JOIN prev_stg_persons p ON p.system = u.system AND p.object = u.object AND p.record_id = u.record_id
+                              AND p.updated_at IS NOT DISTINCT FROM u.updated_at AND p.raw_digest = u.raw_digest
+),
+carried AS (
+  SELECT * EXCLUDE (is_carried) FROM looked_up WHERE is_carried
 ),
 fresh AS (
-  SELECT u.* FROM unioned u ANTI JOIN carried c USING (system, object, record_id)
+  SELECT * EXCLUDE (is_carried, email_n, phone_n, first_n, first_key, last_n, birthdate_d, street_n, city_n,
+                    postal_n, state_n, company_n, cross_id_n, email_key, mobile_n)
+  FROM looked_up WHERE NOT is_carried
 ),
 -- each normaliser once per record (the phone UDF and the name cleaner were
 -- called two and three times)
@@ -102,4 +105,4 @@ SELECT s.system || ':' || s.object || ':' || s.record_id AS record_key,
        -- a dense integer per record, in record_key order: blocking, scoring
        -- and clustering join on it instead of the long text key
        row_number() OVER (ORDER BY s.system, s.object, s.record_id) AS rid
-FROM (SELECT * FROM normalised UNION ALL SELECT * FROM carried) s
+FROM (SELECT * FROM normalised UNION ALL BY NAME SELECT * FROM carried) s
