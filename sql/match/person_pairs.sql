@@ -424,11 +424,11 @@ FROM decided s;
 -- and an explanation per compared field (level and weight, a term-frequency
 -- field's weight with its pair's term). A view: its readers build only the
 -- rows and columns they use. The record columns come straight from
--- stg_persons (splitting 23 M record keys back into them was a fifth of the
--- export at a million people); the explanation is a struct keyed by field,
--- which Parquet writes as flat columns: the list of ten {field, level,
--- weight} structs it replaces repeated every field name in every row and
--- was half of the export (match_pairs.sql casts it to pair_explanation).
+-- stg_persons (joining the keys and splitting them back was an eighth of
+-- the export at 100k); the explanation is a struct keyed by field, which
+-- Parquet writes as flat columns: the list of ten {field, level, weight}
+-- structs it replaces repeated every field name in every row and was over
+-- 40% of the export (match_pairs.sql casts it to pair_explanation).
 CREATE OR REPLACE VIEW person_pairs_wide AS
 SELECT l.system AS left_system, l.object AS left_object, l.record_id AS left_record_id,
        r.system AS right_system, r.object AS right_object, r.record_id AS right_record_id,
