@@ -48,7 +48,10 @@ func Tables() []Table {
 			{prefix + "_record_id", "Id of the " + what + " record in its system."},
 		}
 	}
-	explanation := Column{"explanation", "Per compared field: field, level (exact, fuzzy_high, ..., null, different) and the log2 m/u weight it added to the score."}
+	levels := "level (exact, fuzzy_high, ..., null, different) and the log2 m/u weight it added to the score"
+	pairExplanation := Column{"explanation", "Per compared field, keyed by the field: explanation.email.level and explanation.email.weight, the " + levels + ". " +
+		"Persons fill first_name, last_name, birthdate, email, phone, street, city, postal_code, state and company_name; companies name, domain, phone, street, city and postal_code; deals name, company, amount and close_date; the fields of other entities are NULL."}
+	explanation := Column{"explanation", "Per compared field of the pair's entity, in field order: field, " + levels + "."}
 	return []Table{
 		{Name: "xref", Grain: "one row per source record",
 			Doc: "Cross-reference of every source record of both CRMs to its golden record, and how it was matched.",
@@ -76,7 +79,7 @@ func Tables() []Table {
 				Column{"decision", "match, review or non-match, from the pipeline's thresholds."},
 				Column{"decided_by", "What decided: the score thresholds (score), a cross-system id rule (cross_id, conflicting_cross_id) or, for companies, two differently named businesses at one site (two_names_at_site: a non-match)."},
 				Column{"blocking_rules", "Blocking rules that made the two records candidates."},
-				explanation)},
+				pairExplanation)},
 		{Name: "review_queue", Grain: "one row per pair or merge that needs a person",
 			Doc: "Work for a person: uncertain matches, conflicts held for review, duplicates inside one system that are not merged automatically.",
 			Columns: append(append(append([]Column{

@@ -150,12 +150,13 @@ scored AS (
   SELECT left_key, right_key, left_rid, right_rid, rules, same_cross_id, conflicting_cross_id,
          name_level, street_level = 'exact' OR phone_level IN ('exact', 'same_site') AS same_site,
          round(name_weight + domain_weight + phone_weight + street_weight + city_weight + postal_code_weight, 3) AS score,
-         [{'field': 'city', 'level': city_level, 'weight': round(city_weight, 2)},
-          {'field': 'domain', 'level': domain_level, 'weight': round(domain_weight, 2)},
-          {'field': 'name', 'level': name_level, 'weight': round(name_weight, 2)},
-          {'field': 'phone', 'level': phone_level, 'weight': round(phone_weight, 2)},
-          {'field': 'postal_code', 'level': postal_code_level, 'weight': round(postal_code_weight, 2)},
-          {'field': 'street', 'level': street_level, 'weight': round(street_weight, 2)}] AS explanation
+         -- keyed by field (match_pairs casts it to pair_explanation)
+         {'city': {'level': city_level, 'weight': round(city_weight, 2)},
+          'domain': {'level': domain_level, 'weight': round(domain_weight, 2)},
+          'name': {'level': name_level, 'weight': round(name_weight, 2)},
+          'phone': {'level': phone_level, 'weight': round(phone_weight, 2)},
+          'postal_code': {'level': postal_code_level, 'weight': round(postal_code_weight, 2)},
+          'street': {'level': street_level, 'weight': round(street_weight, 2)}} AS explanation
   FROM weighed
 ),
 -- Two businesses at one site (a hotel's cafe and its dining room, the east

@@ -56,10 +56,11 @@ weighed AS (
 scored AS (
   SELECT left_key, right_key, rules, same_cross_id, conflicting_cross_id,
          round(amount_weight + close_date_weight + company_weight + name_weight, 3) AS score,
-         [{'field': 'amount', 'level': amount_level, 'weight': round(amount_weight, 2)},
-          {'field': 'close_date', 'level': close_date_level, 'weight': round(close_date_weight, 2)},
-          {'field': 'company', 'level': company_level, 'weight': round(company_weight, 2)},
-          {'field': 'name', 'level': name_level, 'weight': round(name_weight, 2)}] AS explanation
+         -- keyed by field (match_pairs casts it to pair_explanation)
+         {'amount': {'level': amount_level, 'weight': round(amount_weight, 2)},
+          'close_date': {'level': close_date_level, 'weight': round(close_date_weight, 2)},
+          'company': {'level': company_level, 'weight': round(company_weight, 2)},
+          'name': {'level': name_level, 'weight': round(name_weight, 2)}} AS explanation
   FROM weighed
 )
 SELECT left_key, right_key, rules, score,

@@ -323,7 +323,7 @@ CREATE OR REPLACE TABLE person_rule_sets AS
 
 -- person_pairs holds what a pair's decision rests on, on the integer rids:
 -- its pattern, the three term-frequency terms, score, probability and
--- decision. The record keys, rule names and the ten-entry explanation are
+-- decision. The record columns, rule names and the ten-field explanation are
 -- functions of these (person_pairs_wide below), built only where they are
 -- published: written here for every pair they were most of this model's
 -- time at a million people (20.6 M explanations spilled to disk, and
@@ -403,21 +403,29 @@ SELECT s.left_rid, s.right_rid, s.rule_mask, s.pattern, s.first_tf_bits, s.last_
 FROM decided s;
 
 -- the pairs in the published shape of every entity's pairs (match_pairs):
--- record keys, blocking rule names, score, decision and an explanation per
--- compared field (level and weight, a term-frequency field's weight with its
--- pair's term). A view: its readers build only the rows and columns they use.
+-- both records' system, object and id, blocking rule names, score, decision
+-- and an explanation per compared field (level and weight, a term-frequency
+-- field's weight with its pair's term). A view: its readers build only the
+-- rows and columns they use. The record columns come straight from
+-- stg_persons (joining the keys and splitting them back was an eighth of
+-- the export at 100k); the explanation is a struct keyed by field, which
+-- Parquet writes as flat columns: the list of ten {field, level, weight}
+-- structs it replaces repeated every field name in every row and was over
+-- 40% of the export (match_pairs.sql casts it to pair_explanation).
 CREATE OR REPLACE VIEW person_pairs_wide AS
-SELECT l.record_key AS left_key, r.record_key AS right_key, rs.rules, p.score, p.probability, p.decision, p.decided_by,
-       [{'field': 'birthdate', 'level': ps.birthdate_level, 'weight': round(ps.birthdate_weight, 2)},
-        {'field': 'city', 'level': ps.city_level, 'weight': round(ps.city_weight + p.city_tf_bits, 2)},
-        {'field': 'company_name', 'level': ps.company_name_level, 'weight': round(ps.company_name_weight, 2)},
-        {'field': 'email', 'level': ps.email_level, 'weight': round(ps.email_weight, 2)},
-        {'field': 'first_name', 'level': ps.first_name_level, 'weight': round(ps.first_name_weight + p.first_tf_bits, 2)},
-        {'field': 'last_name', 'level': ps.last_name_level, 'weight': round(ps.last_name_weight + p.last_tf_bits, 2)},
-        {'field': 'phone', 'level': ps.phone_level, 'weight': round(ps.phone_weight, 2)},
-        {'field': 'postal_code', 'level': ps.postal_code_level, 'weight': round(ps.postal_code_weight, 2)},
-        {'field': 'state', 'level': ps.state_level, 'weight': round(ps.state_weight, 2)},
-        {'field': 'street', 'level': ps.street_level, 'weight': round(ps.street_weight, 2)}] AS explanation
+SELECT l.system AS left_system, l.object AS left_object, l.record_id AS left_record_id,
+       r.system AS right_system, r.object AS right_object, r.record_id AS right_record_id,
+       rs.rules, p.score, p.probability, p.decision, p.decided_by,
+       {'birthdate': {'level': ps.birthdate_level, 'weight': round(ps.birthdate_weight, 2)},
+        'city': {'level': ps.city_level, 'weight': round(ps.city_weight + p.city_tf_bits, 2)},
+        'company_name': {'level': ps.company_name_level, 'weight': round(ps.company_name_weight, 2)},
+        'email': {'level': ps.email_level, 'weight': round(ps.email_weight, 2)},
+        'first_name': {'level': ps.first_name_level, 'weight': round(ps.first_name_weight + p.first_tf_bits, 2)},
+        'last_name': {'level': ps.last_name_level, 'weight': round(ps.last_name_weight + p.last_tf_bits, 2)},
+        'phone': {'level': ps.phone_level, 'weight': round(ps.phone_weight, 2)},
+        'postal_code': {'level': ps.postal_code_level, 'weight': round(ps.postal_code_weight, 2)},
+        'state': {'level': ps.state_level, 'weight': round(ps.state_weight, 2)},
+        'street': {'level': ps.street_level, 'weight': round(ps.street_weight, 2)}} AS explanation
 FROM person_pairs p
 JOIN stg_persons l ON l.rid = p.left_rid
 JOIN stg_persons r ON r.rid = p.right_rid

@@ -36,12 +36,14 @@ pairs AS (
   SELECT p.entity, 'uncertain_match' AS reason,
          p.left_system, p.left_object, p.left_record_id, lx.golden_id AS left_golden_id,
          p.right_system, p.right_object, p.right_record_id, rx.golden_id AS right_golden_id,
-         p.score, p.probability, p.explanation,
+         -- the list of {field, level, weight} the review shows and the
+         -- fingerprint hashes (match_pairs' struct as a list)
+         p.score, p.probability, explanation_list(p.explanation) AS explanation,
          CASE WHEN lx.golden_id = rx.golden_id THEN 'already_linked_confirm'
               WHEN p.probability >= 0.5 THEN 'link' ELSE 'keep_apart' END AS suggested_action,
          CASE WHEN lx.golden_id = rx.golden_id THEN coalesce(ls.records, 0)
               ELSE coalesce(ls.records, 0) + coalesce(rs.records, 0) END AS impact_records,
-         coalesce(len(list_filter(p.explanation, e -> e.weight < 0)), 0) AS impact_fields
+         coalesce(len(list_filter(explanation_list(p.explanation), e -> e.weight < 0)), 0) AS impact_fields
   FROM match_pairs p
   JOIN xref lx ON lx.system = p.left_system AND lx.object = p.left_object AND lx.record_id = p.left_record_id
   JOIN xref rx ON rx.system = p.right_system AND rx.object = p.right_object AND rx.record_id = p.right_record_id
