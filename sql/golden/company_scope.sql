@@ -1,4 +1,5 @@
--- depends: company_clusters, prev_xref, prev_consumed_runs, prev_outbox_ids, prev_golden_companies, raw_hubspot_companies, raw_salesforce_account
+-- kind: script
+-- depends: golden_macros, company_clusters, prev_xref, prev_consumed_runs, prev_outbox_ids, prev_golden_companies, raw_hubspot_companies, raw_salesforce_account
 -- test: unique(golden_id)
 -- test: not_null(golden_id)
 -- The golden company ids this run rebuilds (field_changes, company_values,
@@ -18,34 +19,14 @@
 --               the clock, with no change in the data)
 --   unseen      the last run published no golden company for it
 -- Models, reference tables, golden rules and the build are in the run's
--- fingerprint (cycle/incremental.go).
-WITH cur AS (
-  SELECT record_key, golden_id FROM company_clusters
-),
-changed AS (
+-- fingerprint (cycle/incremental.go). The rules but "changed" are
+-- golden_scope's (sql/macros/golden_macros.sql).
+CREATE OR REPLACE TEMP VIEW company_changed AS
   SELECT 'hubspot:companies:' || r._id AS record_key FROM raw_hubspot_companies r
   ANTI JOIN prev_consumed_runs c ON c.system = 'hubspot' AND c.object = 'companies' AND c.run_id = r._run_id
   UNION ALL
   SELECT 'salesforce:Account:' || r._id FROM raw_salesforce_account r
-  ANTI JOIN prev_consumed_runs c ON c.system = 'salesforce' AND c.object = 'Account' AND c.run_id = r._run_id
-),
-moved AS (
-  SELECT c.golden_id AS cur_id, p.golden_id AS prev_id
-  FROM cur c
-  FULL JOIN (SELECT system || ':' || object || ':' || record_id AS record_key, golden_id
-             FROM prev_xref WHERE entity = 'company') p USING (record_key)
-  WHERE c.golden_id IS DISTINCT FROM p.golden_id
-),
-dirty AS (
-  SELECT c.golden_id FROM cur c SEMI JOIN changed USING (record_key)
-  UNION ALL SELECT cur_id FROM moved WHERE cur_id IS NOT NULL
-  UNION ALL SELECT prev_id FROM moved WHERE prev_id IS NOT NULL
-  UNION ALL SELECT golden_id FROM prev_outbox_ids WHERE entity = 'company'
-  UNION ALL SELECT golden_id FROM review_field_overrides WHERE entity = 'company'
-  UNION ALL SELECT golden_id FROM cur ANTI JOIN prev_golden_companies USING (golden_id)
-)
-SELECT DISTINCT golden_id FROM cur
-WHERE NOT getvariable('incremental')
-UNION
-SELECT golden_id FROM cur SEMI JOIN dirty USING (golden_id)
-WHERE getvariable('incremental')
+  ANTI JOIN prev_consumed_runs c ON c.system = 'salesforce' AND c.object = 'Account' AND c.run_id = r._run_id;
+CREATE OR REPLACE TABLE company_scope AS
+  SELECT * FROM golden_scope('company', 'company_clusters', 'company_changed', 'prev_golden_companies');
+DROP VIEW company_changed;

@@ -1,4 +1,5 @@
--- depends: person_clusters, stg_persons, company_clusters, golden_companies, prev_xref, prev_consumed_runs, prev_outbox_ids, prev_company_names, prev_golden_persons, raw_hubspot_contacts, raw_salesforce_contact, raw_salesforce_lead, raw_salesforce_account
+-- kind: script
+-- depends: golden_macros, person_clusters, stg_persons, company_clusters, golden_companies, prev_xref, prev_consumed_runs, prev_outbox_ids, prev_company_names, prev_golden_persons, raw_hubspot_contacts, raw_salesforce_contact, raw_salesforce_lead, raw_salesforce_account
 -- test: unique(golden_id)
 -- test: not_null(golden_id)
 -- The golden person ids this run rebuilds (person_values, golden_persons,
@@ -22,11 +23,11 @@
 --   unseen      the last run published no golden person for it
 -- Anything else a golden person depends on (models, reference tables,
 -- golden rules, the crmhub build) is in the run's fingerprint: when it
--- changes the run is full (cycle/incremental.go).
-WITH cur AS (
-  SELECT record_key, golden_id FROM person_clusters
-),
-person_raw AS (
+-- changes the run is full (cycle/incremental.go). The rules but "changed"
+-- and "company" (both: the records listed in person_changed) are
+-- golden_scope's (sql/macros/golden_macros.sql).
+CREATE OR REPLACE TEMP VIEW person_changed AS
+WITH person_raw AS (
   SELECT 'hubspot' AS system, 'contacts' AS object, _id AS record_id, _run_id FROM raw_hubspot_contacts
   UNION ALL SELECT 'salesforce', 'Contact', _id, _run_id FROM raw_salesforce_contact
   UNION ALL SELECT 'salesforce', 'Lead', _id, _run_id FROM raw_salesforce_lead
@@ -34,22 +35,6 @@ person_raw AS (
 changed_accounts AS (
   SELECT _id AS record_id FROM raw_salesforce_account a
   ANTI JOIN prev_consumed_runs c ON c.system = 'salesforce' AND c.object = 'Account' AND c.run_id = a._run_id
-),
-changed AS (
-  SELECT r.system || ':' || r.object || ':' || r.record_id AS record_key FROM person_raw r
-  ANTI JOIN prev_consumed_runs c ON c.system = r.system AND c.object = r.object AND c.run_id = r._run_id
-  UNION ALL
-  SELECT s.record_key FROM stg_persons s SEMI JOIN changed_accounts a ON a.record_id = s.company_ref
-  WHERE s.object = 'Contact'
-),
-prev AS (
-  SELECT system || ':' || object || ':' || record_id AS record_key, golden_id
-  FROM prev_xref WHERE entity = 'person'
-),
-moved AS (
-  SELECT c.golden_id AS cur_id, p.golden_id AS prev_id
-  FROM cur c FULL JOIN prev p USING (record_key)
-  WHERE c.golden_id IS DISTINCT FROM p.golden_id
 ),
 -- what person_values reads for a Contact's company name, now and last run
 account_names AS (
@@ -68,21 +53,16 @@ renamed_accounts AS (
   SELECT record_key FROM account_names a FULL JOIN prev_account_names p USING (record_key)
   WHERE a.golden_id IS DISTINCT FROM p.golden_id OR a.value IS DISTINCT FROM p.value
      OR a.changed_at IS DISTINCT FROM p.changed_at OR a.changed_basis IS DISTINCT FROM p.changed_basis
-),
-dirty AS (
-  SELECT c.golden_id FROM cur c SEMI JOIN changed USING (record_key)
-  UNION ALL SELECT cur_id FROM moved WHERE cur_id IS NOT NULL
-  UNION ALL SELECT prev_id FROM moved WHERE prev_id IS NOT NULL
-  UNION ALL
-  SELECT c.golden_id FROM stg_persons s JOIN cur c USING (record_key)
-  SEMI JOIN renamed_accounts a ON a.record_key = 'salesforce:Account:' || s.company_ref
-  WHERE s.object = 'Contact'
-  UNION ALL SELECT golden_id FROM prev_outbox_ids WHERE entity = 'person'
-  UNION ALL SELECT golden_id FROM review_field_overrides WHERE entity = 'person'
-  UNION ALL SELECT golden_id FROM cur ANTI JOIN prev_golden_persons USING (golden_id)
 )
-SELECT DISTINCT golden_id FROM cur
-WHERE NOT getvariable('incremental')
-UNION
-SELECT golden_id FROM cur SEMI JOIN dirty USING (golden_id)
-WHERE getvariable('incremental')
+SELECT r.system || ':' || r.object || ':' || r.record_id AS record_key FROM person_raw r
+ANTI JOIN prev_consumed_runs c ON c.system = r.system AND c.object = r.object AND c.run_id = r._run_id
+UNION ALL
+SELECT s.record_key FROM stg_persons s SEMI JOIN changed_accounts a ON a.record_id = s.company_ref
+WHERE s.object = 'Contact'
+UNION ALL
+SELECT s.record_key FROM stg_persons s
+SEMI JOIN renamed_accounts a ON a.record_key = 'salesforce:Account:' || s.company_ref
+WHERE s.object = 'Contact';
+CREATE OR REPLACE TABLE person_scope AS
+  SELECT * FROM golden_scope('person', 'person_clusters', 'person_changed', 'prev_golden_persons');
+DROP VIEW person_changed;

@@ -253,3 +253,37 @@ UNION ALL
          AND getvariable('last_run_at') > TIMESTAMP '1971-01-01' AS changed_since_last_run
 FROM change_points
 QUALIFY row_number() OVER (PARTITION BY system, object, record_id, field ORDER BY updated_at DESC) = 1);
+
+-- golden_scope(ent, clusters, changed, prev_golden): the golden ids an
+-- incremental run rebuilds (person_scope, company_scope, deal_scope), of
+-- the clusters table (record_key, golden_id): those of the records in the
+-- changed table (record_key; each entity's own rules), those a record
+-- joined or left (against prev_xref: the new and the old id), those the
+-- last outbox wrote to (pending), those a reviewer's field override names
+-- (review) and those the last run did not publish (unseen: not in the
+-- prev_golden table). A full run (variable incremental false) rebuilds
+-- every golden id.
+CREATE OR REPLACE MACRO golden_scope(ent, clusters, changed, prev_golden) AS TABLE
+WITH cur AS (
+  SELECT record_key, golden_id FROM query_table(clusters)
+),
+moved AS (
+  SELECT c.golden_id AS cur_id, p.golden_id AS prev_id
+  FROM cur c
+  FULL JOIN (SELECT system || ':' || object || ':' || record_id AS record_key, golden_id
+             FROM prev_xref WHERE entity = ent) p USING (record_key)
+  WHERE c.golden_id IS DISTINCT FROM p.golden_id
+),
+dirty AS (
+  SELECT c.golden_id FROM cur c SEMI JOIN query_table(changed) ch ON ch.record_key = c.record_key
+  UNION ALL SELECT cur_id FROM moved WHERE cur_id IS NOT NULL
+  UNION ALL SELECT prev_id FROM moved WHERE prev_id IS NOT NULL
+  UNION ALL SELECT golden_id FROM prev_outbox_ids WHERE entity = ent
+  UNION ALL SELECT golden_id FROM review_field_overrides WHERE entity = ent
+  UNION ALL SELECT golden_id FROM cur ANTI JOIN query_table(prev_golden) pg ON pg.golden_id = cur.golden_id
+)
+SELECT DISTINCT golden_id FROM cur
+WHERE NOT getvariable('incremental')
+UNION
+SELECT golden_id FROM cur SEMI JOIN dirty USING (golden_id)
+WHERE getvariable('incremental');
