@@ -36,28 +36,7 @@ func TestIncrementalEqualsFull(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs four nights of the demo")
 	}
-	for _, tc := range []struct {
-		name string
-		open func(t *testing.T) lake.Store
-	}{
-		{"local", func(t *testing.T) lake.Store {
-			store, err := lake.OpenLocal(t.TempDir())
-			if err != nil {
-				t.Fatal(err)
-			}
-			return store
-		}},
-		{"s3", func(t *testing.T) lake.Store {
-			_, bucket := testenv.S3(t)
-			store, err := lake.Open(context.Background(), "s3://"+bucket+"/lake", t.TempDir())
-			if err != nil {
-				t.Fatal(err)
-			}
-			return store
-		}},
-	} {
-		t.Run(tc.name, func(t *testing.T) { incrementalEqualsFull(t, tc.open(t)) })
-	}
+	testenv.EachLake(t, incrementalEqualsFull)
 }
 
 func incrementalEqualsFull(t *testing.T, store lake.Store) {

@@ -93,28 +93,7 @@ func (l *snapLake) prepare(db *sql.DB, o prepareOptions) []string {
 // again), values kept in _invalid, a new field, and a new full extract
 // that starts the view again; on a local lake and on S3.
 func TestRawSnapshotReadsAsFiles(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		open func(t *testing.T) lake.Store
-	}{
-		{"local", func(t *testing.T) lake.Store {
-			store, err := lake.OpenLocal(t.TempDir())
-			if err != nil {
-				t.Fatal(err)
-			}
-			return store
-		}},
-		{"s3", func(t *testing.T) lake.Store {
-			_, bucket := testenv.S3(t)
-			store, err := lake.Open(context.Background(), "s3://"+bucket+"/lake", t.TempDir())
-			if err != nil {
-				t.Fatal(err)
-			}
-			return store
-		}},
-	} {
-		t.Run(tc.name, func(t *testing.T) { snapshotsReadAsFiles(t, tc.open(t)) })
-	}
+	testenv.EachLake(t, snapshotsReadAsFiles)
 }
 
 func snapshotsReadAsFiles(t *testing.T, store lake.Store) {
