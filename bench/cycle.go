@@ -116,6 +116,10 @@ type RunFig struct {
 	TransformPhases []StepFig `json:"transform_phases,omitempty"`
 	// Exports split the export phase by published table.
 	Exports []StepFig `json:"exports,omitempty"`
+	// Outside times the run's work outside its steps (cycle.Report.Outside),
+	// and "close": the rest of the run's seconds, closing the engine and
+	// removing the work folder.
+	Outside []StepFig `json:"outside,omitempty"`
 	// Phases are the peak resident sets sampled per step and model.
 	Phases []PhaseRSS `json:"phase_rss"`
 }
@@ -358,6 +362,7 @@ func runOnce(ctx context.Context, o CycleOptions, s sims, store lake.Store, tmp 
 	for _, ex := range res.Exports {
 		fig.Exports = append(fig.Exports, StepFig{Step: ex.Name, Seconds: ex.Duration.Seconds()})
 	}
+	fig.Outside = outsideFigs(fig.Seconds, res)
 	if res.GuardError != nil {
 		fig.GuardError = res.GuardError.Error()
 	}
@@ -427,4 +432,19 @@ func dirSize(dir string) int64 {
 		return nil
 	})
 	return n
+}
+
+// outsideFigs are a run's seconds outside its steps: the parts the run
+// timed, then "close", what is left of total.
+func outsideFigs(total float64, res *cycle.Report) []StepFig {
+	var out []StepFig
+	rest := total
+	for _, st := range res.Steps {
+		rest -= st.Duration.Seconds()
+	}
+	for _, o := range res.Outside {
+		out = append(out, StepFig{Step: o.Name, Seconds: o.Duration.Seconds()})
+		rest -= o.Duration.Seconds()
+	}
+	return append(out, StepFig{Step: "close", Seconds: max(rest, 0)})
 }

@@ -241,6 +241,13 @@ func (r *CycleReport) markdown(w io.Writer) {
 			}
 			fmt.Fprintf(w, "Export by table: %s.\n\n", strings.Join(parts, ", "))
 		}
+		if len(f.Outside) > 0 {
+			var parts []string
+			for _, o := range f.Outside {
+				parts = append(parts, fmt.Sprintf("%s %.1f s", o.Step, o.Seconds))
+			}
+			fmt.Fprintf(w, "Outside the steps: %s.\n\n", strings.Join(parts, ", "))
+		}
 		fmt.Fprintln(w, "| model | rows | seconds | share |")
 		fmt.Fprintln(w, "|---|---:|---:|---:|")
 		for _, m := range models {

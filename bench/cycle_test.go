@@ -33,6 +33,18 @@ func TestRunCycleSmall(t *testing.T) {
 		if len(run.Steps) != 4 || len(run.Models) == 0 || len(run.Extract) != 7 || run.PeakRSS <= 0 || len(run.Phases) == 0 {
 			t.Errorf("%s run incomplete: steps %d models %d extract %d rss %d phases %d", run.Name, len(run.Steps), len(run.Models), len(run.Extract), run.PeakRSS, len(run.Phases))
 		}
+		// the steps and the parts outside them add up to the run
+		var parts []string
+		sum := 0.0
+		for _, st := range run.Steps {
+			sum += st.Seconds
+		}
+		for _, o := range run.Outside {
+			parts, sum = append(parts, o.Step), sum+o.Seconds
+		}
+		if want := "start engine release restore finish report close"; strings.Join(parts, " ") != want || math.Abs(sum-run.Seconds) > 0.01 {
+			t.Errorf("%s run: outside the steps %v (%.3f s with the steps, run %.3f s); want %s adding up", run.Name, parts, sum, run.Seconds, want)
+		}
 		for _, e := range run.Extract {
 			wantMode := "full"
 			if run.Name != "first" {
@@ -74,7 +86,7 @@ func TestRunCycleSmall(t *testing.T) {
 		t.Fatalf("json: %v", err)
 	}
 	md, _ := os.ReadFile(filepath.Join(dir, "r.md"))
-	for _, want := range []string{"## Growth", "### first run", "### nightly run", "| person_pairs |", "With the documented API limits on"} {
+	for _, want := range []string{"## Growth", "### first run", "### nightly run", "| person_pairs |", "Outside the steps: start", "With the documented API limits on"} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("markdown lacks %q", want)
 		}

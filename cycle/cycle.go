@@ -95,6 +95,10 @@ type Report struct {
 	TransformPhases []StepTime
 	// Exports split the transform's export phase by table.
 	Exports []StepTime
+	// Outside times the work between and after the steps: starting the
+	// run, opening the engine, releasing the transform's tables, giving
+	// the memory back, finishing, the run report and analyst database.
+	Outside []StepTime
 }
 
 // StepTime is one step's duration.
@@ -142,6 +146,12 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	cfg.Approve = reviewApproval(ctx, cfg.Store, cfg.Approve, log) // approvals recorded with crmhub review
 	rep := &Report{StartedAt: cfg.Now().UTC()}
+	outsideStart := time.Now()
+	// outside records the time since the last step or outside part ended.
+	outside := func(name string) {
+		rep.Outside = append(rep.Outside, StepTime{Name: name, Duration: time.Since(outsideStart)})
+		outsideStart = time.Now()
+	}
 	if cfg.Pipeline != nil {
 		m, err := withMappings(cfg.Models, cfg.Pipeline.Mappings)
 		if err != nil {
@@ -200,6 +210,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		}
 		rep.Steps = append(rep.Steps, StepTime{Name: name, Duration: time.Since(start)})
 		rec.FinishedAt, rec.Status = time.Now().UTC(), StepSucceeded
+		defer func() { outsideStart = time.Now() }()
 		if cfg.APIStats != nil {
 			rec.API = apiDelta(before, cfg.APIStats())
 		}
@@ -225,6 +236,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return rep, err
 	}
 
+	outside("start")
 	err = step("extract", true, func(rec *StepRecord) error {
 		var progress func(string, string, int64, int64)
 		if cfg.Progress != nil {
@@ -258,6 +270,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return rep, err
 	}
 	defer db.Close()
+	outside("engine")
 
 	files, stateFiles := map[string]string{}, map[string]string{}
 	err = step("transform", false, func(rec *StepRecord) error {
@@ -342,9 +355,16 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err != nil {
 		return rep, err
 	}
+	// the published tables and the match state are files now: the tables
+	// that made them go before the limit is lowered, or DuckDB writes them
+	// to temp_dir only to delete them at the end
+	if err := releaseTransform(ctx, db); err != nil {
+		return rep, err
+	}
 	if err := shrinkAfterTransform(ctx, db, engine.MemoryLimit); err != nil {
 		return rep, err
 	}
+	outside("release")
 
 	err = step("load", false, func(rec *StepRecord) error {
 		if cfg.DryRun || !cfg.Pipeline.Load.Enabled || len(cfg.Targets) == 0 {
@@ -406,6 +426,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err := restoreLimit(ctx, db, engine.MemoryLimit); err != nil {
 		return rep, err
 	}
+	outside("restore")
 	err = step("publish", false, func(rec *StepRecord) error {
 		if err := writeHistory(ctx, db, cfg, rep, prev); err != nil {
 			return err
@@ -437,7 +458,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		err = sess.Finish(ctx, StepSucceeded)
 		pruneMatchState(ctx, cfg.Store, prev, rep.Published, log)
 	}
+	outside("finish")
 	afterPublish(ctx, cfg, rep, log)
+	outside("report")
 	return rep, err
 }
 

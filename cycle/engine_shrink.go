@@ -3,8 +3,11 @@ package cycle
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"regexp"
 	"strconv"
+
+	"github.com/crmhub/crmhub/transform"
 )
 
 // loadMemoryLimit is DuckDB's memory_limit during the load. The load asks
@@ -61,4 +64,40 @@ func restoreLimit(ctx context.Context, db *sql.DB, configured string) error {
 	// can reach the statement
 	_, err := db.ExecContext(ctx, "SET memory_limit = '"+configured+"'")
 	return err
+}
+
+// releaseTransform drops the tables of the run's database that the load
+// and the publish do not read once the transform has exported its files
+// (they read xref: the archive guard and the systems' totals; outbox and
+// prev_writes: the write log). At 1M
+// people they hold gigabytes: lowering the memory limit with them in place
+// made DuckDB write them to temp_dir, only to delete them when the run
+// ended. Views stay (they hold no rows).
+func releaseTransform(ctx context.Context, db *sql.DB) error {
+	keep := []string{"xref", "outbox", "prev_writes"}
+	rows, err := db.QueryContext(ctx, `SELECT database_name, schema_name, table_name FROM duckdb_tables()
+		WHERE database_name IN (current_database(), 'temp') AND NOT list_contains(?::VARCHAR[], table_name)`,
+		keep)
+	if err != nil {
+		return fmt.Errorf("release transform tables: %w", err)
+	}
+	var drop []string
+	for rows.Next() {
+		var d, s, t string
+		if err := rows.Scan(&d, &s, &t); err != nil {
+			rows.Close()
+			return fmt.Errorf("release transform tables: %w", err)
+		}
+		drop = append(drop, transform.QuoteIdent(d)+"."+transform.QuoteIdent(s)+"."+transform.QuoteIdent(t))
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("release transform tables: %w", err)
+	}
+	for _, t := range drop {
+		if _, err := db.ExecContext(ctx, "DROP TABLE IF EXISTS "+t); err != nil {
+			return fmt.Errorf("release transform tables: %w", err)
+		}
+	}
+	return nil
 }

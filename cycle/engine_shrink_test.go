@@ -62,3 +62,35 @@ func TestShrinkAfterTransform(t *testing.T) {
 		db.Close()
 	}
 }
+
+// TestReleaseTransform: every table but those the load and the publish
+// read goes, temporary ones and quoted names too; views stay.
+func TestReleaseTransform(t *testing.T) {
+	ctx := context.Background()
+	db, err := transform.Open(ctx, transform.EngineConfig{TempDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, s := range []string{
+		"CREATE TABLE xref AS SELECT 1 AS i", "CREATE TABLE outbox AS SELECT 1 AS i",
+		"CREATE TEMP TABLE prev_writes AS SELECT 1 AS i", "CREATE TABLE stg_persons AS SELECT 1 AS i",
+		`CREATE TABLE "person pairs" AS SELECT 1 AS i`, "CREATE TEMP TABLE person_scope_records AS SELECT 1 AS i",
+		"CREATE VIEW golden_persons AS SELECT 1 AS i",
+	} {
+		if _, err := db.ExecContext(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := releaseTransform(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	var tables, views string
+	if err := db.QueryRowContext(ctx, `SELECT (SELECT string_agg(table_name, ' ' ORDER BY table_name) FROM duckdb_tables()),
+		(SELECT string_agg(view_name, ' ') FROM duckdb_views() WHERE NOT internal)`).Scan(&tables, &views); err != nil {
+		t.Fatal(err)
+	}
+	if tables != "outbox prev_writes xref" || views != "golden_persons" {
+		t.Errorf("after release: tables %v, views %v; want [outbox prev_writes xref], [golden_persons]", tables, views)
+	}
+}

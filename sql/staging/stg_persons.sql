@@ -99,10 +99,18 @@ normalised AS (
          u.mobile_e AS mobile_n
   FROM normed u
   LEFT JOIN ref_nicknames nick ON nick.name = u.first_nn
+),
+-- a dense integer per record, in record_key order: blocking, scoring
+-- and clustering join on it instead of the long text key. Numbered over
+-- the keys alone and joined back: a window over the whole rows sorted
+-- every column of them. A record without an id stays (to fail the
+-- not_null test), hence IS NOT DISTINCT FROM.
+numbered AS (
+  SELECT system, object, record_id, row_number() OVER (ORDER BY system, object, record_id) AS rid
+  FROM looked_up
 )
 SELECT s.system || ':' || s.object || ':' || s.record_id AS record_key,
        s.*,
-       -- a dense integer per record, in record_key order: blocking, scoring
-       -- and clustering join on it instead of the long text key
-       row_number() OVER (ORDER BY s.system, s.object, s.record_id) AS rid
+       k.rid
 FROM (SELECT * FROM normalised UNION ALL BY NAME SELECT * FROM carried) s
+JOIN numbered k ON k.system = s.system AND k.object = s.object AND k.record_id IS NOT DISTINCT FROM s.record_id
