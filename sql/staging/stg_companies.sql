@@ -48,14 +48,15 @@ fresh AS (
 normed AS (
   SELECT u.*, norm_company(u.name) AS name_c, norm_domain(u.domain) AS domain_c, norm_street(u.street) AS street_c,
          -- E.164 in the record's country, else matching.default_region (see stg_persons)
-         phone_e164(u.phone, coalesce(region.code, getvariable('default_region'))) AS phone_n
+         phone_e164(u.phone, coalesce(region.code, getvariable('default_region'))) AS phone_e
   FROM fresh u
   LEFT JOIN ref_countries region ON region.alias = lower(trim(u.country))
 ),
 normalised AS (
-  SELECT u.* EXCLUDE (name_c, domain_c, street_c),
+  SELECT u.* EXCLUDE (name_c, domain_c, street_c, phone_e),
          u.name_c AS name_n,
          CASE WHEN u.domain_c IN (SELECT domain FROM ref_free_mail_domains) THEN NULL ELSE u.domain_c END AS domain_n,
+         u.phone_e AS phone_n,
          u.street_c AS street_n,
          norm_text(u.city) AS city_n,
          nullif(upper(regexp_replace(coalesce(u.postal_code, ''), '\s', '', 'g')), '') AS postal_n,
