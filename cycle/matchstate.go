@@ -16,13 +16,16 @@ import (
 
 // The match state is what a run leaves for the next one to stage and
 // compare persons incrementally (docs/scaling.md): its staged person
-// records and the levels of every scored person pair. It is published in
+// records and the levels of every scored person pair, and the keys of its
+// staged companies and the names of its staged deals. It is published in
 // the run's folder under _state/, beside the tables but not among them (no
 // analyst reads it), and named in _latest.json's transform state, so it
 // flips with the tables it was computed with.
 const (
-	stateStagedPersons = "stg_persons"
-	statePersonPairs   = "person_pairs"
+	stateStagedPersons   = "stg_persons"
+	statePersonPairs     = "person_pairs"
+	stateStagedCompanies = "stg_companies"
+	stateStagedDeals     = "stg_deals"
 )
 
 // stagedStateColumns are the columns of the staged rows the state keeps:
@@ -34,6 +37,17 @@ const stagedStateColumns = `record_key, system, object, record_id, updated_at, d
 	email_n, phone_n, first_n, first_key, last_n, birthdate_d, street_n, city_n, postal_n, state_n,
 	company_n, cross_id_n, email_key, mobile_n, rid`
 
+// companyStateColumns are what stg_companies carries of an unchanged
+// company record (its normalised keys) and what tells it the record is
+// unchanged (updated_at and raw_digest, as for persons).
+const companyStateColumns = `system, object, record_id, updated_at, raw_digest,
+	name_n, domain_n, phone_n, street_n, city_n, postal_n, cross_id_n, house_n, street_core_n, name_tokens`
+
+// dealStateColumns are what stg_deals carries of a deal whose name and
+// company name are unchanged: its two normalised names, the dear part of
+// staging a deal (the rest is casts and a join).
+const dealStateColumns = `system, object, record_id, updated_at, name_digest, name_full_n, name_n`
+
 // matchStateQueries export each part of the state: the staged rows'
 // digest and keys, and per scored pair the blocking rules that found it
 // (person_candidates carries the pairs of unchanged blocks) and what its
@@ -43,10 +57,13 @@ var matchStateQueries = map[string]string{
 	stateStagedPersons: `SELECT ` + stagedStateColumns + ` FROM stg_persons`,
 	statePersonPairs: `SELECT left_rid, right_rid, rule_mask, pattern, decided_by = 'cross_id' AS same_cross_id,
 		decided_by = 'conflicting_cross_id' AS conflicting_cross_id FROM person_pairs`,
+	stateStagedCompanies: `SELECT ` + companyStateColumns + ` FROM stg_companies`,
+	stateStagedDeals:     `SELECT ` + dealStateColumns + ` FROM stg_deals`,
 }
 
-// matchStateInputs creates prev_stg_persons and prev_person_pairs, which
-// stg_persons and person_candidates read: views over the last run's state on an
+// matchStateInputs creates prev_stg_persons, prev_person_pairs,
+// prev_stg_companies and prev_stg_deals, which stg_persons,
+// person_candidates, stg_companies and stg_deals read: views over the last run's state on an
 // incremental run, else empty tables with the columns the models name.
 func matchStateInputs(ctx context.Context, db *sql.DB, store lake.Store, prev *Latest, incremental bool) error {
 	if !incremental {
@@ -57,6 +74,11 @@ func matchStateInputs(ctx context.Context, db *sql.DB, store lake.Store, prev *L
 				company_n VARCHAR, cross_id_n VARCHAR, email_key VARCHAR, mobile_n VARCHAR, rid BIGINT)`,
 			`CREATE OR REPLACE TABLE prev_person_pairs (left_rid BIGINT, right_rid BIGINT, rule_mask BIGINT, pattern INTEGER,
 				same_cross_id BOOLEAN, conflicting_cross_id BOOLEAN)`,
+			`CREATE OR REPLACE TABLE prev_stg_companies (system VARCHAR, object VARCHAR, record_id VARCHAR, updated_at TIMESTAMP,
+				raw_digest UBIGINT, name_n VARCHAR, domain_n VARCHAR, phone_n VARCHAR, street_n VARCHAR, city_n VARCHAR, postal_n VARCHAR,
+				cross_id_n VARCHAR, house_n VARCHAR, street_core_n VARCHAR, name_tokens VARCHAR[])`,
+			`CREATE OR REPLACE TABLE prev_stg_deals (system VARCHAR, object VARCHAR, record_id VARCHAR, updated_at TIMESTAMP,
+				name_digest UBIGINT, name_full_n VARCHAR, name_n VARCHAR)`,
 		} {
 			if _, err := db.ExecContext(ctx, ddl); err != nil {
 				return fmt.Errorf("match state: %w", err)
@@ -69,6 +91,8 @@ func matchStateInputs(ctx context.Context, db *sql.DB, store lake.Store, prev *L
 	for _, v := range []struct{ part, variable, view string }{
 		{stateStagedPersons, "prev_stg_persons_file", `CREATE OR REPLACE VIEW prev_stg_persons AS SELECT * FROM read_parquet(getvariable('prev_stg_persons_file'))`},
 		{statePersonPairs, "prev_person_pairs_file", `CREATE OR REPLACE VIEW prev_person_pairs AS SELECT * FROM read_parquet(getvariable('prev_person_pairs_file'))`},
+		{stateStagedCompanies, "prev_stg_companies_file", `CREATE OR REPLACE VIEW prev_stg_companies AS SELECT * FROM read_parquet(getvariable('prev_stg_companies_file'))`},
+		{stateStagedDeals, "prev_stg_deals_file", `CREATE OR REPLACE VIEW prev_stg_deals AS SELECT * FROM read_parquet(getvariable('prev_stg_deals_file'))`},
 	} {
 		file, err := store.LocalPath(ctx, prev.Transform.State[v.part])
 		if err != nil {
@@ -106,14 +130,14 @@ func hasMatchState(ctx context.Context, store lake.Store, ts *TransformState) (b
 }
 
 // exportMatchState writes the state of this run's transform to Parquet
-// files in dir; none when the models built no person pairs (a models tree
-// without matching).
+// files in dir; none when the models built no person pairs or staged no
+// companies or deals (a models tree without matching).
 func exportMatchState(ctx context.Context, db *sql.DB, dir string) (map[string]string, error) {
 	var n int
-	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM duckdb_tables() WHERE table_name IN ('stg_persons', 'person_pairs') AND NOT temporary`).Scan(&n); err != nil {
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM duckdb_tables() WHERE table_name IN ('stg_persons', 'person_pairs', 'stg_companies', 'stg_deals') AND NOT temporary`).Scan(&n); err != nil {
 		return nil, fmt.Errorf("match state: %w", err)
 	}
-	if n < 2 {
+	if n < len(matchStateQueries) {
 		return nil, nil
 	}
 	files := map[string]string{}

@@ -2,6 +2,7 @@ package cycle
 
 import (
 	"context"
+	"maps"
 	"strings"
 	"testing"
 	"time"
@@ -27,14 +28,21 @@ func TestPlanTransformNeedsMatchState(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Date(2026, 12, 6, 2, 0, 0, 0, time.UTC)
-	full := map[string]string{stateStagedPersons: "published/r1/_state/stg_persons.parquet", statePersonPairs: "published/r1/_state/person_pairs.parquet"}
+	full := map[string]string{stateStagedPersons: "published/r1/_state/stg_persons.parquet", statePersonPairs: "published/r1/_state/person_pairs.parquet",
+		stateStagedCompanies: "published/r1/_state/stg_companies.parquet", stateStagedDeals: "published/r1/_state/stg_deals.parquet"}
 	for _, key := range full {
 		if err := store.Put(ctx, key, strings.NewReader("state")); err != nil {
 			t.Fatal(err)
 		}
 	}
 	// _latest.json rolled back to a run whose state a later run deleted
-	gone := map[string]string{stateStagedPersons: full[stateStagedPersons], statePersonPairs: "published/r0/_state/person_pairs.parquet"}
+	gone := maps.Clone(full)
+	gone[statePersonPairs] = "published/r0/_state/person_pairs.parquet"
+	without := func(part string) map[string]string {
+		m := maps.Clone(full)
+		delete(m, part)
+		return m
+	}
 	for _, tc := range []struct {
 		name            string
 		state           map[string]string
@@ -43,8 +51,11 @@ func TestPlanTransformNeedsMatchState(t *testing.T) {
 	}{
 		{"every part", full, true, ""},
 		{"no state", nil, false, "no person matching state"},
-		{"no staged persons", map[string]string{statePersonPairs: full[statePersonPairs]}, false, "no person matching state"},
-		{"no pairs", map[string]string{stateStagedPersons: full[stateStagedPersons]}, false, "no person matching state"},
+		{"no staged persons", without(stateStagedPersons), false, "no person matching state"},
+		{"no pairs", without(statePersonPairs), false, "no person matching state"},
+		// a run before companies and deals were carried left only the persons' parts
+		{"no staged companies", without(stateStagedCompanies), false, "no person matching state"},
+		{"no staged deals", without(stateStagedDeals), false, "no person matching state"},
 		{"pairs deleted from the lake", gone, false, "no person matching state"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
