@@ -24,9 +24,27 @@
 -- keeps its last comparison too (pattern and cross-id flags, NULL where
 -- person_pairs must compare the pair): its two records are the same.
 
+-- person_sort_value(rule, ...): the value a record's keys of a rule sort
+-- by within their block. One definition for both paths: person_block_keys
+-- and the keys of the blocks an incremental run sorts again (person_resorted),
+-- which build it for those keys alone.
+CREATE OR REPLACE TEMP MACRO person_sort_value(rule, last_n, first_key, postal_n, city_n) AS
+  CASE rule
+    WHEN 5 THEN coalesce(postal_n, '') || ' ' || coalesce(city_n, '')
+    WHEN 12 THEN coalesce(postal_n, '') || ' ' || coalesce(city_n, '')
+    WHEN 0 THEN last_n || ' ' || coalesce(first_key, '')
+    WHEN 10 THEN last_n || ' ' || coalesce(first_key, '')
+    WHEN 6 THEN first_key
+    WHEN 7 THEN coalesce(postal_n, city_n)
+    ELSE last_n
+  END;
+
 -- person_block_keys(recs): the blocking keys of the live records of a table
 -- shaped like stg_persons, as (rid, rule, hk, s): hk is the key's 64-bit
--- hash (a collision would only add candidates), s the sort value
+-- hash (a collision would only add candidates), s the sort value. A key of
+-- several values hashes them as a tuple rather than joined into a string:
+-- no string is built for 25 M keys at a million people (a third of the
+-- keys' time), and values holding spaces cannot run together.
 CREATE OR REPLACE TEMP MACRO person_block_keys(recs) AS TABLE
 WITH p AS (
   SELECT * FROM query_table(recs) WHERE NOT deleted
@@ -34,30 +52,32 @@ WITH p AS (
 keys AS (
   -- rule numbers: see person_rule_names() in macros.sql
   -- identifiers: blocks are small, every neighbour within block_window
-  SELECT rid, 3::UTINYINT AS rule, email_n AS k, last_n AS s FROM p WHERE email_n IS NOT NULL
-  UNION ALL SELECT rid, 9, phone_n, last_n FROM p WHERE phone_n IS NOT NULL
-  UNION ALL SELECT rid, 9, mobile_n, last_n FROM p WHERE mobile_n IS NOT NULL AND mobile_n <> phone_n
+  SELECT rid, 3::UTINYINT AS rule, hash(email_n) AS hk, last_n, first_key, postal_n, city_n FROM p WHERE email_n IS NOT NULL
+  UNION ALL SELECT rid, 9, hash(phone_n), last_n, first_key, postal_n, city_n FROM p WHERE phone_n IS NOT NULL
+  UNION ALL SELECT rid, 9, hash(mobile_n), last_n, first_key, postal_n, city_n FROM p WHERE mobile_n IS NOT NULL AND mobile_n <> phone_n
   -- the mailbox survives a change of employer or a typo in the domain
-  UNION ALL SELECT rid, 8, split_part(email_n, '@', 1), last_n FROM p WHERE length(split_part(email_n, '@', 1)) >= 4
-  UNION ALL SELECT rid, 11, street_n || ' ' || coalesce(city_n, ''), last_n FROM p WHERE street_n IS NOT NULL
+  UNION ALL SELECT rid, 8, hash(split_part(email_n, '@', 1)), last_n, first_key, postal_n, city_n FROM p WHERE length(split_part(email_n, '@', 1)) >= 4
+  UNION ALL SELECT rid, 11, hash(street_n, coalesce(city_n, '')), last_n, first_key, postal_n, city_n FROM p WHERE street_n IS NOT NULL
   -- both names in either order, nicknames folded
-  UNION ALL SELECT rid, 5, least(first_key, last_n) || ' ' || greatest(first_key, last_n), coalesce(postal_n, '') || ' ' || coalesce(city_n, '')
+  UNION ALL SELECT rid, 5, hash(least(first_key, last_n), greatest(first_key, last_n)), last_n, first_key, postal_n, city_n
     FROM p WHERE first_key IS NOT NULL AND last_n IS NOT NULL
-  UNION ALL SELECT rid, 12, least(first_n, last_n) || ' ' || greatest(first_n, last_n), coalesce(postal_n, '') || ' ' || coalesce(city_n, '')
+  UNION ALL SELECT rid, 12, hash(least(first_n, last_n), greatest(first_n, last_n)), last_n, first_key, postal_n, city_n
     FROM p WHERE first_n IS NOT NULL AND last_n IS NOT NULL AND first_n <> first_key
   -- a birth date and one name: the other name may be misspelt or missing
-  UNION ALL SELECT rid, 0, birthdate_d::VARCHAR, last_n || ' ' || coalesce(first_key, '') FROM p WHERE birthdate_d IS NOT NULL
-  UNION ALL SELECT rid, 1, birthdate_d::VARCHAR || ' ' || first_key, last_n FROM p WHERE birthdate_d IS NOT NULL AND first_key IS NOT NULL
+  UNION ALL SELECT rid, 0, hash(birthdate_d), last_n, first_key, postal_n, city_n FROM p WHERE birthdate_d IS NOT NULL
+  UNION ALL SELECT rid, 1, hash(birthdate_d, first_key), last_n, first_key, postal_n, city_n FROM p WHERE birthdate_d IS NOT NULL AND first_key IS NOT NULL
   -- where one address line is missing or misspelt: the postal code or the
   -- town with a surname
-  UNION ALL SELECT rid, 10, postal_n, last_n || ' ' || coalesce(first_key, '') FROM p WHERE postal_n IS NOT NULL
-  UNION ALL SELECT rid, 6, last_n || ' ' || city_n, first_key FROM p WHERE last_n IS NOT NULL AND city_n IS NOT NULL
+  UNION ALL SELECT rid, 10, hash(postal_n), last_n, first_key, postal_n, city_n FROM p WHERE postal_n IS NOT NULL
+  UNION ALL SELECT rid, 6, hash(last_n, city_n), last_n, first_key, postal_n, city_n FROM p WHERE last_n IS NOT NULL AND city_n IS NOT NULL
   -- one name and the town, for records that lack or misspell the other name
-  UNION ALL SELECT rid, 4, first_key || ' ' || city_n, last_n FROM p WHERE first_key IS NOT NULL AND city_n IS NOT NULL
+  UNION ALL SELECT rid, 4, hash(first_key, city_n), last_n, first_key, postal_n, city_n FROM p WHERE first_key IS NOT NULL AND city_n IS NOT NULL
   -- a misspelt surname keeps its start; sorted by place
-  UNION ALL SELECT rid, 7, left(last_n, 4) || ' ' || left(first_key, 1), coalesce(postal_n, city_n) FROM p WHERE last_n IS NOT NULL AND first_key IS NOT NULL
+  UNION ALL SELECT rid, 7, hash(left(last_n, 4), left(first_key, 1)), last_n, first_key, postal_n, city_n FROM p WHERE last_n IS NOT NULL AND first_key IS NOT NULL
 )
-SELECT rid, rule, hash(k) AS hk, s FROM keys;
+-- the sort values (person_sort_value, by rule: same name and town, then
+-- postal code; same birth date, then surname; ...), built only where read
+SELECT rid, rule, hk, person_sort_value(rule, last_n, first_key, postal_n, city_n) AS s FROM keys;
 
 -- The stable records: live now and in the last run with the same compared
 -- fields (person_fields' columns in person_pairs, which include every field
@@ -78,22 +98,30 @@ CREATE OR REPLACE TEMP TABLE person_stable AS
     AND p.city_n IS NOT DISTINCT FROM s.city_n AND p.postal_n IS NOT DISTINCT FROM s.postal_n
     AND p.state_n IS NOT DISTINCT FROM s.state_n AND p.company_n IS NOT DISTINCT FROM s.company_n;
 
--- the keys, kept on an incremental run: the dirty blocks are found in
--- them, then the keys of the blocks sorted again
+-- the keys' hashes, kept on an incremental run: the members of the dirty
+-- blocks are found in them. No sort value: only the keys of the blocks
+-- sorted again need one (person_resorted), a fraction of the 25 M keys at
+-- a million people.
 CREATE OR REPLACE TEMP TABLE person_keys AS
-  SELECT * FROM person_block_keys('stg_persons') WHERE getvariable('incremental');
--- the last run's live records that are not stable (changed or gone): their
--- old keys' blocks lost or moved a record
+  SELECT rid, rule, hk FROM person_block_keys('stg_persons') WHERE getvariable('incremental');
+-- the records that are not stable: this run's live ones that changed or
+-- appeared, and the last run's live ones that changed or went (their old
+-- keys' blocks lost or moved a record)
+CREATE OR REPLACE TEMP TABLE person_unstable AS
+  SELECT c.* FROM stg_persons c ANTI JOIN person_stable s USING (rid)
+  WHERE NOT c.deleted AND getvariable('incremental');
 CREATE OR REPLACE TEMP TABLE person_prev_unstable AS
   SELECT p.* FROM prev_stg_persons p ANTI JOIN person_stable s ON s.prev_rid = p.rid
   WHERE NOT p.deleted;
 -- dirty blocks: those holding a record that is not stable, now or in the
 -- last run (the rest sort as they did; none on a full run, which sorts
--- every block); per record, the rules in which it sits in a dirty block
--- (dirty_bits): a stable record's pairs of those rules are not carried
+-- every block), from those records' own keys (tens of thousands at a
+-- million people, not a pass over every key); per record, the rules in
+-- which it sits in a dirty block (dirty_bits): a stable record's pairs of
+-- those rules are not carried
 CREATE OR REPLACE TEMP TABLE person_dirty_blocks AS
   SELECT DISTINCT rule, hk FROM (
-    SELECT rule, hk FROM person_keys k ANTI JOIN person_stable s USING (rid)
+    SELECT rule, hk FROM person_block_keys('person_unstable')
     UNION ALL
     SELECT rule, hk FROM person_block_keys('person_prev_unstable'))
   WHERE getvariable('incremental');
@@ -101,6 +129,7 @@ CREATE OR REPLACE TEMP TABLE person_dirty_bits AS
   SELECT rid, bit_or(1::BIGINT << rule) AS dirty_bits
   FROM person_keys SEMI JOIN person_dirty_blocks USING (rule, hk)
   GROUP BY rid;
+DROP TABLE person_unstable;
 DROP TABLE person_prev_unstable;
 
 -- The blocks sorted again: the dirty ones and every block of a rule held by
@@ -113,12 +142,17 @@ CREATE OR REPLACE TEMP TABLE person_resorted_blocks AS
   SELECT DISTINCT k.rule, k.hk FROM person_keys k JOIN person_dirty_bits d USING (rid)
   WHERE (d.dirty_bits >> k.rule) & 1 = 1;
 DROP TABLE person_dirty_blocks;
--- their keys, or every key on a full run (a view: no copy of the keys)
+-- their keys, once (person_fresh reads them twice), with the sort value
+-- built for them alone from their records; or every key on a full run (a
+-- view: no copy of the keys)
+CREATE OR REPLACE TEMP TABLE person_resorted_keys AS
+  SELECT rid, rule, hk FROM person_keys SEMI JOIN person_resorted_blocks USING (rule, hk)
+  WHERE getvariable('incremental');
 CREATE OR REPLACE TEMP VIEW person_resorted AS
   SELECT rid, rule, hk, s FROM person_block_keys('stg_persons') WHERE NOT getvariable('incremental')
   UNION ALL
-  SELECT rid, rule, hk, s FROM person_keys SEMI JOIN person_resorted_blocks USING (rule, hk)
-  WHERE getvariable('incremental');
+  SELECT k.rid, k.rule, k.hk, person_sort_value(k.rule, p.last_n, p.first_key, p.postal_n, p.city_n) AS s
+  FROM person_resorted_keys k JOIN stg_persons p USING (rid);
 
 CREATE OR REPLACE TEMP TABLE person_fresh AS
 WITH
@@ -172,6 +206,7 @@ CREATE OR REPLACE TABLE person_match_work AS
          CASE WHEN getvariable('incremental') THEN (SELECT count(*) FROM person_resorted_blocks) END AS resorted_blocks,
          NULL::BIGINT AS compared_pairs, NULL::BIGINT AS candidate_pairs;
 DROP VIEW person_resorted;
+DROP TABLE person_resorted_keys;
 DROP TABLE person_resorted_blocks;
 DROP TABLE person_keys;
 
