@@ -55,6 +55,44 @@ SELECT c.record_key, c.component,
 FROM query_table(components) c
 LEFT JOIN kept k ON k.component = c.component;
 
+-- stable_golden_ids_by_rid(components, prev_ids, keys, prefix): the same on
+-- integer keys, for persons: components (rid, component rid), prev_ids
+-- (rid, golden_id of the previous run), keys (rid, record_key). A rid
+-- orders records as their record key does (stg_persons numbers them by
+-- system, object, record_id, and no system or object name is a prefix of
+-- another), so ties and new ids come out as stable_golden_ids'. Returns
+-- record_key, component (its record key), golden_id, cluster_size and rid.
+CREATE OR REPLACE MACRO stable_golden_ids_by_rid(components, prev_ids, keys, prefix) AS TABLE
+WITH votes AS (
+  SELECT c.component, p.golden_id, count(*) AS n
+  FROM query_table(components) c JOIN query_table(prev_ids) p ON p.rid = c.rid
+  GROUP BY c.component, p.golden_id
+),
+per_id AS (
+  SELECT *, row_number() OVER (PARTITION BY golden_id ORDER BY n DESC, component) AS rank_for_id
+  FROM votes
+),
+kept AS (
+  SELECT component, golden_id FROM (
+    SELECT component, golden_id, row_number() OVER (PARTITION BY component ORDER BY n DESC, golden_id) AS rank_for_component
+    FROM per_id WHERE rank_for_id = 1)
+  WHERE rank_for_component = 1
+),
+sized AS (
+  SELECT component, count(*) AS cluster_size FROM query_table(components) GROUP BY component
+),
+ids AS (
+  SELECT z.component, ck.record_key AS component_key,
+         coalesce(k.golden_id, prefix || substr(md5(ck.record_key), 1, 15)) AS golden_id, z.cluster_size
+  FROM sized z
+  JOIN query_table(keys) ck ON ck.rid = z.component
+  LEFT JOIN kept k ON k.component = z.component
+)
+SELECT s.record_key, i.component_key AS component, i.golden_id, i.cluster_size, c.rid
+FROM query_table(components) c
+JOIN ids i ON i.component = c.component
+JOIN query_table(keys) s ON s.rid = c.rid;
+
 -- Anti-chaining. Connected components chain weak links: A-B and B-C match,
 -- so A and C end up together even when A-C was compared and scored a clear
 -- non-match (two sites of one organisation sharing a phone, say). Records of

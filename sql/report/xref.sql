@@ -7,7 +7,8 @@
 WITH person_best AS (
   -- person_pairs is on rids: a person's strongest link is grouped by rid
   -- (the matched pairs are most of the links; grouping them by text key
-  -- took two joins to stg_persons and an aggregate on strings)
+  -- took two joins to stg_persons and an aggregate on strings); so are
+  -- person_clusters' rows (joined to stg_persons on rid, not record_key)
   SELECT rid,
          CASE WHEN bool_or(decided_by = 'cross_id') THEN 'cross_id' ELSE 'score' END AS matched_by,
          max(score) AS best_score
@@ -32,7 +33,7 @@ best AS (
 members AS (
   SELECT 'person' AS entity, s.system, s.object, s.record_id, s.deleted, s.updated_at, c.golden_id, c.cluster_size,
          b.matched_by, b.best_score
-  FROM stg_persons s JOIN person_clusters c USING (record_key)
+  FROM stg_persons s JOIN person_clusters c USING (rid)
   LEFT JOIN person_best b USING (rid)
   UNION ALL
   SELECT 'company', s.system, s.object, s.record_id, s.deleted, s.updated_at, c.golden_id, c.cluster_size,
