@@ -11,7 +11,7 @@ import (
 	"github.com/crmhub/crmhub/cycle"
 	"github.com/crmhub/crmhub/demo"
 	"github.com/crmhub/crmhub/internal/lake"
-	"github.com/crmhub/crmhub/internal/testenv"
+	"github.com/crmhub/crmhub/internal/testenv/testlakes"
 	"github.com/crmhub/crmhub/pipelines"
 	"github.com/crmhub/crmhub/review/decisions"
 	sqlmodels "github.com/crmhub/crmhub/sql"
@@ -36,7 +36,7 @@ func TestIncrementalEqualsFull(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs four nights of the demo")
 	}
-	testenv.EachLake(t, incrementalEqualsFull)
+	testlakes.Each(t, incrementalEqualsFull)
 }
 
 func incrementalEqualsFull(t *testing.T, store lake.Store) {

@@ -15,7 +15,7 @@ import (
 
 	"github.com/crmhub/crmhub/extract"
 	"github.com/crmhub/crmhub/internal/lake"
-	"github.com/crmhub/crmhub/internal/testenv"
+	"github.com/crmhub/crmhub/internal/testenv/testlakes"
 	"github.com/crmhub/crmhub/pipelines"
 	sqlmodels "github.com/crmhub/crmhub/sql"
 	"github.com/crmhub/crmhub/transform"
@@ -93,7 +93,7 @@ func (l *snapLake) prepare(db *sql.DB, o prepareOptions) []string {
 // again), values kept in _invalid, a new field, and a new full extract
 // that starts the view again; on a local lake and on S3.
 func TestRawSnapshotReadsAsFiles(t *testing.T) {
-	testenv.EachLake(t, snapshotsReadAsFiles)
+	testlakes.Each(t, snapshotsReadAsFiles)
 }
 
 func snapshotsReadAsFiles(t *testing.T, store lake.Store) {
