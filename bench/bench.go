@@ -60,6 +60,14 @@ type Model struct {
 	Model   string  `json:"model"`
 	Rows    int64   `json:"rows"`
 	Seconds float64 `json:"seconds"`
+	// Statements times a script model's statements by their first line.
+	Statements []StatementFig `json:"statements,omitempty"`
+}
+
+// StatementFig is one statement of a script model.
+type StatementFig struct {
+	Line    int     `json:"line"`
+	Seconds float64 `json:"seconds"`
 }
 
 // Entity is one entity kind's figures.

@@ -56,6 +56,10 @@ type CycleOptions struct {
 	Logger     *slog.Logger
 	// Progress, when set, receives a line per phase.
 	Progress io.Writer
+	// Checkpoint, when set, is a folder that receives a copy of the lake
+	// as the last night's transform starts (its extract done):
+	// `crmhub bench replay` runs that transform again from it (replay.go).
+	Checkpoint string
 }
 
 // CycleReport is one size's figures.
@@ -259,7 +263,11 @@ func RunCycle(ctx context.Context, o CycleOptions) (*CycleReport, error) {
 			debug.FreeOSMemory()
 		}
 		say("%s run", name)
-		fig, err := runOnce(ctx, o, s, store, tmp, day, log)
+		var checkpoint string
+		if day == len(nights)-1 {
+			checkpoint = o.Checkpoint
+		}
+		fig, err := runOnce(ctx, o, s, store, tmp, day, checkpoint, log)
 		if fig != nil {
 			fig.Name = name
 			fig.LakeBytes = dirSize(filepath.Join(tmp, "lake"))
@@ -279,8 +287,9 @@ func RunCycle(ctx context.Context, o CycleOptions) (*CycleReport, error) {
 	return rep, nil
 }
 
-// runOnce runs the cycle once against the simulators, day days ahead.
-func runOnce(ctx context.Context, o CycleOptions, s sims, store lake.Store, tmp string, day int, log *slog.Logger) (*RunFig, error) {
+// runOnce runs the cycle once against the simulators, day days ahead; with
+// checkpoint set, the lake is copied there as the transform starts.
+func runOnce(ctx context.Context, o CycleOptions, s sims, store lake.Store, tmp string, day int, checkpoint string, log *slog.Logger) (*RunFig, error) {
 	hsURL, sfURL := s.URLs()
 	// rate limits off: the client-side limiters far above anything a
 	// loopback simulator can serve
@@ -305,11 +314,41 @@ func runOnce(ctx context.Context, o CycleOptions, s sims, store lake.Store, tmp 
 	_ = ResetPeakRSS()
 	watch := watchRSS(100 * time.Millisecond)
 	cfg.Progress = watch
+	var cp *checkpointer
+	if checkpoint != "" {
+		cp = &checkpointer{Progress: watch, lake: filepath.Join(tmp, "lake"), dir: checkpoint,
+			info: checkpointInfo{People: o.People, Day: day, ClockOffset: offset, MemoryLimit: o.MemoryLimit}}
+		cfg.Progress = cp
+	}
 	start := time.Now()
 	res, err := cycle.Run(ctx, cfg)
-	fig := &RunFig{Seconds: time.Since(start).Seconds(), PeakRSS: PeakRSS(), Phases: watch.stop()}
+	fig := runFigure(res, time.Since(start), watch)
+	if cp != nil && err == nil {
+		err = cp.result()
+	}
 	if res == nil {
 		return fig, err
+	}
+	for sys, calls := range map[string]map[string]int{"hubspot": hubspotCalls(hs), "salesforce": salesforceCalls(sf)} {
+		for k, n := range calls {
+			fig.API = append(fig.API, APICalls{System: sys, Kind: k, Calls: n})
+		}
+	}
+	sort.Slice(fig.API, func(i, j int) bool {
+		if fig.API[i].System != fig.API[j].System {
+			return fig.API[i].System < fig.API[j].System
+		}
+		return fig.API[i].Kind < fig.API[j].Kind
+	})
+	return fig, err
+}
+
+// runFigure is what a cycle report gives of one run, its API calls aside:
+// steps, models, extract, load, counts, transform phases and exports.
+func runFigure(res *cycle.Report, took time.Duration, watch *rssWatch) *RunFig {
+	fig := &RunFig{Seconds: took.Seconds(), PeakRSS: PeakRSS(), Phases: watch.stop()}
+	if res == nil {
+		return fig
 	}
 	stepRecords := map[string]int64{}
 	for _, r := range res.StepRecords {
@@ -323,7 +362,11 @@ func runOnce(ctx context.Context, o CycleOptions, s sims, store lake.Store, tmp 
 		fig.Steps = append(fig.Steps, f)
 	}
 	for _, m := range res.Models {
-		fig.Models = append(fig.Models, Model{Model: m.Model, Rows: m.Rows, Seconds: m.Duration.Seconds()})
+		mf := Model{Model: m.Model, Rows: m.Rows, Seconds: m.Duration.Seconds()}
+		for _, st := range m.Statements {
+			mf.Statements = append(mf.Statements, StatementFig{Line: st.Line, Seconds: st.Duration.Seconds()})
+		}
+		fig.Models = append(fig.Models, mf)
 	}
 	for _, e := range res.Extract {
 		f := ExtractFig{System: e.System, Object: e.Object, Mode: e.Mode, Records: e.Records, Seconds: e.Duration.Seconds(), ByKind: map[string]int{}}
@@ -341,17 +384,6 @@ func runOnce(ctx context.Context, o CycleOptions, s sims, store lake.Store, tmp 
 		fig.Load = append(fig.Load, LoadFig{System: l.System, Records: l.Records, Fields: l.Fields, Creates: l.Creates, Bulk: l.Bulk,
 			Batches: l.Batches, MinBatches: l.MinBatches, Errors: len(l.Errors), Seconds: l.Duration.Seconds()})
 	}
-	for sys, calls := range map[string]map[string]int{"hubspot": hubspotCalls(hs), "salesforce": salesforceCalls(sf)} {
-		for k, n := range calls {
-			fig.API = append(fig.API, APICalls{System: sys, Kind: k, Calls: n})
-		}
-	}
-	sort.Slice(fig.API, func(i, j int) bool {
-		if fig.API[i].System != fig.API[j].System {
-			return fig.API[i].System < fig.API[j].System
-		}
-		return fig.API[i].Kind < fig.API[j].Kind
-	})
 	fig.Golden, fig.Conflicts, fig.Outbox = res.Counts.Golden, res.Counts.Conflicts, res.Counts.OutboxFields
 	if t := res.Transform; t != nil {
 		fig.Transform = t.Mode + ": " + t.Reason
@@ -366,7 +398,7 @@ func runOnce(ctx context.Context, o CycleOptions, s sims, store lake.Store, tmp 
 	if res.GuardError != nil {
 		fig.GuardError = res.GuardError.Error()
 	}
-	return fig, err
+	return fig
 }
 
 func hubspotCalls(c *hubspot.Client) map[string]int {

@@ -179,85 +179,8 @@ func (r *CycleReport) markdown(w io.Writer) {
 		fmt.Fprintf(w, "Day of edits before the nightly run: %d updated (%d conflicting), %d created (%d duplicates), %d archived.\n\n",
 			t.Updated, t.Conflicts, t.Created, t.Duplicates, t.Archived)
 	}
-	for _, f := range r.Runs {
-		fmt.Fprintf(w, "### %s run: %s, peak RSS %s, lake %s after\n\n", f.Name, secs(f.Seconds), gib(f.PeakRSS), mib(f.LakeBytes))
-		if f.GuardError != "" {
-			fmt.Fprintf(w, "Guard refused the load: %s\n\n", f.GuardError)
-		}
-		if f.Transform != "" {
-			fmt.Fprintf(w, "Golden persons built %s.\n\n", f.Transform)
-		}
-		fmt.Fprintln(w, "| step | seconds | records | records/s |")
-		fmt.Fprintln(w, "|---|---:|---:|---:|")
-		for _, s := range f.Steps {
-			fmt.Fprintf(w, "| %s | %.1f | %d | %.0f |\n", s.Step, s.Seconds, s.Records, s.PerSecond)
-		}
-		fmt.Fprintln(w)
-		if len(f.Phases) > 0 {
-			ph := append([]PhaseRSS(nil), f.Phases...)
-			sort.SliceStable(ph, func(i, j int) bool { return ph[i].PeakRSS > ph[j].PeakRSS })
-			var parts []string
-			for _, p := range ph[:min(8, len(ph))] {
-				parts = append(parts, fmt.Sprintf("%s %s", p.Phase, gib(p.PeakRSS)))
-			}
-			fmt.Fprintf(w, "Highest resident set sampled per phase (every 100 ms): %s.\n\n", strings.Join(parts, "; "))
-		}
-		fmt.Fprintln(w, "| extract | mode | records | seconds | records/s | API calls | minimum | calls by kind |")
-		fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|---:|---|")
-		for _, e := range f.Extract {
-			var kinds []string
-			for k, n := range e.ByKind {
-				kinds = append(kinds, fmt.Sprintf("%s %d", k, n))
-			}
-			sort.Strings(kinds)
-			fmt.Fprintf(w, "| %s %s | %s | %d | %.1f | %.0f | %d | %d | %s |\n", e.System, e.Object, e.Mode, e.Records, e.Seconds, e.PerSecond,
-				e.Calls, e.MinCalls, strings.Join(kinds, ", "))
-		}
-		fmt.Fprintln(w)
-		fmt.Fprintln(w, "| load | records | fields | creates | bulk records | write calls | minimum | errors | seconds |")
-		fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|")
-		for _, l := range f.Load {
-			fmt.Fprintf(w, "| %s | %d | %d | %d | %d | %d | %d | %d | %.1f |\n", l.System, l.Records, l.Fields, l.Creates, l.Bulk, l.Batches, l.MinBatches, l.Errors, l.Seconds)
-		}
-		fmt.Fprintln(w)
-		models := append([]Model(nil), f.Models...)
-		sort.SliceStable(models, func(i, j int) bool { return models[i].Seconds > models[j].Seconds })
-		var sum float64
-		for _, m := range models {
-			sum += m.Seconds
-		}
-		fmt.Fprintf(w, "SQL models: %.1f s in all (transform step %.1f s; the rest is preparing inputs, exporting tables and counts).\n\n", sum, f.step("transform"))
-		if len(f.TransformPhases) > 0 {
-			var parts []string
-			for _, ph := range f.TransformPhases {
-				parts = append(parts, fmt.Sprintf("%s %.1f s", ph.Step, ph.Seconds))
-			}
-			fmt.Fprintf(w, "Transform step by phase: %s.\n\n", strings.Join(parts, ", "))
-		}
-		if len(f.Exports) > 0 {
-			var parts []string
-			for _, ex := range f.Exports {
-				parts = append(parts, fmt.Sprintf("%s %.1f s", ex.Step, ex.Seconds))
-			}
-			fmt.Fprintf(w, "Export by table: %s.\n\n", strings.Join(parts, ", "))
-		}
-		if len(f.Outside) > 0 {
-			var parts []string
-			for _, o := range f.Outside {
-				parts = append(parts, fmt.Sprintf("%s %.1f s", o.Step, o.Seconds))
-			}
-			fmt.Fprintf(w, "Outside the steps: %s.\n\n", strings.Join(parts, ", "))
-		}
-		fmt.Fprintln(w, "| model | rows | seconds | share |")
-		fmt.Fprintln(w, "|---|---:|---:|---:|")
-		for _, m := range models {
-			share := 0.0
-			if sum > 0 {
-				share = 100 * m.Seconds / sum
-			}
-			fmt.Fprintf(w, "| %s | %d | %.2f | %.0f%% |\n", m.Model, m.Rows, m.Seconds, share)
-		}
-		fmt.Fprintln(w)
+	for i := range r.Runs {
+		r.Runs[i].markdown(w)
 	}
 	fmt.Fprintln(w, "### With the documented API limits on (estimate)")
 	fmt.Fprintln(w)
@@ -269,6 +192,88 @@ func (r *CycleReport) markdown(w io.Writer) {
 		fmt.Fprintf(w, "| %s | %d (%d) | %s | %s | %d | %s | %s | %s | %.1f%% / %.1f%% | %.1f%% | %s |\n", e.Run, e.HubSpotCalls, e.HubSpotSearchCalls,
 			secs(e.HubSpotLimitSec), secs(e.HubSpotLatencySec), e.SalesforceCalls, secs(e.SalesforceSec), secs(e.LocalSec), secs(e.WallSec),
 			100*e.HubSpotDailyPro, 100*e.HubSpotDailyEnterprise, 100*e.SalesforceDailyBase, e.Bound)
+	}
+	fmt.Fprintln(w)
+}
+
+// markdown writes one run's section: steps, memory, extract, load, models.
+func (f *RunFig) markdown(w io.Writer) {
+	fmt.Fprintf(w, "### %s run: %s, peak RSS %s, lake %s after\n\n", f.Name, secs(f.Seconds), gib(f.PeakRSS), mib(f.LakeBytes))
+	if f.GuardError != "" {
+		fmt.Fprintf(w, "Guard refused the load: %s\n\n", f.GuardError)
+	}
+	if f.Transform != "" {
+		fmt.Fprintf(w, "Golden persons built %s.\n\n", f.Transform)
+	}
+	fmt.Fprintln(w, "| step | seconds | records | records/s |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|")
+	for _, s := range f.Steps {
+		fmt.Fprintf(w, "| %s | %.1f | %d | %.0f |\n", s.Step, s.Seconds, s.Records, s.PerSecond)
+	}
+	fmt.Fprintln(w)
+	if len(f.Phases) > 0 {
+		ph := append([]PhaseRSS(nil), f.Phases...)
+		sort.SliceStable(ph, func(i, j int) bool { return ph[i].PeakRSS > ph[j].PeakRSS })
+		var parts []string
+		for _, p := range ph[:min(8, len(ph))] {
+			parts = append(parts, fmt.Sprintf("%s %s", p.Phase, gib(p.PeakRSS)))
+		}
+		fmt.Fprintf(w, "Highest resident set sampled per phase (every 100 ms): %s.\n\n", strings.Join(parts, "; "))
+	}
+	fmt.Fprintln(w, "| extract | mode | records | seconds | records/s | API calls | minimum | calls by kind |")
+	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|---:|---|")
+	for _, e := range f.Extract {
+		var kinds []string
+		for k, n := range e.ByKind {
+			kinds = append(kinds, fmt.Sprintf("%s %d", k, n))
+		}
+		sort.Strings(kinds)
+		fmt.Fprintf(w, "| %s %s | %s | %d | %.1f | %.0f | %d | %d | %s |\n", e.System, e.Object, e.Mode, e.Records, e.Seconds, e.PerSecond,
+			e.Calls, e.MinCalls, strings.Join(kinds, ", "))
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "| load | records | fields | creates | bulk records | write calls | minimum | errors | seconds |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+	for _, l := range f.Load {
+		fmt.Fprintf(w, "| %s | %d | %d | %d | %d | %d | %d | %d | %.1f |\n", l.System, l.Records, l.Fields, l.Creates, l.Bulk, l.Batches, l.MinBatches, l.Errors, l.Seconds)
+	}
+	fmt.Fprintln(w)
+	models := append([]Model(nil), f.Models...)
+	sort.SliceStable(models, func(i, j int) bool { return models[i].Seconds > models[j].Seconds })
+	var sum float64
+	for _, m := range models {
+		sum += m.Seconds
+	}
+	fmt.Fprintf(w, "SQL models: %.1f s in all (transform step %.1f s; the rest is preparing inputs, exporting tables and counts).\n\n", sum, f.step("transform"))
+	if len(f.TransformPhases) > 0 {
+		var parts []string
+		for _, ph := range f.TransformPhases {
+			parts = append(parts, fmt.Sprintf("%s %.1f s", ph.Step, ph.Seconds))
+		}
+		fmt.Fprintf(w, "Transform step by phase: %s.\n\n", strings.Join(parts, ", "))
+	}
+	if len(f.Exports) > 0 {
+		var parts []string
+		for _, ex := range f.Exports {
+			parts = append(parts, fmt.Sprintf("%s %.1f s", ex.Step, ex.Seconds))
+		}
+		fmt.Fprintf(w, "Export by table: %s.\n\n", strings.Join(parts, ", "))
+	}
+	if len(f.Outside) > 0 {
+		var parts []string
+		for _, o := range f.Outside {
+			parts = append(parts, fmt.Sprintf("%s %.1f s", o.Step, o.Seconds))
+		}
+		fmt.Fprintf(w, "Outside the steps: %s.\n\n", strings.Join(parts, ", "))
+	}
+	fmt.Fprintln(w, "| model | rows | seconds | share |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|")
+	for _, m := range models {
+		share := 0.0
+		if sum > 0 {
+			share = 100 * m.Seconds / sum
+		}
+		fmt.Fprintf(w, "| %s | %d | %.2f | %.0f%% |\n", m.Model, m.Rows, m.Seconds, share)
 	}
 	fmt.Fprintln(w)
 }

@@ -16,9 +16,10 @@ import (
 
 // BenchCmd is `crmhub bench`.
 type BenchCmd struct {
-	Match BenchMatchCmd `cmd:"" help:"Generate N people per system, run normalise/block/score/cluster and report time, candidate pairs, peak memory and quality."`
-	Cycle BenchCycleCmd `cmd:"" help:"Generate N people per system, run the whole cycle (extract, transform, load, publish) against the simulators, then a nightly run after 1% changed; report times, API calls, peak memory, lake size."`
-	Load  BenchLoadCmd  `cmd:"" help:"Push N changed records to each simulator with its rate limits on; report calls, the bound the limits set, wall time and their ratio."`
+	Match  BenchMatchCmd  `cmd:"" help:"Generate N people per system, run normalise/block/score/cluster and report time, candidate pairs, peak memory and quality."`
+	Cycle  BenchCycleCmd  `cmd:"" help:"Generate N people per system, run the whole cycle (extract, transform, load, publish) against the simulators, then a nightly run after 1% changed; report times, API calls, peak memory, lake size."`
+	Replay BenchReplayCmd `cmd:"" help:"Run the nightly transform of a bench cycle checkpoint again (bench cycle --checkpoint) and report its times: a models change timed at scale in minutes."`
+	Load   BenchLoadCmd   `cmd:"" help:"Push N changed records to each simulator with its rate limits on; report calls, the bound the limits set, wall time and their ratio."`
 }
 
 // BenchLoadCmd is `crmhub bench load`.
@@ -93,6 +94,7 @@ type BenchCycleCmd struct {
 	KeepLake    bool    `help:"Keep the lake in the work folder after the run."`
 	InProcess   bool    `help:"Run the simulators in this process (their memory then counts in the peak)."`
 	Out         string  `help:"Folder for bench-cycle.json and bench-cycle.md." default:"." placeholder:"DIR"`
+	Checkpoint  string  `help:"Copy the lake into this empty folder as the last night's transform starts, for bench replay (several sizes: a subfolder per size)." placeholder:"DIR"`
 	SimHost     bool    `hidden:"" help:"Internal: serve generated simulators for a parent benchmark."`
 }
 
@@ -121,9 +123,13 @@ func (b *BenchCycleCmd) Run(ctx context.Context, g *Globals) error {
 		return nil
 	}
 	for _, n := range sizes {
+		checkpoint := b.Checkpoint
+		if checkpoint != "" && len(sizes) > 1 {
+			checkpoint = filepath.Join(checkpoint, fmt.Sprint(n))
+		}
 		rep, err := bench.RunCycle(ctx, bench.CycleOptions{People: n, Companies: b.Companies, Deals: b.Deals, Seed: b.Seed,
 			ChangeRate: b.ChangeRate, Nights: b.Nights, MemoryLimit: b.MemoryLimit, Threads: b.Threads, WorkDir: b.WorkDir, KeepLake: b.KeepLake,
-			SimProcess: !b.InProcess, Logger: g.logger, Progress: g.stderr})
+			SimProcess: !b.InProcess, Logger: g.logger, Progress: g.stderr, Checkpoint: checkpoint})
 		if rep != nil {
 			reps = append(reps, rep)
 			if werr := write(); werr != nil {
@@ -136,6 +142,39 @@ func (b *BenchCycleCmd) Run(ctx context.Context, g *Globals) error {
 	}
 	reps.Markdown(g.stdout)
 	return nil
+}
+
+// BenchReplayCmd is `crmhub bench replay`.
+type BenchReplayCmd struct {
+	Checkpoint  string `help:"Folder bench cycle --checkpoint wrote." required:"" type:"existingdir" placeholder:"DIR"`
+	MemoryLimit string `help:"DuckDB memory_limit (default: the benchmark's)." placeholder:"SIZE"`
+	Threads     int    `help:"DuckDB threads (0 = every core)." default:"0"`
+	WorkDir     string `help:"Folder for the copy of the checkpoint's lake and DuckDB spill files (default: system temp)." placeholder:"DIR"`
+	KeepLake    bool   `help:"Keep the copy of the lake in the work folder after the replay."`
+	Profile     string `help:"Write DuckDB's JSON profile of each model (each statement of a script model: MODEL.LINE.json) to this folder." placeholder:"DIR"`
+	Out         string `help:"Folder for bench-replay.json and bench-replay.md." default:"." placeholder:"DIR"`
+}
+
+func (b *BenchReplayCmd) Run(ctx context.Context, g *Globals) error {
+	for _, dir := range []string{b.Out, b.Profile} {
+		if dir != "" {
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return err
+			}
+		}
+	}
+	fig, err := bench.Replay(ctx, bench.ReplayOptions{Checkpoint: b.Checkpoint, WorkDir: b.WorkDir, KeepLake: b.KeepLake,
+		MemoryLimit: b.MemoryLimit, Threads: b.Threads, ProfileDir: b.Profile, Logger: g.logger})
+	if fig == nil {
+		return err
+	}
+	j, m := filepath.Join(b.Out, "bench-replay.json"), filepath.Join(b.Out, "bench-replay.md")
+	if werr := fig.WriteFiles(j, m); werr != nil {
+		return werr
+	}
+	bench.ReplayMarkdown(g.stdout, fig)
+	fmt.Fprintf(g.stdout, "report written to %s and %s\n", j, m)
+	return err
 }
 
 // benchReport is a benchmark's report: printed, and kept as JSON.

@@ -48,7 +48,10 @@ type Config struct {
 	// Engine overrides the pipeline's engine section field by field
 	// (benchmarks set the memory limit and threads).
 	Engine transform.EngineConfig
-	Logger *slog.Logger
+	// ProfileDir, when set, receives DuckDB's JSON profile of each model's
+	// build (transform.Runner.ProfileDir): `crmhub bench replay --profile`.
+	ProfileDir string
+	Logger     *slog.Logger
 	// Now is the run's clock (default time.Now); the demo moves it a day
 	// per run to simulate nightly runs.
 	Now func() time.Time
@@ -292,7 +295,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		if err != nil {
 			return err
 		}
-		runner := &transform.Runner{DB: db, Logger: log, Before: personVersionsHook(db, cfg.Store)}
+		runner := &transform.Runner{DB: db, Logger: log, Before: personVersionsHook(db, cfg.Store), ProfileDir: cfg.ProfileDir}
 		if cfg.Progress != nil {
 			runner.Progress = func(i, n int, m string) { cfg.Progress.Count("model "+m, int64(i+1), int64(n)) }
 		}

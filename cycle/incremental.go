@@ -67,7 +67,7 @@ var clockFuncRe = regexp.MustCompile(`(?i)\b(now|today|current_date|current_time
 // data changed (fingerprint), the last full transform is recent enough and
 // no golden rule reads the clock.
 func planTransform(ctx context.Context, cfg Config, prev *Latest, now time.Time) (transformPlan, error) {
-	fp, err := fingerprint(cfg.Models, cfg.Pipeline)
+	fp, err := Fingerprint(cfg.Models, cfg.Pipeline)
 	if err != nil {
 		return transformPlan{}, err
 	}
@@ -121,10 +121,10 @@ func planTransform(ctx context.Context, cfg Config, prev *Latest, now time.Time)
 	return plan, nil
 }
 
-// fingerprint hashes the models tree (SQL, reference tables, the mapped
+// Fingerprint hashes the models tree (SQL, reference tables, the mapped
 // field map), the pipeline and the crmhub build: what the golden records
 // depend on besides the data.
-func fingerprint(models fs.FS, p *pipelines.Pipeline) (string, error) {
+func Fingerprint(models fs.FS, p *pipelines.Pipeline) (string, error) {
 	h := sha256.New()
 	var files []string
 	if models != nil {

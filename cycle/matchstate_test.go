@@ -23,7 +23,7 @@ func TestPlanTransformNeedsMatchState(t *testing.T) {
 	}
 	p := pipelines.Default()
 	cfg := Config{Store: store, Models: sqlmodels.Models, Pipeline: p}
-	fp, err := fingerprint(cfg.Models, cfg.Pipeline)
+	fp, err := Fingerprint(cfg.Models, cfg.Pipeline)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,6 +28,16 @@ type Result struct {
 	Tests int
 	// TestResults has one entry per test run on the model.
 	TestResults []TestResult
+	// Statements times each statement of a script model (none for a
+	// single query): where a script's time goes, without a profiler.
+	Statements []StatementTime
+}
+
+// StatementTime is one script statement's wall time; Line is its first
+// line in the model's file.
+type StatementTime struct {
+	Line     int
+	Duration time.Duration
 }
 
 // TestResult is one data test's outcome.
@@ -87,7 +97,8 @@ func (r *Runner) Run(ctx context.Context, models []Model) ([]Result, error) {
 		if err := r.profile(ctx, m, true); err != nil {
 			return results, err
 		}
-		if err := r.materialise(ctx, m); err != nil {
+		stmts, err := r.materialise(ctx, m)
+		if err != nil {
 			return results, err
 		}
 		build := time.Since(start)
@@ -95,7 +106,7 @@ func (r *Runner) Run(ctx context.Context, models []Model) ([]Result, error) {
 			return results, err
 		}
 		if m.Macros {
-			results = append(results, Result{Model: m.Name, Duration: time.Since(start), Build: build})
+			results = append(results, Result{Model: m.Name, Duration: time.Since(start), Build: build, Statements: stmts})
 			continue
 		}
 		var rows int64
@@ -103,7 +114,8 @@ func (r *Runner) Run(ctx context.Context, models []Model) ([]Result, error) {
 			return results, fmt.Errorf("model %s (%s): count rows: %w", m.Name, m.Path, err)
 		}
 		tests, err := r.runTests(ctx, m)
-		res := Result{Model: m.Name, Rows: rows, Duration: time.Since(start), Build: build, Tests: len(m.Tests), TestResults: tests}
+		res := Result{Model: m.Name, Rows: rows, Duration: time.Since(start), Build: build, Tests: len(m.Tests), TestResults: tests,
+			Statements: stmts}
 		if err != nil {
 			if !r.KeepGoing || !errors.Is(err, ErrTestFailed) {
 				return results, err
@@ -169,37 +181,48 @@ func (r *Runner) checkInputs(ctx context.Context, models []Model) error {
 	return nil
 }
 
-func (r *Runner) materialise(ctx context.Context, m Model) error {
+func (r *Runner) materialise(ctx context.Context, m Model) ([]StatementTime, error) {
 	if !m.Script && !m.Macros {
 		body := strings.TrimRight(strings.TrimSpace(m.SQL), ";")
 		stmt := "CREATE OR REPLACE TABLE " + quoteIdent(m.Name) + " AS\n" + body
 		if _, err := r.DB.ExecContext(ctx, stmt); err != nil {
-			return fmt.Errorf("model %s (%s): %w", m.Name, m.Path, err)
+			return nil, fmt.Errorf("model %s (%s): %w", m.Name, m.Path, err)
 		}
-		return nil
+		return nil, nil
 	}
+	var times []StatementTime
 	for _, st := range splitStatements(m.SQL) {
+		// a script's statements each get their own profile
+		// (MODEL.LINE.json): one file would keep only the last
+		if r.ProfileDir != "" && !m.Macros {
+			out := filepath.Join(r.ProfileDir, fmt.Sprintf("%s.%d.json", m.Name, st.line))
+			if _, err := r.DB.ExecContext(ctx, "SET profiling_output = ?", out); err != nil {
+				return times, fmt.Errorf("model %s: profiling: %w", m.Name, err)
+			}
+		}
+		start := time.Now()
 		for n := 0; ; n++ {
 			res, err := r.DB.ExecContext(ctx, st.sql)
 			if err != nil {
-				return fmt.Errorf("model %s (%s:%d): %w", m.Name, m.Path, st.line, err)
+				return times, fmt.Errorf("model %s (%s:%d): %w", m.Name, m.Path, st.line, err)
 			}
 			if !st.repeat {
 				break
 			}
 			changed, err := res.RowsAffected()
 			if err != nil {
-				return err
+				return times, err
 			}
 			if changed == 0 {
 				break
 			}
 			if n >= maxRepeats {
-				return fmt.Errorf("model %s (%s:%d): repeated statement still changing rows after %d runs", m.Name, m.Path, st.line, maxRepeats)
+				return times, fmt.Errorf("model %s (%s:%d): repeated statement still changing rows after %d runs", m.Name, m.Path, st.line, maxRepeats)
 			}
 		}
+		times = append(times, StatementTime{Line: st.line, Duration: time.Since(start)})
 	}
-	return nil
+	return times, nil
 }
 
 type statement struct {
