@@ -334,7 +334,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		phase("counts")
 		for _, t := range []string{"xref", "golden_persons", "golden_companies", "golden_deals", "match_pairs", "review_queue", "conflicts", "outbox"} {
 			start := time.Now()
-			if files[t], err = exportTable(ctx, db, t, work); err != nil {
+			err := profiled(ctx, db, cfg.ProfileDir, "export_"+t, func() (err error) {
+				files[t], err = exportTable(ctx, db, t, work)
+				return err
+			})
+			if err != nil {
 				return err
 			}
 			rep.Exports = append(rep.Exports, StepTime{Name: t, Duration: time.Since(start)})

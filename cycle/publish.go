@@ -61,6 +61,26 @@ func exportTable(ctx context.Context, db *sql.DB, table, dir string) (string, er
 	return local, nil
 }
 
+// profiled runs fn with DuckDB's JSON profiling written to dir/name.json;
+// with dir "" it just runs fn. The engine's pool holds one connection, so
+// the settings reach fn's statements.
+func profiled(ctx context.Context, db *sql.DB, dir, name string, fn func() error) error {
+	if dir == "" {
+		return fn()
+	}
+	if _, err := db.ExecContext(ctx, "PRAGMA enable_profiling = 'json'"); err != nil {
+		return fmt.Errorf("profiling: %w", err)
+	}
+	if _, err := db.ExecContext(ctx, "SET profiling_output = ?", filepath.Join(dir, name+".json")); err != nil {
+		return fmt.Errorf("profiling: %w", err)
+	}
+	err := fn()
+	if _, perr := db.ExecContext(context.WithoutCancel(ctx), "PRAGMA disable_profiling"); perr != nil && err == nil {
+		err = fmt.Errorf("profiling: %w", perr)
+	}
+	return err
+}
+
 // publish moves the exported tables into published/RUN/ and then flips the
 // latest pointer: readers see the previous run until the pointer changes.
 func publish(ctx context.Context, store lake.Store, runID string, files map[string]string, finished time.Time, ts *TransformState) (*Latest, error) {
