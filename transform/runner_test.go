@@ -95,7 +95,9 @@ WHERE components.node = m.node AND m.label < components.label;
 		t.Fatal(err)
 	}
 	// Dependencies run in the order a model lists them.
-	want := []Result{{Model: "nodes", Rows: 6, Tests: 2}, {Model: "macros"}, {Model: "components", Rows: 6, Tests: 1}, {Model: "sizes", Rows: 3, Tests: 1}}
+	// Script and macros models time each statement by its first line.
+	want := []Result{{Model: "nodes", Rows: 6, Tests: 2}, {Model: "macros", Statements: []StatementTime{{Line: 2}}},
+		{Model: "components", Rows: 6, Tests: 1, Statements: []StatementTime{{Line: 4}, {Line: 8}}}, {Model: "sizes", Rows: 3, Tests: 1}}
 	if len(res) != len(want) {
 		t.Fatalf("results = %+v", res)
 	}
@@ -108,6 +110,12 @@ WHERE components.node = m.node AND m.label < components.label;
 			t.Errorf("result %d: %d test results for %d tests", i, len(res[i].TestResults), res[i].Tests)
 		}
 		res[i].TestResults = nil
+		for j, st := range res[i].Statements {
+			if st.Duration <= 0 {
+				t.Errorf("result %d statement %d: duration %s", i, j, st.Duration)
+			}
+			res[i].Statements[j].Duration = 0
+		}
 		if !reflect.DeepEqual(res[i], want[i]) {
 			t.Errorf("result %d = %+v, want %+v", i, res[i], want[i])
 		}
