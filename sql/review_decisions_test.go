@@ -40,10 +40,9 @@ func TestClustersHonourReviewDecisions(t *testing.T) {
 			stmts := []string{
 				`CREATE TABLE stg_persons AS SELECT i AS rid, 'hubspot:contacts:' || i AS record_key, 'hubspot' AS system,
 					'contacts' AS object, i::VARCHAR AS record_id, i = 5 AND ? <> '' AS deleted FROM range(1, 6) t(i)`,
-				`CREATE TABLE person_pairs (left_key VARCHAR)`,
-				`CREATE TEMP TABLE person_links AS SELECT * FROM (VALUES
+				`CREATE TABLE person_pairs AS SELECT * FROM (VALUES
 					(1, 2, 'match', 'score', 20.0), (2, 3, 'match', 'score', 15.0), (4, 5, 'non-match', 'score', -3.0))
-					t(a, b, decision, decided_by, score)`,
+					t(left_rid, right_rid, decision, decided_by, score)`,
 				`CREATE TABLE prev_xref (entity VARCHAR, golden_id VARCHAR, system VARCHAR, object VARCHAR, record_id VARCHAR)`,
 				`CREATE TABLE review_pair_decisions (entity VARCHAR, left_key VARCHAR, right_key VARCHAR, decision VARCHAR)`,
 			}

@@ -1,5 +1,5 @@
 -- kind: script
--- depends: macros, stg_persons, person_candidates, ref_match_weights
+-- depends: macros, pair_types, stg_persons, person_candidates, ref_match_weights
 -- test: unique(left_rid, right_rid)
 -- test: not_null(score, decision)
 -- test: accepted_values(decision, 'match', 'review', 'non-match')
@@ -14,9 +14,11 @@
 -- keeps the last run's: see person_cmp); weights are summed
 -- per pattern of levels (a few thousand patterns, not millions of pairs),
 -- then each pair gets its pattern's weights plus its term-frequency terms.
--- person_pairs is the scored part (on rids), person_pairs_wide its
--- published shape (match_pairs, xref) and person_links the match and
--- cannot-link edges clustering reads.
+-- person_pairs is the scored part (on rids; clustering reads its match and
+-- cannot-link edges straight from it), person_pairs_wide its published
+-- shape (match_pairs). Decisions, rules, levels and record systems and
+-- objects are ENUMs (pair_types): typed once per pair, mask, pattern or
+-- record here, so nothing is cast per pair where the pairs are published.
 
 -- the live records' compared fields, with the term frequency of each
 -- record's first name, surname and town (share of live records holding the
@@ -290,26 +292,31 @@ UPDATE person_weights SET m = e.m
   FROM (SELECT unnest(ps, recursive := true) FROM person_em) e
   WHERE getvariable('match_estimate') AND person_weights.comparison = e.comparison AND person_weights.level = e.level;
 
--- The term-frequency terms, once per record rather than three logarithms
--- per pair (a quarter of person_pairs' scoring at 100k): an exact agreement
--- on a common value weighs log2(m / tf) where the value's frequency is above
+-- Each record as the pairs publish it (system and object as ENUMs, cast
+-- once per record rather than twice per pair in match_pairs), with its
+-- term-frequency terms: once per record rather than three logarithms per
+-- pair (a quarter of person_pairs' scoring at 100k): an exact agreement on
+-- a common value weighs log2(m / tf) where the value's frequency is above
 -- the level's u, the pattern weight plus this (non-positive) term. The
 -- frequencies are global and always this run's; a pair takes its left
 -- record's term exactly where the values agree exactly (lf = rf in
 -- person_compare, swapped names included: the 'exact' level), likewise
--- surname and town. After estimation: u is final here.
-CREATE OR REPLACE TEMP TABLE person_tf_bits AS
+-- surname and town: the scoring below and person_pairs_wide both add it,
+-- so person_pairs does not store the terms of 23 M pairs at a million
+-- people. Deleted records (in no pair) have none. After estimation: u is
+-- final here. Kept (not TEMP): person_pairs_wide reads it.
+CREATE OR REPLACE TABLE person_records AS
   WITH exact_u AS (
     SELECT any_value(u) FILTER (WHERE comparison = 'first_name') AS first_u,
            any_value(u) FILTER (WHERE comparison = 'last_name') AS last_u,
            any_value(u) FILTER (WHERE comparison = 'city') AS city_u
     FROM person_weights WHERE level = 'exact'
   )
-  SELECT f.rid,
+  SELECT s.rid, s.system::crm_system AS system, s.object::crm_object AS object, s.record_id,
          coalesce(-log2(greatest(f.first_tf, e.first_u) / e.first_u), 0) AS first_tf_bits,
          coalesce(-log2(greatest(f.last_tf, e.last_u) / e.last_u), 0) AS last_tf_bits,
          coalesce(-log2(greatest(f.city_tf, e.city_u) / e.city_u), 0) AS city_tf_bits
-  FROM person_fields f CROSS JOIN exact_u e;
+  FROM stg_persons s LEFT JOIN person_fields f USING (rid) CROSS JOIN exact_u e;
 
 -- each pattern's weight per field: log2(m/u), 0 for a missing value
 CREATE OR REPLACE TEMP TABLE person_pattern_weights AS
@@ -318,27 +325,37 @@ CREATE OR REPLACE TEMP TABLE person_pattern_weights AS
   ON comparison IN ('first_name', 'last_name', 'birthdate', 'email', 'phone', 'street', 'city', 'postal_code', 'state', 'company_name')
   USING any_value(weight) GROUP BY pattern;
 
--- each pattern's levels and weights in one row. Kept (not TEMP) beside
--- person_pairs, like person_rule_sets: person_pairs_wide, the published
--- shape, reads a pair's levels and weights from here by its pattern
+-- each pattern's explanation entries, levels typed pair_level once per
+-- pattern. Kept (not TEMP) beside person_pairs, like person_rule_sets:
+-- person_pairs_wide, the published shape, reads a pair's entries by its
+-- pattern. The seven fields without a term-frequency term are whole
+-- entries ({level, weight}, rounded as published); first name, surname and
+-- city keep level and weight apart, with whether the level is 'exact': a
+-- pair adds its left record's term to the weight there.
 CREATE OR REPLACE TABLE person_pattern_scores AS
   SELECT lv.pattern,
-         lv.first_name AS first_name_level, lv.last_name AS last_name_level, lv.birthdate AS birthdate_level,
-         lv.email AS email_level, lv.phone AS phone_level, lv.street AS street_level, lv.city AS city_level,
-         lv.postal_code AS postal_code_level, lv.state AS state_level, lv.company_name AS company_name_level,
-         w.first_name AS first_name_weight, w.last_name AS last_name_weight, w.birthdate AS birthdate_weight,
-         w.email AS email_weight, w.phone AS phone_weight, w.street AS street_weight, w.city AS city_weight,
-         w.postal_code AS postal_code_weight, w.state AS state_weight, w.company_name AS company_name_weight
+         {'level': lv.birthdate::pair_level, 'weight': round(w.birthdate, 2)} AS birthdate,
+         {'level': lv.company_name::pair_level, 'weight': round(w.company_name, 2)} AS company_name,
+         {'level': lv.email::pair_level, 'weight': round(w.email, 2)} AS email,
+         {'level': lv.phone::pair_level, 'weight': round(w.phone, 2)} AS phone,
+         {'level': lv.postal_code::pair_level, 'weight': round(w.postal_code, 2)} AS postal_code,
+         {'level': lv.state::pair_level, 'weight': round(w.state, 2)} AS state,
+         {'level': lv.street::pair_level, 'weight': round(w.street, 2)} AS street,
+         lv.first_name::pair_level AS first_name_level, w.first_name AS first_name_weight, lv.first_name = 'exact' AS first_name_exact,
+         lv.last_name::pair_level AS last_name_level, w.last_name AS last_name_weight, lv.last_name = 'exact' AS last_name_exact,
+         lv.city::pair_level AS city_level, w.city AS city_weight, lv.city = 'exact' AS city_exact
   FROM person_pattern_levels lv JOIN person_pattern_weights w USING (pattern);
 -- the blocking rules' names, once per distinct mask (a few hundred)
 CREATE OR REPLACE TABLE person_rule_sets AS
-  SELECT rule_mask, rule_names(rule_mask, person_rule_names()) AS rules
+  SELECT rule_mask, rule_names(rule_mask, person_rule_names())::blocking_rule[] AS rules
   FROM (SELECT DISTINCT rule_mask FROM person_candidates);
 
 -- person_pairs holds what a pair's decision rests on, on the integer rids:
--- its pattern, the three term-frequency terms, score, probability and
--- decision. The record columns, rule names and the ten-field explanation are
--- functions of these (person_pairs_wide below), built only where they are
+-- its pattern, score, probability and decision (decision and decided_by
+-- ENUMs: typed literals, one byte per pair, cheap to filter on for
+-- clustering, xref and the review queue). The record columns, rule names
+-- and the ten-field explanation are functions of these and the left
+-- record's terms (person_pairs_wide below), built only where they are
 -- published: written here for every pair they were most of this model's
 -- time at a million people (20.6 M explanations spilled to disk, and
 -- match_pairs then copied them once more).
@@ -363,7 +380,7 @@ tf_terms AS (
          CASE WHEN c.pattern & 7 = person_level_code(1, 'exact') THEN b.first_tf_bits ELSE 0 END AS first_tf_bits,
          CASE WHEN (c.pattern >> 3) & 7 = person_level_code(2, 'exact') THEN b.last_tf_bits ELSE 0 END AS last_tf_bits,
          CASE WHEN (c.pattern >> 18) & 7 = person_level_code(7, 'exact') THEN b.city_tf_bits ELSE 0 END AS city_tf_bits
-  FROM person_cmp c JOIN person_tf_bits b ON b.rid = c.left_rid
+  FROM person_cmp c JOIN person_records b ON b.rid = c.left_rid
 ),
 -- the score adds the ten fields' weights in the order of person_level_names()
 -- (the same sum, term by term, as the explanation's weights)
@@ -392,19 +409,18 @@ decided AS (
               ELSE s.score >= getvariable('person_review_threshold') + (SELECT size_bits FROM size_adjustment) END AS above_review
   FROM scored s
 )
-SELECT s.left_rid, s.right_rid, s.rule_mask, s.pattern, s.first_tf_bits, s.last_tf_bits, s.city_tf_bits,
-       s.score, s.probability,
+SELECT s.left_rid, s.right_rid, s.rule_mask, s.pattern, s.score, s.probability,
        CASE
-         WHEN s.conflicting_cross_id THEN 'non-match'
-         WHEN s.same_cross_id THEN 'match'
-         WHEN s.above_match THEN 'match'
-         WHEN s.above_review THEN 'review'
-         ELSE 'non-match'
+         WHEN s.conflicting_cross_id THEN 'non-match'::pair_decision
+         WHEN s.same_cross_id THEN 'match'::pair_decision
+         WHEN s.above_match THEN 'match'::pair_decision
+         WHEN s.above_review THEN 'review'::pair_decision
+         ELSE 'non-match'::pair_decision
        END AS decision,
        CASE
-         WHEN s.conflicting_cross_id THEN 'conflicting_cross_id'
-         WHEN s.same_cross_id THEN 'cross_id'
-         ELSE 'score'
+         WHEN s.conflicting_cross_id THEN 'conflicting_cross_id'::pair_decided_by
+         WHEN s.same_cross_id THEN 'cross_id'::pair_decided_by
+         ELSE 'score'::pair_decided_by
        END AS decided_by
 FROM decided s;
 
@@ -412,36 +428,43 @@ FROM decided s;
 -- both records' system, object and id, blocking rule names, score, decision
 -- and an explanation per compared field (level and weight, a term-frequency
 -- field's weight with its pair's term). A view: its readers build only the
--- rows and columns they use. The record columns come straight from
--- stg_persons (joining the keys and splitting them back was an eighth of
--- the export at 100k); the explanation is a struct keyed by field, which
--- Parquet writes as flat columns: the list of ten {field, level, weight}
--- structs it replaces repeated every field name in every row and was over
--- 40% of the export (match_pairs.sql casts it to pair_explanation).
+-- rows and columns they use. The record columns come from person_records
+-- (joining the keys and splitting them back was an eighth of the export at
+-- 100k); the explanation is a struct keyed by field, which Parquet writes as
+-- flat columns: the list of ten {field, level, weight} structs it replaces
+-- repeated every field name in every row and was over 40% of the export.
+-- It is built with pair_explanation's fields, in its order and with its
+-- types (typed NULLs for the other entities' fields), so match_pairs has
+-- nothing to cast for 23 M pairs (casting the levels from VARCHAR was 5.6
+-- thread-seconds of the export at a million people).
 CREATE OR REPLACE VIEW person_pairs_wide AS
 SELECT l.system AS left_system, l.object AS left_object, l.record_id AS left_record_id,
        r.system AS right_system, r.object AS right_object, r.record_id AS right_record_id,
        rs.rules, p.score, p.probability, p.decision, p.decided_by,
-       {'birthdate': {'level': ps.birthdate_level, 'weight': round(ps.birthdate_weight, 2)},
-        'city': {'level': ps.city_level, 'weight': round(ps.city_weight + p.city_tf_bits, 2)},
-        'company_name': {'level': ps.company_name_level, 'weight': round(ps.company_name_weight, 2)},
-        'email': {'level': ps.email_level, 'weight': round(ps.email_weight, 2)},
-        'first_name': {'level': ps.first_name_level, 'weight': round(ps.first_name_weight + p.first_tf_bits, 2)},
-        'last_name': {'level': ps.last_name_level, 'weight': round(ps.last_name_weight + p.last_tf_bits, 2)},
-        'phone': {'level': ps.phone_level, 'weight': round(ps.phone_weight, 2)},
-        'postal_code': {'level': ps.postal_code_level, 'weight': round(ps.postal_code_weight, 2)},
-        'state': {'level': ps.state_level, 'weight': round(ps.state_weight, 2)},
-        'street': {'level': ps.street_level, 'weight': round(ps.street_weight, 2)}} AS explanation
+       {'amount': NULL::pair_field,
+        'birthdate': ps.birthdate,
+        'city': {'level': ps.city_level,
+                 'weight': round(ps.city_weight + CASE WHEN ps.city_exact THEN l.city_tf_bits ELSE 0 END, 2)},
+        'close_date': NULL::pair_field,
+        'company': NULL::pair_field,
+        'company_name': ps.company_name,
+        'domain': NULL::pair_field,
+        'email': ps.email,
+        'first_name': {'level': ps.first_name_level,
+                       'weight': round(ps.first_name_weight + CASE WHEN ps.first_name_exact THEN l.first_tf_bits ELSE 0 END, 2)},
+        'last_name': {'level': ps.last_name_level,
+                      'weight': round(ps.last_name_weight + CASE WHEN ps.last_name_exact THEN l.last_tf_bits ELSE 0 END, 2)},
+        'name': NULL::pair_field,
+        'phone': ps.phone,
+        'postal_code': ps.postal_code,
+        'state': ps.state,
+        'street': ps.street} AS explanation
 FROM person_pairs p
-JOIN stg_persons l ON l.rid = p.left_rid
-JOIN stg_persons r ON r.rid = p.right_rid
+JOIN person_records l ON l.rid = p.left_rid
+JOIN person_records r ON r.rid = p.right_rid
 JOIN person_rule_sets rs ON rs.rule_mask = p.rule_mask
 JOIN person_pattern_scores ps ON ps.pattern = p.pattern;
 
-CREATE OR REPLACE TEMP TABLE person_links AS
-  SELECT left_rid AS a, right_rid AS b, decision, decided_by, score FROM person_pairs
-  WHERE decision = 'match' OR (decision = 'non-match' AND (score < 0 OR decided_by <> 'score'));
 DROP VIEW person_cmp;
-DROP TABLE person_tf_bits;
 DROP TABLE person_compared;
 DROP TABLE person_fields;

@@ -1,5 +1,5 @@
 -- kind: script
--- depends: person_pairs, company_pairs, deal_pairs
+-- depends: pair_types, person_pairs, company_pairs, deal_pairs
 -- test: not_null(entity, decision)
 -- test: sql(SELECT k FROM (SELECT unnest(struct_keys(explanation)) AS k FROM (SELECT explanation FROM person_pairs_wide LIMIT 1) UNION ALL SELECT unnest(struct_keys(explanation)) FROM (SELECT explanation FROM company_pairs LIMIT 1) UNION ALL SELECT unnest(struct_keys(explanation)) FROM (SELECT explanation FROM deal_pairs LIMIT 1)) WHERE NOT list_contains(struct_keys({'amount': NULL}::pair_explanation), k))
 -- Published: every scored candidate pair with its decision and the level and
@@ -18,34 +18,9 @@
 -- stg_* test those not null. The sql test above checks that no entity
 -- explains a field pair_explanation lacks (the cast would drop it).
 
--- A compared field's level. An ENUM is written to Parquet as dictionary
--- indices, without hashing each string (the levels were half the time of
--- writing the explanation); readers get strings back. A level missing here
--- stops the run with a conversion error rather than be published wrong.
-CREATE OR REPLACE TYPE pair_level AS ENUM (
-  'null', 'exact', 'fuzzy_high', 'fuzzy', 'fuzzy_low', 'initial', 'typo', 'close', 'near', 'same',
-  'same_mailbox', 'last_digits', 'same_site', 'other_number', 'contained', 'shared_word', 'different');
--- The published explanation: one entry per field any entity compares, in
--- name order; a pair's entity fills its own fields (persons ten, companies
--- six, deals four) and leaves the others NULL. Keyed by field rather than a
--- list of {field, level, weight}: Parquet writes two flat columns per field
--- instead of repeating every field name in every row.
-CREATE OR REPLACE TYPE pair_explanation AS STRUCT(
-  amount STRUCT(level pair_level, weight DOUBLE),
-  birthdate STRUCT(level pair_level, weight DOUBLE),
-  city STRUCT(level pair_level, weight DOUBLE),
-  close_date STRUCT(level pair_level, weight DOUBLE),
-  company STRUCT(level pair_level, weight DOUBLE),
-  company_name STRUCT(level pair_level, weight DOUBLE),
-  domain STRUCT(level pair_level, weight DOUBLE),
-  email STRUCT(level pair_level, weight DOUBLE),
-  first_name STRUCT(level pair_level, weight DOUBLE),
-  last_name STRUCT(level pair_level, weight DOUBLE),
-  name STRUCT(level pair_level, weight DOUBLE),
-  phone STRUCT(level pair_level, weight DOUBLE),
-  postal_code STRUCT(level pair_level, weight DOUBLE),
-  state STRUCT(level pair_level, weight DOUBLE),
-  street STRUCT(level pair_level, weight DOUBLE));
+-- The columns are pair_types' ENUMs (written as dictionary indices;
+-- readers get strings back): persons arrive typed from person_pairs_wide,
+-- companies and deals (a tenth of the pairs) are cast here.
 
 -- explanation_list(e): an explanation as the list of {field, level,
 -- weight} of its entity's fields, in name order: the review queue's shape
@@ -69,21 +44,24 @@ CREATE OR REPLACE MACRO explanation_list(e) AS list_filter([
   {'field': 'street', 'level': e.street.level::VARCHAR, 'weight': e.street.weight}], x -> x.level IS NOT NULL);
 
 -- companies and deals carry record keys (system:object:record_id, split
--- here: a tenth of the pairs at a million people); persons their columns
-CREATE OR REPLACE MACRO split_keys(pairs) AS TABLE
-  SELECT split_part(left_key, ':', 1) AS left_system, split_part(left_key, ':', 2) AS left_object,
+-- here: a tenth of the pairs at a million people), their text columns cast
+-- to pair_types' ENUMs; persons their typed columns
+CREATE OR REPLACE MACRO split_keys(pairs, ent) AS TABLE
+  SELECT ent::match_entity AS entity,
+         split_part(left_key, ':', 1)::crm_system AS left_system, split_part(left_key, ':', 2)::crm_object AS left_object,
          left_key[length(split_part(left_key, ':', 1)) + length(split_part(left_key, ':', 2)) + 3:] AS left_record_id,
-         split_part(right_key, ':', 1) AS right_system, split_part(right_key, ':', 2) AS right_object,
+         split_part(right_key, ':', 1)::crm_system AS right_system, split_part(right_key, ':', 2)::crm_object AS right_object,
          right_key[length(split_part(right_key, ':', 1)) + length(split_part(right_key, ':', 2)) + 3:] AS right_record_id,
-         * EXCLUDE (left_key, right_key)
+         rules::blocking_rule[] AS rules, score, probability, decision::pair_decision AS decision,
+         decided_by::pair_decided_by AS decided_by, explanation::pair_explanation AS explanation
   FROM query_table(pairs);
 
 CREATE OR REPLACE VIEW match_pairs AS
 WITH pairs AS (
-  SELECT 'person' AS entity, * FROM person_pairs_wide
-  UNION ALL BY NAME SELECT 'company' AS entity, * FROM split_keys('company_pairs')
-  UNION ALL BY NAME SELECT 'deal' AS entity, * FROM split_keys('deal_pairs')
+  SELECT 'person'::match_entity AS entity, * FROM person_pairs_wide
+  UNION ALL BY NAME SELECT * FROM split_keys('company_pairs', 'company')
+  UNION ALL BY NAME SELECT * FROM split_keys('deal_pairs', 'deal')
 )
 SELECT entity, left_system, left_object, left_record_id, right_system, right_object, right_record_id,
-       score, probability, decision, decided_by, rules AS blocking_rules, explanation::pair_explanation AS explanation
+       score, probability, decision, decided_by, rules AS blocking_rules, explanation
 FROM pairs;

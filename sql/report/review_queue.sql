@@ -32,21 +32,35 @@
 WITH sizes AS (
   SELECT entity, golden_id, count(*) FILTER (WHERE NOT deleted) AS records FROM xref GROUP BY ALL
 ),
+-- the pairs to review (decision is an ENUM in match_pairs: the filter reaches
+-- person_pairs' scan, a byte per pair), with the list of {field, level,
+-- weight} the review shows and the fingerprint hashes (match_pairs' struct
+-- as a list, built once)
+review_pairs AS (
+  SELECT * REPLACE (explanation_list(explanation) AS explanation) FROM match_pairs WHERE decision = 'review'
+),
+-- the xref rows of their records: the two lookups below build on these (a
+-- few per pair) instead of all of xref (3 M rows at a million people, keyed
+-- on three strings, built twice)
+review_records AS (
+  SELECT system, object, record_id, golden_id
+  FROM xref
+  SEMI JOIN (SELECT left_system AS system, left_object AS object, left_record_id AS record_id FROM review_pairs
+             UNION ALL SELECT right_system, right_object, right_record_id FROM review_pairs) k USING (system, object, record_id)
+),
 pairs AS (
   SELECT p.entity, 'uncertain_match' AS reason,
          p.left_system, p.left_object, p.left_record_id, lx.golden_id AS left_golden_id,
          p.right_system, p.right_object, p.right_record_id, rx.golden_id AS right_golden_id,
-         -- the list of {field, level, weight} the review shows and the
-         -- fingerprint hashes (match_pairs' struct as a list, built once)
          p.score, p.probability, p.explanation,
          CASE WHEN lx.golden_id = rx.golden_id THEN 'already_linked_confirm'
               WHEN p.probability >= 0.5 THEN 'link' ELSE 'keep_apart' END AS suggested_action,
          CASE WHEN lx.golden_id = rx.golden_id THEN coalesce(ls.records, 0)
               ELSE coalesce(ls.records, 0) + coalesce(rs.records, 0) END AS impact_records,
          coalesce(len(list_filter(p.explanation, e -> e.weight < 0)), 0) AS impact_fields
-  FROM (SELECT * REPLACE (explanation_list(explanation) AS explanation) FROM match_pairs WHERE decision = 'review') p
-  JOIN xref lx ON lx.system = p.left_system AND lx.object = p.left_object AND lx.record_id = p.left_record_id
-  JOIN xref rx ON rx.system = p.right_system AND rx.object = p.right_object AND rx.record_id = p.right_record_id
+  FROM review_pairs p
+  JOIN review_records lx ON lx.system = p.left_system AND lx.object = p.left_object AND lx.record_id = p.left_record_id
+  JOIN review_records rx ON rx.system = p.right_system AND rx.object = p.right_object AND rx.record_id = p.right_record_id
   LEFT JOIN sizes ls ON ls.entity = p.entity AND ls.golden_id = lx.golden_id
   LEFT JOIN sizes rs ON rs.entity = p.entity AND rs.golden_id = rx.golden_id
 ),
