@@ -192,12 +192,13 @@ WITH v AS (
                        AND fm.crm_field = rv.crm_field AND fm.role = 'value'
 ),
 -- the write log's rows of the records walked here, found on record_id
--- alone (one key, and the exact keys join below): the log holds every
--- record crmhub ever wrote (9.6 M rows at a million people per system),
--- and joining all of it on four text keys, twice, was most of this
--- macro's time on a night that rebuilds a few thousand golden records
+-- alone (one key, of a hash table of the distinct ids; the exact keys
+-- join below): the log holds every record crmhub ever wrote (9.6 M rows
+-- at a million people per system), and joining all of it on four text
+-- keys, twice, was most of this macro's time on a night that rebuilds a
+-- few thousand golden records
 writes AS MATERIALIZED (
-  SELECT pw.* FROM prev_writes pw SEMI JOIN v ON v.record_id = pw.record_id
+  SELECT pw.* FROM prev_writes pw SEMI JOIN (SELECT DISTINCT record_id FROM v) r ON r.record_id = pw.record_id
 ),
 -- the fields with more than one version (multi), counted only in the
 -- records that have more than one (walked): an aggregate of a few million
