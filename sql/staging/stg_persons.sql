@@ -103,11 +103,22 @@ normalised AS (
 -- a dense integer per record, in record_key order: blocking, scoring
 -- and clustering join on it instead of the long text key. Numbered over
 -- the keys alone and joined back: a window over the whole rows sorted
--- every column of them. A record without an id stays (to fail the
--- not_null test), hence IS NOT DISTINCT FROM.
+-- every column of them. Numbered within each system and object, after
+-- the records of the (system, object) before it (offsets): one window
+-- over all of them sorted the three text keys of 2.4 M records at a
+-- million people per system on one thread; per object the sorts run in
+-- parallel, on record_id alone. NULLS LAST as the window's default. A
+-- record without an id stays (to fail the not_null test), hence IS NOT
+-- DISTINCT FROM.
+offsets AS (
+  SELECT system, object,
+         coalesce(sum(n) OVER (ORDER BY system, object ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)::BIGINT AS base
+  FROM (SELECT system, object, count(*) AS n FROM looked_up GROUP BY system, object)
+),
 numbered AS (
-  SELECT system, object, record_id, row_number() OVER (ORDER BY system, object, record_id) AS rid
-  FROM looked_up
+  SELECT l.system, l.object, l.record_id,
+         o.base + row_number() OVER (PARTITION BY l.system, l.object ORDER BY l.record_id) AS rid
+  FROM looked_up l JOIN offsets o ON o.system = l.system AND o.object = l.object
 )
 SELECT s.system || ':' || s.object || ':' || s.record_id AS record_key,
        s.*,
