@@ -17,12 +17,14 @@
 -- sort, by a hash count.
 -- Pairs are on rid (stg_persons), left_rid < right_rid, grouped on one
 -- BIGINT (left_rid << 32 | right_rid).
--- Incremental: a block (rule, key) none of whose records changed, appeared
--- or went since the last run yields the last run's pairs, so only the other
--- blocks are sorted again and the rest of the last run's pairs (the match
--- state, prev_person_pairs with their rule_mask) are carried. A carried pair
--- keeps its last comparison too (pattern and cross-id flags, NULL where
--- person_pairs must compare the pair): its two records are the same.
+-- Incremental: a block (rule, key) that no key arrived in or departed from
+-- since the last run (a record's key with the same sort value stays where
+-- it was, even if the record changed elsewhere) yields the last run's
+-- pairs; in the other blocks only the pairs near a moved key are found
+-- afresh (person_windowed). The rest of the last run's pairs (the match
+-- state, prev_person_pairs with their rule_mask) are carried. A carried
+-- pair keeps its last comparison too (pattern and cross-id flags) where
+-- its two records are unchanged, else NULL: person_pairs compares it.
 
 -- person_sort_value(rule, ...): the value a record's keys of a rule sort
 -- by within their block. One definition for both paths: person_block_keys
@@ -147,9 +149,9 @@ DROP TABLE person_prev_unstable;
 --   (its old place among rids is unknown), is of the phone rule (a record
 --   has two blocks of it, phone and mobile: a pair's carried bit cannot
 --   tell which block found it), or lost more records than the sorted
---   window can skip (10 - w, see person_fresh): every pair of the block is
+--   window can skip (10 - w, see person_windowed): every pair of the block is
 --   found afresh and none carried;
--- * slide otherwise: only pairs near a moved key change (see person_fresh).
+-- * slide otherwise: only pairs near a moved key change (see person_windowed).
 CREATE OR REPLACE TEMP TABLE person_dirty_members AS
   SELECT rid, rule, hk FROM person_keys SEMI JOIN person_moved_keys USING (rule, hk);
 CREATE OR REPLACE TEMP TABLE person_dirty_blocks AS
@@ -170,7 +172,7 @@ FROM sized
 WHERE n BETWEEN 2 AND getvariable('max_block_size') OR prev_n BETWEEN 2 AND getvariable('max_block_size');
 
 -- Per record, the rules whose carried pairs it drops before the sorted
--- windows (person_fresh adds those near a moved key): the rules of its
+-- windows (person_windowed adds those near a moved key): the rules of its
 -- moved keys (its pairs of that rule were found where it no longer is) and
 -- of the whole blocks it is in
 CREATE OR REPLACE TEMP TABLE person_drop_bits AS
@@ -193,9 +195,7 @@ CREATE OR REPLACE TEMP TABLE person_resorted_blocks AS
     WHERE k.rule = 9 AND (d.drop_bits >> 9) & 1 = 1)
   GROUP BY rule, hk;
 -- their keys now, once, with the record's kind there: 1 arrived, 0 where it
--- was (stable, or changed elsewhere), plus the departed keys of the
--- sliding blocks (kind 2: the record's old place, its old sort value and
--- its rid now)
+-- was (stable, or changed elsewhere)
 CREATE OR REPLACE TEMP TABLE person_resorted_keys AS
   SELECT k.rid, k.rule, k.hk, b.whole, CASE WHEN a.rid IS NULL THEN 0 ELSE 1 END::UTINYINT AS kind
   FROM person_keys k JOIN person_resorted_blocks b USING (rule, hk)
@@ -203,7 +203,8 @@ CREATE OR REPLACE TEMP TABLE person_resorted_keys AS
 DROP TABLE person_dirty_members;
 DROP TABLE person_keys;
 -- the keys sorted again, with the sort value built for them alone from
--- their records, and the departed keys of the sliding blocks
+-- their records, and the departed keys of the sliding blocks (kind 2: the
+-- record's old place, by its old sort value and its rid now)
 CREATE OR REPLACE TEMP VIEW person_resorted AS
   SELECT k.rid, k.rule, k.hk, person_sort_value(k.rule, p.last_n, p.first_key, p.postal_n, p.city_n) AS s, k.kind, k.whole
   FROM person_resorted_keys k JOIN stg_persons p USING (rid)
@@ -248,7 +249,7 @@ windowed AS (
   FROM (SELECT *, CASE WHEN kind < 2 THEN rid END AS nv FROM person_resorted SEMI JOIN blocks USING (rule, hk))
   WINDOW nb AS (PARTITION BY rule, hk ORDER BY s, rid)
 )
-SELECT rid, rule, whole OR reach > 0 AS fresh, kind = 0 AND NOT whole AND near > 0 AS touched, w,
+SELECT rid, rule, kind = 0 AND NOT whole AND near > 0 AS touched, w,
        [n1, n2, n3, n4, n5, n6, n7, n8, n9, n10] AS next_rids
 FROM windowed
 WHERE kind < 2 AND (whole OR reach > 0);
