@@ -17,12 +17,14 @@
 -- sort, by a hash count.
 -- Pairs are on rid (stg_persons), left_rid < right_rid, grouped on one
 -- BIGINT (left_rid << 32 | right_rid).
--- Incremental: a block (rule, key) none of whose records changed, appeared
--- or went since the last run yields the last run's pairs, so only the other
--- blocks are sorted again and the rest of the last run's pairs (the match
--- state, prev_person_pairs with their rule_mask) are carried. A carried pair
--- keeps its last comparison too (pattern and cross-id flags, NULL where
--- person_pairs must compare the pair): its two records are the same.
+-- Incremental: a block (rule, key) that no key arrived in or departed from
+-- since the last run (a record's key with the same sort value stays where
+-- it was, even if the record changed elsewhere) yields the last run's
+-- pairs; in the other blocks only the pairs near a moved key are found
+-- afresh (person_windowed). The rest of the last run's pairs (the match
+-- state, prev_person_pairs with their rule_mask) are carried. A carried
+-- pair keeps its last comparison too (pattern and cross-id flags) where
+-- its two records are unchanged, else NULL: person_pairs compares it.
 
 -- person_sort_value(rule, ...): the value a record's keys of a rule sort
 -- by within their block. One definition for both paths: person_block_keys
@@ -79,106 +81,212 @@ keys AS (
 -- postal code; same birth date, then surname; ...), built only where read
 SELECT rid, rule, hk, person_sort_value(rule, last_n, first_key, postal_n, city_n) AS s FROM keys;
 
--- The stable records: live now and in the last run with the same compared
--- fields (person_fields' columns in person_pairs, which include every field
--- a key or sort value above reads), on this run's rid and the last run's.
--- rid is a row number in record_key order: a record's rid may move between
--- runs but never past another's, so a block of stable records sorts (s, rid)
--- as it did, and a carried pair keeps left_rid < right_rid. A full run has
--- no prev rows: no record is stable and every block is sorted.
-CREATE OR REPLACE TEMP TABLE person_stable AS
-  SELECT s.rid, p.rid AS prev_rid
-  FROM stg_persons s JOIN prev_stg_persons p ON p.record_key = s.record_key
-  WHERE NOT s.deleted AND NOT p.deleted
-    AND p.cross_id_n IS NOT DISTINCT FROM s.cross_id_n AND p.first_key IS NOT DISTINCT FROM s.first_key
-    AND p.first_n IS NOT DISTINCT FROM s.first_n AND p.last_n IS NOT DISTINCT FROM s.last_n
-    AND p.birthdate_d IS NOT DISTINCT FROM s.birthdate_d AND p.email_n IS NOT DISTINCT FROM s.email_n
-    AND p.email_key IS NOT DISTINCT FROM s.email_key AND p.phone_n IS NOT DISTINCT FROM s.phone_n
-    AND p.mobile_n IS NOT DISTINCT FROM s.mobile_n AND p.street_n IS NOT DISTINCT FROM s.street_n
-    AND p.city_n IS NOT DISTINCT FROM s.city_n AND p.postal_n IS NOT DISTINCT FROM s.postal_n
-    AND p.state_n IS NOT DISTINCT FROM s.state_n AND p.company_n IS NOT DISTINCT FROM s.company_n;
+-- the rule's sorted window: identifier rules see block_window neighbours,
+-- name and place rules (big blocks of namesakes and neighbours)
+-- name_block_window
+CREATE OR REPLACE TEMP MACRO person_block_window(rule) AS
+  CASE WHEN rule IN (3, 8, 9, 11) THEN getvariable('block_window') ELSE getvariable('name_block_window') END;
 
--- the keys' hashes, kept on an incremental run: the members of the dirty
--- blocks are found in them. No sort value: only the keys of the blocks
--- sorted again need one (person_resorted), a fraction of the 25 M keys at
+-- The last run's live records still staged, by record_key: their rid now
+-- and then, whether live now, and whether stable (live with the same
+-- compared fields: person_fields' columns in person_pairs, which include
+-- every field a key or sort value above reads). rid is a row number in
+-- record_key order: a record's rid may move between runs but never past
+-- another's, so records of a block whose keys and sort values are as they
+-- were sort (s, rid) as they did, and a carried pair keeps left_rid <
+-- right_rid. A full run has no prev rows: every block is sorted.
+CREATE OR REPLACE TEMP TABLE person_prev_rids AS
+  SELECT s.rid, p.rid AS prev_rid, NOT s.deleted AS live,
+         NOT s.deleted
+         AND p.cross_id_n IS NOT DISTINCT FROM s.cross_id_n AND p.first_key IS NOT DISTINCT FROM s.first_key
+         AND p.first_n IS NOT DISTINCT FROM s.first_n AND p.last_n IS NOT DISTINCT FROM s.last_n
+         AND p.birthdate_d IS NOT DISTINCT FROM s.birthdate_d AND p.email_n IS NOT DISTINCT FROM s.email_n
+         AND p.email_key IS NOT DISTINCT FROM s.email_key AND p.phone_n IS NOT DISTINCT FROM s.phone_n
+         AND p.mobile_n IS NOT DISTINCT FROM s.mobile_n AND p.street_n IS NOT DISTINCT FROM s.street_n
+         AND p.city_n IS NOT DISTINCT FROM s.city_n AND p.postal_n IS NOT DISTINCT FROM s.postal_n
+         AND p.state_n IS NOT DISTINCT FROM s.state_n AND p.company_n IS NOT DISTINCT FROM s.company_n AS stable
+  FROM stg_persons s JOIN prev_stg_persons p ON p.record_key = s.record_key
+  WHERE NOT p.deleted;
+
+-- the keys' hashes, kept on an incremental run: the members of the
+-- blocks sorted again are found in them. No sort value: only the keys of
+-- those blocks need one (person_resorted), a fraction of the 25 M keys at
 -- a million people.
 CREATE OR REPLACE TEMP TABLE person_keys AS
   SELECT rid, rule, hk FROM person_block_keys('stg_persons') WHERE getvariable('incremental');
 -- the records that are not stable: this run's live ones that changed or
--- appeared, and the last run's live ones that changed or went (their old
--- keys' blocks lost or moved a record)
+-- appeared, and the last run's live ones that changed or went, on this
+-- run's rid (NULL: no longer staged)
 CREATE OR REPLACE TEMP TABLE person_unstable AS
-  SELECT c.* FROM stg_persons c ANTI JOIN person_stable s USING (rid)
+  SELECT c.* FROM stg_persons c ANTI JOIN (SELECT rid FROM person_prev_rids WHERE stable) s USING (rid)
   WHERE NOT c.deleted AND getvariable('incremental');
 CREATE OR REPLACE TEMP TABLE person_prev_unstable AS
-  SELECT p.* FROM prev_stg_persons p ANTI JOIN person_stable s ON s.prev_rid = p.rid
-  WHERE NOT p.deleted;
--- dirty blocks: those holding a record that is not stable, now or in the
--- last run (the rest sort as they did; none on a full run, which sorts
--- every block), from those records' own keys (tens of thousands at a
--- million people, not a pass over every key); per record, the rules in
--- which it sits in a dirty block (dirty_bits): a stable record's pairs of
--- those rules are not carried
-CREATE OR REPLACE TEMP TABLE person_dirty_blocks AS
-  SELECT DISTINCT rule, hk FROM (
-    SELECT rule, hk FROM person_block_keys('person_unstable')
-    UNION ALL
-    SELECT rule, hk FROM person_block_keys('person_prev_unstable'))
-  WHERE getvariable('incremental');
-CREATE OR REPLACE TEMP TABLE person_dirty_bits AS
-  SELECT rid, bit_or(1::BIGINT << rule) AS dirty_bits
-  FROM person_keys SEMI JOIN person_dirty_blocks USING (rule, hk)
-  GROUP BY rid;
+  SELECT p.* REPLACE (r.rid AS rid)
+  FROM prev_stg_persons p LEFT JOIN person_prev_rids r ON r.prev_rid = p.rid
+  WHERE NOT p.deleted AND NOT coalesce(r.stable, false);
+-- The moved keys: a key (rule, hk) with its sort value s is where a record
+-- sits in a block's order. Those of a changed record that are the same in
+-- both runs leave it where it was: its neighbours are as they were (only
+-- its comparison is redone). The others moved: arrived (this run's keys of
+-- new records and changed ones) or departed (the last run's keys of
+-- changed records and of those that went; rid NULL for a record no longer
+-- staged). A phone change moves one key, not the record's dozen.
+CREATE OR REPLACE TEMP TABLE person_moved_keys AS
+WITH cur AS (SELECT rid, rule, hk, s FROM person_block_keys('person_unstable')),
+prev AS (SELECT rid, rule, hk, s FROM person_block_keys('person_prev_unstable'))
+SELECT *, false AS departed FROM (FROM cur EXCEPT ALL FROM prev)
+UNION ALL
+SELECT *, true AS departed FROM (FROM prev EXCEPT ALL FROM cur);
 DROP TABLE person_unstable;
 DROP TABLE person_prev_unstable;
 
--- The blocks sorted again: the dirty ones and every block of a rule held by
--- a record with that rule's dirty bit. A record has two blocks of the phone
--- rule (phone and mobile): a pair sharing both, only one of them dirty,
--- drops the rule from its carried mask and must find it again in the clean
--- one, so that one is sorted too (a clean block sorted again gives its last
--- pairs).
+-- Dirty blocks: those a key arrived in or departed from; the others sort
+-- as they did and their last pairs are carried. Their members now, and how
+-- each changes:
+-- * none where the block holds 2 to max_block_size records in neither run
+--   (no pairs either time);
+-- * whole where it crosses those bounds, holds a record no longer staged
+--   (its old place among rids is unknown), is of the phone rule (a record
+--   has two blocks of it, phone and mobile: a pair's carried bit cannot
+--   tell which block found it), or lost more records than the sorted
+--   window can skip (10 - w, see person_windowed): every pair of the block is
+--   found afresh and none carried;
+-- * slide otherwise: only pairs near a moved key change (see person_windowed).
+CREATE OR REPLACE TEMP TABLE person_dirty_members AS
+  SELECT rid, rule, hk FROM person_keys SEMI JOIN person_moved_keys USING (rule, hk);
+CREATE OR REPLACE TEMP TABLE person_dirty_blocks AS
+WITH moved AS (
+  SELECT rule, hk, count(*) FILTER (WHERE NOT departed) AS arrived, count(*) FILTER (WHERE departed) AS departed,
+         bool_or(departed AND rid IS NULL) AS unplaced
+  FROM person_moved_keys GROUP BY rule, hk
+),
+sized AS (
+  SELECT m.*, coalesce(z.n, 0) AS n, coalesce(z.n, 0) - m.arrived + m.departed AS prev_n
+  FROM moved m LEFT JOIN (SELECT rule, hk, count(*) AS n FROM person_dirty_members GROUP BY rule, hk) z USING (rule, hk)
+)
+SELECT rule, hk, n BETWEEN 2 AND getvariable('max_block_size') AS in_now,
+       CASE WHEN rule = 9 OR unplaced OR departed > 10 - person_block_window(rule)
+              OR (n BETWEEN 2 AND getvariable('max_block_size')) <> (prev_n BETWEEN 2 AND getvariable('max_block_size'))
+            THEN 'whole' ELSE 'slide' END AS how
+FROM sized
+WHERE n BETWEEN 2 AND getvariable('max_block_size') OR prev_n BETWEEN 2 AND getvariable('max_block_size');
+
+-- Per record, the rules whose carried pairs it drops before the sorted
+-- windows (person_windowed adds those near a moved key): the rules of its
+-- moved keys (its pairs of that rule were found where it no longer is) and
+-- of the whole blocks it is in
+CREATE OR REPLACE TEMP TABLE person_drop_bits AS
+  SELECT rid, bit_or(1::BIGINT << rule) AS drop_bits
+  FROM (SELECT m.rid, m.rule FROM person_dirty_members m JOIN person_dirty_blocks b USING (rule, hk) WHERE b.how = 'whole'
+        UNION ALL
+        SELECT rid, rule FROM person_moved_keys WHERE rid IS NOT NULL)
+  GROUP BY rid;
+
+-- The blocks sorted again: the dirty ones holding 2 to max_block_size
+-- records now, and every phone-rule block of a record that drops the
+-- phone rule: a pair sharing both its phone and its mobile block, only one
+-- of them dirty, must find the rule again in the clean one, so that one
+-- is sorted too, whole (a clean block sorted again gives its last pairs).
 CREATE OR REPLACE TEMP TABLE person_resorted_blocks AS
-  SELECT DISTINCT k.rule, k.hk FROM person_keys k JOIN person_dirty_bits d USING (rid)
-  WHERE (d.dirty_bits >> k.rule) & 1 = 1;
-DROP TABLE person_dirty_blocks;
--- their keys, once (person_fresh reads them twice), with the sort value
--- built for them alone from their records; or every key on a full run (a
--- view: no copy of the keys)
+  SELECT rule, hk, bool_or(whole) AS whole FROM (
+    SELECT rule, hk, how = 'whole' AS whole FROM person_dirty_blocks WHERE in_now
+    UNION ALL
+    SELECT k.rule, k.hk, true FROM person_keys k JOIN person_drop_bits d USING (rid)
+    WHERE k.rule = 9 AND (d.drop_bits >> 9) & 1 = 1)
+  GROUP BY rule, hk;
+-- their keys now, once, with the record's kind there: 1 arrived, 0 where it
+-- was (stable, or changed elsewhere)
 CREATE OR REPLACE TEMP TABLE person_resorted_keys AS
-  SELECT rid, rule, hk FROM person_keys SEMI JOIN person_resorted_blocks USING (rule, hk)
-  WHERE getvariable('incremental');
+  SELECT k.rid, k.rule, k.hk, b.whole, CASE WHEN a.rid IS NULL THEN 0 ELSE 1 END::UTINYINT AS kind
+  FROM person_keys k JOIN person_resorted_blocks b USING (rule, hk)
+  LEFT JOIN (SELECT rid, rule, hk FROM person_moved_keys WHERE NOT departed) a USING (rid, rule, hk);
+DROP TABLE person_dirty_members;
+DROP TABLE person_keys;
+-- the keys sorted again, with the sort value built for them alone from
+-- their records, and the departed keys of the sliding blocks (kind 2: the
+-- record's old place, by its old sort value and its rid now)
 CREATE OR REPLACE TEMP VIEW person_resorted AS
-  SELECT rid, rule, hk, s FROM person_block_keys('stg_persons') WHERE NOT getvariable('incremental')
+  SELECT k.rid, k.rule, k.hk, person_sort_value(k.rule, p.last_n, p.first_key, p.postal_n, p.city_n) AS s, k.kind, k.whole
+  FROM person_resorted_keys k JOIN stg_persons p USING (rid)
   UNION ALL
-  SELECT k.rid, k.rule, k.hk, person_sort_value(k.rule, p.last_n, p.first_key, p.postal_n, p.city_n) AS s
-  FROM person_resorted_keys k JOIN stg_persons p USING (rid);
+  SELECT m.rid, m.rule, m.hk, m.s, 2::UTINYINT, false
+  FROM person_moved_keys m JOIN person_dirty_blocks b USING (rule, hk)
+  WHERE m.departed AND b.how = 'slide';
+
+-- The sorted windows. Neighbours come from lead() at fixed offsets
+-- (block_window is at most 10): one sort per rule and key. A departed key
+-- is a row without a rid among them, skipped: a sliding block has at most
+-- 10 - w, so the first w rids of the next ten rows are a record's w
+-- neighbours now.
+-- In a sliding block the records whose keys stayed (kind 0) keep their
+-- order and their distance: two of them are a pair now exactly when they
+-- were one last run, unless a moved key sits between them in either run.
+-- A pair of at most w apart that holds a moved key between them has one
+-- within w rows of each (the rows between are records that stayed), so:
+-- * near: a moved key within w rows either side. Such a record drops the
+--   rule from its carried pairs (touched);
+-- * reach: a moved key from w rows before to 2w after. Such a record's
+--   pairs with its next w neighbours are found afresh: this covers every
+--   pair that holds an arrived or touched record or spans a moved key
+--   (a neighbour past a departed key has one within w rows; otherwise it
+--   is at most w rows on and its own near rows are within 2w).
+-- Every other pair of a sliding block is carried with its rule bit.
+CREATE OR REPLACE TEMP TABLE person_windowed AS
+WITH
+-- blocks of 2 to max_block_size records now (a hash count, before any
+-- sort; departed keys not counted)
+blocks AS (
+  SELECT rule, hk FROM person_resorted GROUP BY rule, hk
+  HAVING count(*) FILTER (WHERE kind < 2) BETWEEN 2 AND getvariable('max_block_size')
+),
+windowed AS (
+  SELECT rid, rule, kind, whole, person_block_window(rule) AS w,
+         lead(nv, 1) OVER nb AS n1, lead(nv, 2) OVER nb AS n2, lead(nv, 3) OVER nb AS n3, lead(nv, 4) OVER nb AS n4,
+         lead(nv, 5) OVER nb AS n5, lead(nv, 6) OVER nb AS n6, lead(nv, 7) OVER nb AS n7, lead(nv, 8) OVER nb AS n8,
+         lead(nv, 9) OVER nb AS n9, lead(nv, 10) OVER nb AS n10,
+         count(*) FILTER (WHERE kind > 0) OVER (nb ROWS BETWEEN person_block_window(rule) PRECEDING AND person_block_window(rule) FOLLOWING) AS near,
+         count(*) FILTER (WHERE kind > 0) OVER (nb ROWS BETWEEN person_block_window(rule) PRECEDING AND 2 * person_block_window(rule) FOLLOWING) AS reach
+  FROM (SELECT *, CASE WHEN kind < 2 THEN rid END AS nv FROM person_resorted SEMI JOIN blocks USING (rule, hk))
+  WINDOW nb AS (PARTITION BY rule, hk ORDER BY s, rid)
+)
+SELECT rid, rule, kind = 0 AND NOT whole AND near > 0 AS touched, w,
+       [n1, n2, n3, n4, n5, n6, n7, n8, n9, n10] AS next_rids
+FROM windowed
+WHERE kind < 2 AND (whole OR reach > 0);
+DROP VIEW person_resorted;
+DROP TABLE person_resorted_keys;
+DROP TABLE person_dirty_blocks;
+DROP TABLE person_moved_keys;
+
+-- every key on a full run (a view: no copy)
+CREATE OR REPLACE TEMP VIEW person_all_keys AS
+  SELECT rid, rule, hk, s FROM person_block_keys('stg_persons') WHERE NOT getvariable('incremental');
 
 CREATE OR REPLACE TEMP TABLE person_fresh AS
 WITH
--- keys of 2 to max_block_size records (a hash count, before any sort)
-blocks AS (
-  SELECT rule, hk FROM person_resorted GROUP BY rule, hk
+-- a full run sorts every block whole, its windows streamed (no table of
+-- them as above)
+all_blocks AS (
+  SELECT rule, hk FROM person_all_keys GROUP BY rule, hk
   HAVING count(*) BETWEEN 2 AND getvariable('max_block_size')
 ),
--- identifier rules see block_window neighbours, name and place rules (big
--- blocks of namesakes and neighbours) name_block_window. Neighbours come
--- from lead() at fixed offsets (block_window is at most 10): one sort per
--- rule and key.
-windowed AS (
-  SELECT rid,
-         CASE WHEN rule IN (3, 8, 9, 11) THEN getvariable('block_window') ELSE getvariable('name_block_window') END AS w,
-         (1::BIGINT << rule) AS bit,
+all_windowed AS (
+  SELECT rid, rule, person_block_window(rule) AS w,
          lead(rid, 1) OVER nb AS n1, lead(rid, 2) OVER nb AS n2, lead(rid, 3) OVER nb AS n3, lead(rid, 4) OVER nb AS n4,
          lead(rid, 5) OVER nb AS n5, lead(rid, 6) OVER nb AS n6, lead(rid, 7) OVER nb AS n7, lead(rid, 8) OVER nb AS n8,
          lead(rid, 9) OVER nb AS n9, lead(rid, 10) OVER nb AS n10
-  FROM person_resorted SEMI JOIN blocks USING (rule, hk)
+  FROM person_all_keys SEMI JOIN all_blocks USING (rule, hk)
   WINDOW nb AS (PARTITION BY rule, hk ORDER BY s, rid)
 ),
+-- the next w neighbours (departed keys skipped on an incremental run)
+neighbours AS (
+  SELECT rid, rule, unnest([n1, n2, n3, n4, n5, n6, n7, n8, n9, n10][1:w]) AS other FROM all_windowed
+  UNION ALL
+  SELECT rid, rule, unnest(list_filter(next_rids, x -> x IS NOT NULL)[1:w]) FROM person_windowed
+),
 blocked AS (
-  SELECT least(rid, other) << 32 | greatest(rid, other) AS pair, bit
-  FROM (SELECT rid, bit, unnest([n1, n2, n3, n4, n5, n6, n7, n8, n9, n10][1:w]) AS other FROM windowed)
-  WHERE other IS NOT NULL
+  SELECT least(rid, other) << 32 | greatest(rid, other) AS pair, (1::BIGINT << rule) AS bit
+  FROM neighbours WHERE other IS NOT NULL
 ),
 -- cross-system ids written back by earlier runs always form a candidate
 -- (two equi-joins: an OR in the join condition is a nested loop, N x N),
@@ -202,31 +310,37 @@ GROUP BY pair;
 -- transform state; the pair counts once the candidates are built): the
 -- blocks sorted again (NULL on a full run, which sorts every one)
 CREATE OR REPLACE TABLE person_match_work AS
-  SELECT (SELECT count(*) FROM person_stable) AS stable_records,
+  SELECT (SELECT count(*) FROM person_prev_rids WHERE stable) AS stable_records,
          CASE WHEN getvariable('incremental') THEN (SELECT count(*) FROM person_resorted_blocks) END AS resorted_blocks,
          NULL::BIGINT AS compared_pairs, NULL::BIGINT AS candidate_pairs;
-DROP VIEW person_resorted;
-DROP TABLE person_resorted_keys;
+DROP VIEW person_all_keys;
 DROP TABLE person_resorted_blocks;
-DROP TABLE person_keys;
 
--- the stable records' rids now and in the last run, with their dirty bits
+-- the records live in both runs: their rids now and then, whether stable,
+-- and the rules whose carried pairs they drop
 CREATE OR REPLACE TEMP TABLE person_carry_rids AS
-  SELECT s.rid, s.prev_rid, coalesce(d.dirty_bits, 0) AS dirty_bits
-  FROM person_stable s LEFT JOIN person_dirty_bits d USING (rid);
-DROP TABLE person_dirty_bits;
-DROP TABLE person_stable;
+  SELECT r.rid, r.prev_rid, r.stable, coalesce(d.drop_bits, 0) | coalesce(t.drop_bits, 0) AS drop_bits
+  FROM person_prev_rids r
+  LEFT JOIN person_drop_bits d USING (rid)
+  LEFT JOIN (SELECT rid, bit_or(1::BIGINT << rule) AS drop_bits FROM person_windowed WHERE touched GROUP BY rid) t USING (rid)
+  WHERE r.live;
+DROP TABLE person_drop_bits;
+DROP TABLE person_windowed;
+DROP TABLE person_prev_rids;
 -- every pair found afresh or carried with a rule left; the carried
--- comparison goes with it either way. The carried pairs (nearly all on a
--- nightly run) stream through the join; the fresh ones are its hash table.
+-- comparison goes with it where both records are stable. The carried pairs
+-- (nearly all on a nightly run) stream through the join; the fresh ones
+-- are its hash table.
 CREATE OR REPLACE TABLE person_candidates AS
 WITH
--- the last run's pairs of two stable records, on this run's rids, less the
--- rules of their dirty blocks and the cross-id rule (found afresh above),
--- with the last comparison: the pair's two records are as they were
+-- the last run's pairs of two records live in both runs, on this run's
+-- rids, less the rules either dropped and the cross-id rule (found afresh
+-- above), with the last comparison if neither record changed
 carried AS (
-  SELECT l.rid << 32 | r.rid AS pair, pp.rule_mask & ~(l.dirty_bits | r.dirty_bits | (1::BIGINT << 2)) AS rule_mask,
-         pp.pattern, pp.same_cross_id, pp.conflicting_cross_id
+  SELECT l.rid << 32 | r.rid AS pair, pp.rule_mask & ~(l.drop_bits | r.drop_bits | (1::BIGINT << 2)) AS rule_mask,
+         CASE WHEN l.stable AND r.stable THEN pp.pattern END AS pattern,
+         CASE WHEN l.stable AND r.stable THEN pp.same_cross_id END AS same_cross_id,
+         CASE WHEN l.stable AND r.stable THEN pp.conflicting_cross_id END AS conflicting_cross_id
   FROM prev_person_pairs pp
   JOIN person_carry_rids l ON l.prev_rid = pp.left_rid
   JOIN person_carry_rids r ON r.prev_rid = pp.right_rid
