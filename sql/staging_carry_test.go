@@ -2,6 +2,7 @@ package sql_test
 
 import (
 	"context"
+	"database/sql"
 	"testing"
 
 	"github.com/crmhub/crmhub/transform"
@@ -50,29 +51,11 @@ func TestStgCompaniesCarry(t *testing.T) {
 					t.Fatalf("%s: %v", s, err)
 				}
 			}
-			run := func() {
-				t.Helper()
-				if _, err := (&transform.Runner{DB: db}).Run(ctx, embeddedModels(t, "macros/macros.sql", "staging/stg_companies.sql")); err != nil {
-					t.Fatal(err)
-				}
-			}
-			run()
 			// the last run's state, with a name no normaliser makes
-			for _, s := range []string{
+			stageTwice(ctx, t, db, "staging/stg_companies.sql", tc.edit,
 				`INSERT INTO prev_stg_companies SELECT system, object, record_id, updated_at, raw_digest, 'carried ' || name_n, domain_n, phone_n,
 					street_n, city_n, postal_n, cross_id_n, house_n, street_core_n, name_tokens FROM stg_companies`,
-				`DROP TABLE stg_companies`,
-			} {
-				if _, err := db.ExecContext(ctx, s); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if tc.edit != "" {
-				if _, err := db.ExecContext(ctx, tc.edit); err != nil {
-					t.Fatal(err)
-				}
-			}
-			run()
+				`DROP TABLE stg_companies`)
 			var carried, other bool
 			var rows int
 			if err := db.QueryRowContext(ctx, `SELECT bool_or(record_id = '1' AND starts_with(name_n, 'carried ')),
@@ -125,27 +108,9 @@ func TestStgDealsCarry(t *testing.T) {
 					t.Fatalf("%s: %v", s, err)
 				}
 			}
-			run := func() {
-				t.Helper()
-				if _, err := (&transform.Runner{DB: db}).Run(ctx, embeddedModels(t, "macros/macros.sql", "staging/stg_deals.sql")); err != nil {
-					t.Fatal(err)
-				}
-			}
-			run()
-			for _, s := range []string{
+			stageTwice(ctx, t, db, "staging/stg_deals.sql", tc.edit,
 				`INSERT INTO prev_stg_deals SELECT system, object, record_id, updated_at, name_digest, name_full_n, 'carried ' || name_n FROM stg_deals`,
-				`DROP TABLE stg_deals`,
-			} {
-				if _, err := db.ExecContext(ctx, s); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if tc.edit != "" {
-				if _, err := db.ExecContext(ctx, tc.edit); err != nil {
-					t.Fatal(err)
-				}
-			}
-			run()
+				`DROP TABLE stg_deals`)
 			var carried, other bool
 			var golden string
 			if err := db.QueryRowContext(ctx, `SELECT bool_or(record_id = '1' AND starts_with(name_n, 'carried ')),
@@ -165,4 +130,27 @@ func TestStgDealsCarry(t *testing.T) {
 			}
 		})
 	}
+}
+
+// stageTwice runs a staging model, turns its output into the last run's
+// state (stash), applies edit (none when "") and runs the model again:
+// the shape every staging-carry case shares.
+func stageTwice(ctx context.Context, t *testing.T, db *sql.DB, model, edit string, stash ...string) {
+	t.Helper()
+	run := func() {
+		t.Helper()
+		if _, err := (&transform.Runner{DB: db}).Run(ctx, embeddedModels(t, "macros/macros.sql", model)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run()
+	if edit != "" {
+		stash = append(stash, edit)
+	}
+	for _, st := range stash {
+		if _, err := db.ExecContext(ctx, st); err != nil {
+			t.Fatalf("%s: %v", st, err)
+		}
+	}
+	run()
 }
