@@ -54,7 +54,7 @@ func TestWriteLogKeepsLatestWrite(t *testing.T) {
 		t.Fatal(err)
 	}
 	// as the publish reads it: exported to Parquet
-	file, err := exportTable(ctx, db, "write_log", t.TempDir())
+	file, _, err := exportTable(ctx, db, "write_log", t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}

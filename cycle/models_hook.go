@@ -70,6 +70,20 @@ func prepareModels(ctx context.Context, db *sql.DB, store lake.Store, models fs.
 	return incrementalInputs(ctx, db, store, prev, o.Incremental)
 }
 
+// releaseHooks drop, once the named model is built, the tables that no
+// later model, export or match state reads. At a million people the person
+// candidates (23 M pairs, read only by person_pairs) were otherwise kept
+// to the end of the transform, and what does not fit under DuckDB's memory
+// limit is written to its temp files and read back by the models after.
+func releaseHooks(db *sql.DB) map[string]func(context.Context) error {
+	return map[string]func(context.Context) error{
+		"person_pairs": func(ctx context.Context) error {
+			_, err := db.ExecContext(ctx, `DROP TABLE IF EXISTS person_candidates`)
+			return err
+		},
+	}
+}
+
 // personVersionsHook loads the person record versions person_field_changes
 // reads, once person_scope exists (see prepareModels' deferPersons).
 func personVersionsHook(db *sql.DB, store lake.Store) map[string]func(context.Context) error {

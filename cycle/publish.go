@@ -52,13 +52,19 @@ func ReadLatest(ctx context.Context, store lake.Store) (*Latest, error) {
 	return &l, nil
 }
 
-// exportTable writes a DuckDB table to a local Parquet file.
-func exportTable(ctx context.Context, db *sql.DB, table, dir string) (string, error) {
+// exportTable writes a DuckDB table (or view) to a local Parquet file and
+// returns the file and how many rows it holds.
+func exportTable(ctx context.Context, db *sql.DB, table, dir string) (string, int64, error) {
 	local := filepath.Join(dir, table+".parquet")
-	if _, err := db.ExecContext(ctx, "COPY "+transform.QuoteIdent(table)+" TO ? (FORMAT parquet, COMPRESSION zstd)", local); err != nil {
-		return "", fmt.Errorf("export %s: %w", table, err)
+	res, err := db.ExecContext(ctx, "COPY "+transform.QuoteIdent(table)+" TO ? (FORMAT parquet, COMPRESSION zstd)", local)
+	if err != nil {
+		return "", 0, fmt.Errorf("export %s: %w", table, err)
 	}
-	return local, nil
+	rows, err := res.RowsAffected()
+	if err != nil {
+		return "", 0, fmt.Errorf("export %s: %w", table, err)
+	}
+	return local, rows, nil
 }
 
 // profiled runs fn with DuckDB's JSON profiling written to dir/name.json;

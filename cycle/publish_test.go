@@ -40,9 +40,12 @@ func TestExportTable(t *testing.T) {
 		{"pairs_view", 2500},
 	} {
 		t.Run(tc.table, func(t *testing.T) {
-			file, err := exportTable(ctx, db, tc.table, t.TempDir())
+			file, written, err := exportTable(ctx, db, tc.table, t.TempDir())
 			if err != nil {
 				t.Fatal(err)
+			}
+			if written != tc.rows {
+				t.Errorf("%s: export counted %d rows, want %d", tc.table, written, tc.rows)
 			}
 			var rows, onlyFile, onlyTable int64
 			err = db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM read_parquet($1)),

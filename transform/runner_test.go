@@ -317,3 +317,58 @@ func TestRunBeforeHooks(t *testing.T) {
 		t.Fatalf("error = %v, want the model and the hook's error", err)
 	}
 }
+
+// TestRunAfterHooks: an After step runs once its model is built and
+// tested, before the next model; its error stops the run and names the
+// model.
+func TestRunAfterHooks(t *testing.T) {
+	db := openDB(t)
+	models := load(t, fstest.MapFS{
+		"a.sql": file("-- test: unique(n)\nSELECT 2 AS n\n"),
+		"b.sql": file("-- depends: a\nSELECT n * 10 AS n FROM a\n"),
+		"c.sql": file("-- depends: b\nSELECT count(*) AS tables FROM duckdb_tables() WHERE table_name = 'a'\n"),
+	})
+	release := func(ctx context.Context) error {
+		// b has read a and a's tests ran: a can go
+		_, err := db.ExecContext(ctx, "DROP TABLE a")
+		return err
+	}
+	res, err := (&Runner{DB: db, After: map[string]func(context.Context) error{"b": release}}).Run(context.Background(), models)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res) != 3 || res[0].Tests != 1 {
+		t.Fatalf("results = %+v, want a tested, then b and c", res)
+	}
+	var b, left int
+	if err := db.QueryRow("SELECT (SELECT n FROM b), (SELECT tables FROM c)").Scan(&b, &left); err != nil || b != 20 || left != 0 {
+		t.Fatalf("b = %d, a left when c ran = %d, %v; want 20 and 0", b, left, err)
+	}
+	broken := func(context.Context) error { return errors.New("cannot drop") }
+	_, err = (&Runner{DB: db, After: map[string]func(context.Context) error{"a": broken}}).Run(context.Background(), models)
+	if err == nil || !strings.Contains(err.Error(), "model a") || !strings.Contains(err.Error(), "cannot drop") {
+		t.Fatalf("error = %v, want the model and the hook's error", err)
+	}
+}
+
+// TestRunUncountedViews: with UncountedViews a model that made a view is
+// not counted (Rows -1) and its tests still run; tables are counted.
+func TestRunUncountedViews(t *testing.T) {
+	db := openDB(t)
+	models := load(t, fstest.MapFS{
+		"a.sql": file("SELECT * FROM range(3) t(n)\n"),
+		"v.sql": file("-- kind: script\n-- depends: a\n-- test: not_null(n)\nCREATE OR REPLACE VIEW v AS SELECT CASE WHEN n = 2 THEN NULL ELSE n END AS n FROM a;\n"),
+	})
+	for _, tc := range []struct {
+		uncounted bool
+		want      int64
+	}{{false, 3}, {true, -1}} {
+		res, err := (&Runner{DB: db, UncountedViews: tc.uncounted, KeepGoing: true}).Run(context.Background(), models)
+		if !errors.Is(err, ErrTestFailed) {
+			t.Fatalf("uncounted %v: error = %v, want the view's failing test", tc.uncounted, err)
+		}
+		if len(res) != 2 || res[0].Rows != 3 || res[1].Rows != tc.want {
+			t.Fatalf("uncounted %v: results = %+v, want a with 3 rows and v with %d", tc.uncounted, res, tc.want)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 -- kind: script
 -- depends: stg_companies, company_candidates, ref_match_weights
 -- test: unique(left_key, right_key)
+-- test: not_null(decision)
 -- test: accepted_values(decision, 'match', 'review', 'non-match')
 -- Fellegi-Sunter scoring for companies; see person_pairs. Company names are
 -- compared as sets of words weighted by rarity, so "center" or "school"

@@ -1,5 +1,6 @@
 -- depends: stg_deals, deal_candidates, ref_match_weights
 -- test: unique(left_key, right_key)
+-- test: not_null(decision)
 -- test: accepted_values(decision, 'match', 'review', 'non-match')
 -- Deals match on their golden company, name, amount and close date.
 WITH cmp AS (
