@@ -78,8 +78,8 @@ type Runner struct {
 	// UncountedViews leaves a model that made a view uncounted (Rows -1):
 	// counting a view builds every row of it, and the cycle builds the
 	// published ones anyway when it exports them, and counts them there
-	// (match_pairs: 25 M pairs through four joins, 1.6 s at a million
-	// people).
+	// (match_pairs: 25 M pairs through four joins, 3 to 4 s at a million
+	// people on the slower machine of docs/bench-cycle-1m.md).
 	UncountedViews bool
 }
 

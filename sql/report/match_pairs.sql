@@ -12,7 +12,8 @@
 -- explanations at a million people, spilled to disk), then read again to
 -- be exported, then scanned whole for review_queue's few review pairs.
 -- Its columns are not tested here: testing the view builds every row
--- again (1.1 s of 2 M pairs at 100k, 1.6 s of 25 M at a million); the
+-- again (1.1 s of 2 M pairs at 100k; counting and testing the 25 M at a
+-- million took 3 to 4 s on the machine of docs/bench-cycle-1m.md); the
 -- decisions are tested not null where they are made (person_pairs,
 -- company_pairs, deal_pairs), the entity is a constant per branch, persons'
 -- record ids are the staged records' columns through inner joins, the
