@@ -45,7 +45,7 @@ CREATE OR REPLACE TEMP TABLE company_cannot_link AS
 CREATE OR REPLACE TEMP TABLE company_cc AS
   SELECT * FROM cc_start('company_match_edges');
 -- @repeat
-UPDATE company_cc SET comp = s.comp
+UPDATE company_cc SET comp = s.comp, round = s.round
   FROM cc_step('company_cc', 'company_match_edges') s
   WHERE company_cc.node = s.node;
 CREATE OR REPLACE TEMP TABLE company_first_components AS

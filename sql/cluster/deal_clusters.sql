@@ -39,7 +39,7 @@ CREATE OR REPLACE TEMP TABLE deal_cannot_link AS
 CREATE OR REPLACE TEMP TABLE deal_cc AS
   SELECT * FROM cc_start('deal_match_edges');
 -- @repeat
-UPDATE deal_cc SET comp = s.comp
+UPDATE deal_cc SET comp = s.comp, round = s.round
   FROM cc_step('deal_cc', 'deal_match_edges') s
   WHERE deal_cc.node = s.node;
 CREATE OR REPLACE TEMP TABLE deal_first_components AS

@@ -52,7 +52,7 @@ CREATE OR REPLACE TEMP TABLE person_match_edges AS
 CREATE OR REPLACE TEMP TABLE person_cc AS
   SELECT * FROM cc_start('person_match_edges');
 -- @repeat
-UPDATE person_cc SET comp = s.comp
+UPDATE person_cc SET comp = s.comp, round = s.round
   FROM cc_step('person_cc', 'person_match_edges') s
   WHERE person_cc.node = s.node;
 CREATE OR REPLACE TEMP TABLE person_first_components AS
@@ -72,18 +72,32 @@ CREATE OR REPLACE TEMP TABLE person_first_components AS
 -- labelled by its own rid, which no other record's component carries, so
 -- such a pair never shares a component. The lookup tables are smaller and
 -- the second lookup sees only the pairs whose first record has a match
--- edge; still, the 19 M non-match pairs at a million people are each looked
--- up once (3.4 s with the scan of person_pairs, as before this change).
+-- edge.
+-- A scored non-match pair is looked up only among the records of
+-- components of three or more: a component of two holds one pair, the
+-- match edge that joined it (a pair is scored once, and deleted records,
+-- joined by the deletion edges, are in no pair). The 19 M non-match pairs
+-- at a million people were each looked up among 2.2 M records and 18 M of
+-- them again for the second record (4.4 s); most records are in pairs, so
+-- the lookup table is a fraction of that and few pairs pass the first.
+-- cannot_link decisions are looked up among all of them.
 CREATE OR REPLACE TEMP TABLE person_conflict_cannot AS
+  WITH shared AS (
+    SELECT node, comp FROM person_cc SEMI JOIN (SELECT comp FROM person_cc GROUP BY comp HAVING count(*) >= 3) USING (comp)
+  )
   SELECT n.a, n.b
   FROM (SELECT l.left_rid AS a, l.right_rid AS b FROM person_pairs l
         ANTI JOIN (SELECT a, b FROM person_decided WHERE decision = 'must_link') d ON d.a = least(l.left_rid, l.right_rid) AND d.b = greatest(l.left_rid, l.right_rid)
-        WHERE l.decision = 'non-match' AND (l.score < 0 OR l.decided_by <> 'score')
-        UNION ALL
-        SELECT a, b FROM person_decided WHERE decision = 'cannot_link') n
-  JOIN person_cc ca ON ca.node = n.a
-  JOIN person_cc cb ON cb.node = n.b
-  WHERE ca.comp = cb.comp;
+        WHERE l.decision = 'non-match' AND (l.score < 0 OR l.decided_by <> 'score')) n
+  JOIN shared ca ON ca.node = n.a
+  JOIN shared cb ON cb.node = n.b
+  WHERE ca.comp = cb.comp
+  UNION ALL
+  SELECT d.a, d.b
+  FROM person_decided d
+  JOIN person_cc ca ON ca.node = d.a
+  JOIN person_cc cb ON cb.node = d.b
+  WHERE d.decision = 'cannot_link' AND ca.comp = cb.comp;
 CREATE OR REPLACE TEMP TABLE person_conflicted AS
   SELECT * FROM conflicted_labels('person_first_components', 'person_conflict_cannot');
 CREATE OR REPLACE TEMP TABLE person_conflict_edges AS

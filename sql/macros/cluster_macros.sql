@@ -5,25 +5,38 @@
 -- Connected components, each labelled with the smallest record key it
 -- holds, by label propagation in repeated UPDATEs (a script's "-- @repeat";
 -- a keyed recursive CTE took 15 times longer at 200k people):
--- cc_start(edges): node, comp for the nodes with an edge, each its own
--- label; cc_step(labels, edges): node, comp for the nodes whose smallest
--- neighbouring label (edges a, b, both directions) is below their own. Run
--- cc_step until nothing changes; nodes without an edge are their own
--- component.
+-- cc_start(edges): node, comp, round for the nodes with an edge, each its
+-- own label in round 0; cc_step(labels, edges): node, comp, round for the
+-- nodes whose smallest neighbouring label (edges a, b, both directions) is
+-- below their own. Run cc_step until nothing changes; nodes without an
+-- edge are their own component.
+-- Only the nodes whose label fell in the last round (the frontier) pass it
+-- on: a node that kept its label has already offered it to its neighbours,
+-- whose labels have only fallen since. The first round reads every node,
+-- the later ones the few that changed (clusters of duplicates are small),
+-- where every round joined every node's label to its edges.
 CREATE OR REPLACE MACRO cc_start(edges) AS TABLE
-SELECT node, node AS comp FROM (SELECT a AS node FROM query_table(edges) UNION SELECT b FROM query_table(edges));
+SELECT node, node AS comp, 0 AS round FROM (SELECT a AS node FROM query_table(edges) UNION SELECT b FROM query_table(edges));
 CREATE OR REPLACE MACRO cc_step(labels, edges) AS TABLE
-WITH undirected AS (
+WITH last AS (
+  SELECT max(round) AS round FROM query_table(labels)
+),
+frontier AS (
+  SELECT c.node, c.comp FROM query_table(labels) c, last WHERE c.round = last.round
+),
+undirected AS (
   SELECT a AS src, b AS dst FROM query_table(edges)
   UNION ALL
   SELECT b, a FROM query_table(edges)
 ),
 lowest AS (
-  SELECT e.dst AS node, min(c.comp) AS comp
-  FROM query_table(labels) c JOIN undirected e ON e.src = c.node
+  SELECT e.dst AS node, min(f.comp) AS comp
+  FROM frontier f JOIN undirected e ON e.src = f.node
   GROUP BY e.dst
 )
-SELECT x.node, x.comp FROM lowest x JOIN query_table(labels) c ON c.node = x.node WHERE x.comp < c.comp;
+SELECT x.node, x.comp, last.round + 1 AS round
+FROM lowest x JOIN query_table(labels) c ON c.node = x.node, last
+WHERE x.comp < c.comp;
 
 -- stable_golden_ids(components, ent, prefix): golden ids that survive runs.
 -- A previous golden id stays with the component that holds most of its
