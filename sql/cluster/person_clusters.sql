@@ -78,8 +78,9 @@ CREATE OR REPLACE TEMP TABLE person_first_components AS
 -- match edge that joined it (a pair is scored once, and deleted records,
 -- joined by the deletion edges, are in no pair). The 19 M non-match pairs
 -- at a million people were each looked up among 2.2 M records and 18 M of
--- them again for the second record (4.4 s); most records are in pairs, so
--- the lookup table is a fraction of that and few pairs pass the first.
+-- them again for the second record (4.4 s); most records are in
+-- components of two, so the lookup table is a fraction of that and few
+-- pairs pass the first lookup.
 -- cannot_link decisions are looked up among all of them.
 CREATE OR REPLACE TEMP TABLE person_conflict_cannot AS
   WITH shared AS (
