@@ -83,9 +83,11 @@ type Matching struct {
 	// with the next BlockWindow only (sorted neighbourhood). Keys shared by
 	// at most BlockWindow+1 records compare every pair.
 	BlockWindow int `yaml:"block_window"`
-	// NameBlockWindow is the window of the person rules on names, birth
-	// dates and places (blocks of namesakes and neighbours, large at scale);
-	// identifier rules (email, phone, mailbox, street) use BlockWindow.
+	// NameBlockWindow is the window of the person rules on one name, birth
+	// dates, places and the mailbox (blocks of namesakes and neighbours,
+	// large at scale); identifier rules (email, phone, street) use
+	// BlockWindow, and the rules on both names one neighbour (their
+	// duplicates sort side by side).
 	NameBlockWindow int `yaml:"name_block_window"`
 	// ReferenceRecords is the number of live records the thresholds were
 	// set on; on more records they rise by log2(records / ReferenceRecords)
