@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"time"
 
@@ -95,6 +96,7 @@ type BenchCycleCmd struct {
 	InProcess   bool    `help:"Run the simulators in this process (their memory then counts in the peak)."`
 	Out         string  `help:"Folder for bench-cycle.json and bench-cycle.md." default:"." placeholder:"DIR"`
 	Checkpoint  string  `help:"Copy the lake into this empty folder as the last night's transform starts, for bench replay (several sizes: a subfolder per size)." placeholder:"DIR"`
+	CPUProfile  string  `help:"Write a Go CPU profile of the benchmark to this file (go tool pprof): crmhub's Go code, DuckDB as cgo calls, and with --in-process the simulators." placeholder:"FILE"`
 	SimHost     bool    `hidden:"" help:"Internal: serve generated simulators for a parent benchmark."`
 }
 
@@ -107,6 +109,13 @@ func (b *BenchCycleCmd) Run(ctx context.Context, g *Globals) error {
 	}
 	if err := os.MkdirAll(b.Out, 0o755); err != nil {
 		return err
+	}
+	if b.CPUProfile != "" {
+		stop, err := startCPUProfile(b.CPUProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	sizes := slices.Clone(b.People)
 	slices.Sort(sizes)
@@ -194,4 +203,21 @@ func printBenchReport(g *Globals, rep benchReport, path string) error {
 	}
 	fmt.Fprintf(g.stdout, "\nreport written to %s\n", path)
 	return nil
+}
+
+// startCPUProfile profiles this process's CPU until the returned stop is
+// called, which writes the profile out.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
