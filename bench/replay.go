@@ -232,13 +232,18 @@ func Replay(ctx context.Context, o ReplayOptions) (*RunFig, error) {
 
 // adoptState stamps the last run's transform state with this models tree's
 // and pipeline's fingerprint, so the replayed run is incremental as the
-// benchmark's night was.
+// benchmark's night was. A first night's checkpoint has none to stamp.
 func adoptState(ctx context.Context, store lake.Store, models fs.FS, p *pipelines.Pipeline) error {
 	latest, err := cycle.ReadLatest(ctx, store)
 	if err != nil {
 		return fmt.Errorf("replay: %w", err)
 	}
-	if latest == nil || latest.Transform == nil {
+	if latest == nil {
+		// a first night's checkpoint: nothing published yet, the replayed
+		// transform is a full one, as that night's was
+		return nil
+	}
+	if latest.Transform == nil {
 		return errors.New("replay: the checkpoint's lake has no published run with a transform state")
 	}
 	if latest.Transform.Fingerprint, err = cycle.Fingerprint(models, p); err != nil {

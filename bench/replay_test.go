@@ -83,6 +83,33 @@ func TestReplay(t *testing.T) {
 	}
 }
 
+// TestReplayFirstNight: a checkpoint of a first night (nothing published
+// yet) replays as a full transform that builds what the night built.
+func TestReplayFirstNight(t *testing.T) {
+	dir := t.TempDir()
+	cp := filepath.Join(dir, "cp")
+	rep, err := RunCycle(context.Background(), CycleOptions{People: 200, Seed: 3, Nights: 1, MemoryLimit: "1GB", Threads: 2, WorkDir: dir, Checkpoint: cp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	night := rep.Runs[0]
+	fig, err := Replay(context.Background(), ReplayOptions{Checkpoint: cp, WorkDir: dir, Threads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fig.Transform != night.Transform || strings.HasPrefix(fig.Transform, "incremental") {
+		t.Errorf("replay: %s\nnight:  %s", fig.Transform, night.Transform)
+	}
+	if len(night.Golden) == 0 {
+		t.Fatal("the night built no golden records")
+	}
+	for k, n := range night.Golden {
+		if fig.Golden[k] != n {
+			t.Errorf("golden %s: replay %d, night %d", k, fig.Golden[k], n)
+		}
+	}
+}
+
 // copyFS copies every file of src into dst.
 func copyFS(src fs.FS, dst fstest.MapFS) error {
 	return fs.WalkDir(src, ".", func(p string, d fs.DirEntry, err error) error {
