@@ -55,6 +55,13 @@ func TestCanonValue(t *testing.T) {
 		{"title", "VP  Sales", "vp sales", true},
 		{"title", "", " ", true}, // both blank
 		{"title", "CEO", "", false},
+		// what normalises to nothing is blank, whatever its text
+		{"street", "---", "", true},
+		{"street", "Suite 5, North Main Street", "ste 5 n main st", true},
+		{"state", " - ", "", true},
+		{"title", "\t", " ", true},
+		{"phone", "abc", " ABC ", true}, // no number: its text
+		{"phone", "12", "", false},
 	} {
 		var same sql.NullBool
 		if err := db.QueryRowContext(ctx, `SELECT same_value(?, ?, ?)`, tc.field, tc.a, tc.b).Scan(&same); err != nil {

@@ -3,8 +3,13 @@
 -- that carries nothing (blank, punctuation only), so comparisons see "null".
 
 -- lower case, accents stripped, punctuation to spaces, spaces squeezed
-CREATE OR REPLACE MACRO norm_text(s) AS
-  nullif(trim(regexp_replace(regexp_replace(lower(strip_accents(coalesce(s, ''))), '[^a-z0-9]+', ' ', 'g'), '\s+', ' ', 'g')), '');
+-- (norm_text_raw: '' where norm_text is NULL. DuckDB turns nullif(x, '')
+-- into CASE WHEN x = '' THEN NULL ELSE x END, which computes x twice where
+-- it cannot share it, inside a CASE branch or a filter: canon_value's
+-- branches build on the raw forms, see canon_text)
+CREATE OR REPLACE MACRO norm_text_raw(s) AS
+  trim(regexp_replace(regexp_replace(lower(strip_accents(coalesce(s, ''))), '[^a-z0-9]+', ' ', 'g'), '\s+', ' ', 'g'));
+CREATE OR REPLACE MACRO norm_text(s) AS nullif(norm_text_raw(s), '');
 
 -- a person name as letters only: "O'Brien" -> obrien, "Mary-Jane" -> maryjane
 CREATE OR REPLACE MACRO norm_name(s) AS
@@ -37,8 +42,9 @@ CREATE OR REPLACE MACRO phone_intl(d) AS regexp_replace(d, '^(00)+', '');
 -- (one expression over the digits, which a macro would otherwise expand,
 -- two regexp_replace each, at every use: the NANP 1 of an 11-digit number
 -- dropped by a regexp, then fewer than 7 digits is NULL)
-CREATE OR REPLACE MACRO norm_phone(s) AS
-  nullif(regexp_extract(regexp_replace(phone_intl(phone_digits(s)), '^1([2-9][0-9]{9})$', '\1'), '^[0-9]{7,}$'), '');
+CREATE OR REPLACE MACRO norm_phone_raw(s) AS
+  regexp_extract(regexp_replace(phone_intl(phone_digits(s)), '^1([2-9][0-9]{9})$', '\1'), '^[0-9]{7,}$');
+CREATE OR REPLACE MACRO norm_phone(s) AS nullif(norm_phone_raw(s), '');
 
 -- a host name from a website or domain: no scheme, www, path or port; a
 -- value without a dotted host ("Yes", "n/a") is a form answer, not a domain
@@ -72,8 +78,9 @@ CREATE OR REPLACE MACRO street_word(w) AS
     WHEN 'sixth' THEN '6th' WHEN 'seventh' THEN '7th' WHEN 'eighth' THEN '8th' WHEN 'ninth' THEN '9th' WHEN 'tenth' THEN '10th'
     ELSE w
   END;
-CREATE OR REPLACE MACRO norm_street(s) AS
-  nullif(array_to_string(list_transform(string_split(norm_text(s), ' '), w -> street_word(w)), ' '), '');
+CREATE OR REPLACE MACRO norm_street_raw(s) AS
+  array_to_string(list_transform(string_split(norm_text_raw(s), ' '), w -> street_word(w)), ' ');
+CREATE OR REPLACE MACRO norm_street(s) AS nullif(norm_street_raw(s), '');
 
 -- the house number of a street address ("1414 w 87th st" -> 1414); the
 -- number tells sites on one street apart
