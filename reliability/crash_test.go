@@ -67,7 +67,8 @@ func startAttempt(t *testing.T, env []string, onStep func(*attempt, string), onM
 	a := &attempt{onStep: onStep, onModel: onModel, reads: map[string]int64{}, writes: map[string]int64{}, done: make(chan struct{})}
 	a.step.Store("start")
 	a.cmd = exec.Command(crmhubBin(t), args...)
-	a.cmd.Env = env
+	// a killed run cannot remove its work folder: keep it in the test's
+	a.cmd.Env = append(env[:len(env):len(env)], "TMPDIR="+t.TempDir())
 	a.cmd.Stdout = &a.stdout
 	pr, err := a.cmd.StderrPipe()
 	if err != nil {
