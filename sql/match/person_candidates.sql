@@ -93,9 +93,9 @@ SELECT rid, rule, hk, person_sort_value(rule, last_n, first_key, postal_n, city_
 --   neighbours at scale, sorted by a field that may be misspelt) see
 --   name_block_window.
 -- (With the mailbox moved from block_window to name_block_window and the
--- both-name rules to one: 18% fewer person pairs at 200k people per system,
--- precision 0.9446 -> 0.9486 and recall 0.9929 -> 0.9922 on the generator's
--- truth, every seed's F1 unchanged; docs/scaling.md, 2026-12-07 03:30.)
+-- both-name rules to one: 25% fewer person pairs at 1M people per system,
+-- precision 0.9122 -> 0.9211 and recall 0.9892 -> 0.9889 on the generator's
+-- truth, every seed's F1 unchanged; docs/scaling.md, entry 2026-12-07 04:05.)
 CREATE OR REPLACE TEMP MACRO person_block_window(rule) AS
   CASE WHEN rule IN (3, 9, 11) THEN getvariable('block_window')
        WHEN rule IN (1, 5, 6, 12) THEN 1
