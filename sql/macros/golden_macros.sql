@@ -161,8 +161,8 @@ FROM query_table(fields) WHERE field = f;
 SET VARIABLE ref_state_codes = (SELECT map(list(alias), list(code)) FROM (SELECT alias, any_value(code) AS code FROM ref_us_states GROUP BY alias));
 SET VARIABLE ref_country_codes = (SELECT map(list(alias), list(code)) FROM (SELECT alias, any_value(code) AS code FROM ref_countries GROUP BY alias));
 -- canon_text(field, v): canon_value, but '' (or NULL) where canon_value is
--- NULL. Each branch computes its normaliser once: the nullif in
--- norm_text, norm_street, norm_phone and squeeze computes its argument
+-- NULL. Each branch computes its normaliser once, by its raw form: the
+-- nullif in norm_text, norm_street, norm_phone and squeeze computes its argument
 -- twice inside a CASE branch (see norm_text_raw), and a street's canonical
 -- form took four times as long in canon_value's CASE as alone. A phone
 -- that is no number falls back to its text by a list of the two, which
@@ -178,7 +178,7 @@ CREATE OR REPLACE MACRO canon_text(field, v) AS
     WHEN field = 'street' THEN norm_street_raw(v)
     WHEN field IN ('amount', 'annual_revenue', 'employees') THEN coalesce(try_cast(try_cast(v AS DOUBLE) AS VARCHAR), trim(v))
     WHEN field IN ('birthdate', 'close_date') THEN coalesce(try_cast(try_cast(left(trim(v), 10) AS DATE) AS VARCHAR), trim(v))
-    ELSE lower(trim(regexp_replace(trim(v), '\s+', ' ', 'g')))
+    ELSE lower(squeeze_raw(trim(v)))
   END;
 CREATE OR REPLACE MACRO canon_value(field, v) AS nullif(canon_text(field, v), '');
 

@@ -56,7 +56,8 @@ CREATE OR REPLACE MACRO norm_domain(s) AS
 -- helpers for whole-word replacement (RE2 has no look-around): every word
 -- gets its own surrounding spaces, then runs of spaces are squeezed
 CREATE OR REPLACE MACRO spaced(s) AS ' ' || replace(s, ' ', '  ') || ' ';
-CREATE OR REPLACE MACRO squeeze(s) AS nullif(trim(regexp_replace(s, '\s+', ' ', 'g')), '');
+CREATE OR REPLACE MACRO squeeze_raw(s) AS trim(regexp_replace(s, '\s+', ' ', 'g'));
+CREATE OR REPLACE MACRO squeeze(s) AS nullif(squeeze_raw(s), '');
 
 -- street addresses with the usual abbreviations folded to one form, word by
 -- word: norm_text leaves words of [a-z0-9] between single spaces, so a
