@@ -60,6 +60,12 @@ type Model struct {
 	Model   string  `json:"model"`
 	Rows    int64   `json:"rows"`
 	Seconds float64 `json:"seconds"`
+	// BuildSeconds is the part of Seconds spent building the model; the
+	// rest counts its rows and runs its data tests.
+	BuildSeconds float64 `json:"build_seconds"`
+	// CPUSeconds is the process's CPU time over Seconds, every thread's:
+	// CPUSeconds / Seconds is how many cores the model kept busy.
+	CPUSeconds float64 `json:"cpu_seconds"`
 	// Statements times a script model's statements by their first line.
 	Statements []StatementFig `json:"statements,omitempty"`
 }
@@ -188,7 +194,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	rows := map[string]int64{}
 	secs := map[string]float64{}
 	for _, m := range res.Models {
-		rep.Models = append(rep.Models, Model{Model: m.Model, Rows: m.Rows, Seconds: m.Duration.Seconds()})
+		rep.Models = append(rep.Models, Model{Model: m.Model, Rows: m.Rows, Seconds: m.Duration.Seconds(), BuildSeconds: m.Build.Seconds(), CPUSeconds: m.CPU.Seconds()})
 		rows[m.Model], secs[m.Model] = m.Rows, m.Duration.Seconds()
 	}
 	q := map[string]quality.Scores{}

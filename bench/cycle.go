@@ -306,7 +306,7 @@ func runOnce(ctx context.Context, o CycleOptions, s sims, store lake.Store, tmp 
 	p := o.Pipeline
 	cfg := cycle.Config{
 		Store: store, Pipeline: p, Models: sqlmodels.Models, Sources: demo.Sources(hs, sf),
-		Targets: []load.Target{&load.HubSpotTarget{Client: hs, Batch: p.Load.HubSpotBatchSize}, &load.SalesforceTarget{Client: sf, Batch: p.Load.SalesforceBatchSize}},
+		Targets: []load.Target{&load.HubSpotTarget{Client: hs, Batch: p.Load.HubSpotBatchSize, Workers: p.Load.HubSpotWorkers}, &load.SalesforceTarget{Client: sf, Batch: p.Load.SalesforceBatchSize, Workers: p.Load.SalesforceWorkers}},
 		Approve: "crmhub bench cycle: simulated data", WorkDir: tmp, Logger: log,
 		Now:    func() time.Time { return time.Now().Add(offset) },
 		Engine: transform.EngineConfig{MemoryLimit: o.MemoryLimit, Threads: o.Threads, TempDir: filepath.Join(tmp, "spill")},
@@ -362,7 +362,7 @@ func runFigure(res *cycle.Report, took time.Duration, watch *rssWatch) *RunFig {
 		fig.Steps = append(fig.Steps, f)
 	}
 	for _, m := range res.Models {
-		mf := Model{Model: m.Model, Rows: m.Rows, Seconds: m.Duration.Seconds()}
+		mf := Model{Model: m.Model, Rows: m.Rows, Seconds: m.Duration.Seconds(), BuildSeconds: m.Build.Seconds(), CPUSeconds: m.CPU.Seconds()}
 		for _, st := range m.Statements {
 			mf.Statements = append(mf.Statements, StatementFig{Line: st.Line, Seconds: st.Duration.Seconds()})
 		}

@@ -266,14 +266,24 @@ func (f *RunFig) markdown(w io.Writer) {
 		}
 		fmt.Fprintf(w, "Outside the steps: %s.\n\n", strings.Join(parts, ", "))
 	}
-	fmt.Fprintln(w, "| model | rows | seconds | share |")
-	fmt.Fprintln(w, "|---|---:|---:|---:|")
+	var checks, cpu float64
 	for _, m := range models {
-		share := 0.0
+		checks += m.Seconds - m.BuildSeconds
+		cpu += m.CPUSeconds
+	}
+	fmt.Fprintf(w, "Of the models' time, %.1f s went to counting their rows and running their data tests (the checks column). ", checks)
+	fmt.Fprintf(w, "They used %.1f s of CPU, %.2f cores on average (cores: CPU seconds per second of the model, every thread of the process).\n\n", cpu, cpu/max(sum, 1e-9))
+	fmt.Fprintln(w, "| model | rows | seconds | checks | cores | share |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|")
+	for _, m := range models {
+		share, cores := 0.0, 0.0
 		if sum > 0 {
 			share = 100 * m.Seconds / sum
 		}
-		fmt.Fprintf(w, "| %s | %d | %.2f | %.0f%% |\n", m.Model, m.Rows, m.Seconds, share)
+		if m.Seconds > 0 {
+			cores = m.CPUSeconds / m.Seconds
+		}
+		fmt.Fprintf(w, "| %s | %d | %.2f | %.2f | %.2f | %.0f%% |\n", m.Model, m.Rows, m.Seconds, m.Seconds-m.BuildSeconds, cores, share)
 	}
 	fmt.Fprintln(w)
 }

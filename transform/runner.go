@@ -25,6 +25,10 @@ type Result struct {
 	// Build is the part of Duration spent building the table (Duration adds
 	// counting its rows and its data tests).
 	Build time.Duration
+	// CPU is the process's CPU time over Duration, every thread's (0 where
+	// the platform does not tell): CPU / Duration is how many cores the
+	// model kept busy.
+	CPU   time.Duration
 	Tests int
 	// TestResults has one entry per test run on the model.
 	TestResults []TestResult
@@ -99,7 +103,7 @@ func (r *Runner) Run(ctx context.Context, models []Model) ([]Result, error) {
 		if r.Progress != nil {
 			r.Progress(i, len(models), m.Name)
 		}
-		start := time.Now()
+		start, cpu := time.Now(), processCPU()
 		if fn := r.Before[m.Name]; fn != nil {
 			if err := fn(ctx); err != nil {
 				return results, fmt.Errorf("model %s (%s): input: %w", m.Name, m.Path, err)
@@ -117,7 +121,7 @@ func (r *Runner) Run(ctx context.Context, models []Model) ([]Result, error) {
 			return results, err
 		}
 		if m.Macros {
-			results = append(results, Result{Model: m.Name, Duration: time.Since(start), Build: build, Statements: stmts})
+			results = append(results, Result{Model: m.Name, Duration: time.Since(start), Build: build, CPU: processCPU() - cpu, Statements: stmts})
 			continue
 		}
 		rows, err := r.countRows(ctx, m)
@@ -139,6 +143,7 @@ func (r *Runner) Run(ctx context.Context, models []Model) ([]Result, error) {
 			}
 			res.Duration = time.Since(start)
 		}
+		res.CPU = processCPU() - cpu
 		if log.Enabled(ctx, slog.LevelDebug) {
 			mem, spilled := r.memory(ctx)
 			log.Debug("model", "name", m.Name, "rows", rows, "duration", res.Duration, "build", build,
@@ -344,8 +349,15 @@ func testQuery(table string, t Test) (string, []any) {
 	tbl := quoteIdent(table)
 	switch t.Kind {
 	case "unique":
+		// The keys whose hash repeats first, an aggregate over one number
+		// per row, then the exact check on their rows alone: a group on
+		// the key columns themselves held every key (28 M rows of four
+		// texts at a million people per system). Equal keys, NULLs
+		// included, hash alike; a collision only adds rows to the check.
 		cols := quoteList(t.Args)
-		return "SELECT count(*) FROM (SELECT " + cols + " FROM " + tbl + " GROUP BY ALL HAVING count(*) > 1)", nil
+		return "SELECT count(*) FROM (SELECT " + cols + " FROM " + tbl +
+			" SEMI JOIN (SELECT hash(" + cols + ") AS h FROM " + tbl + " GROUP BY ALL HAVING count(*) > 1) d ON hash(" + cols + ") = d.h" +
+			" GROUP BY ALL HAVING count(*) > 1)", nil
 	case "not_null":
 		conds := make([]string, len(t.Args))
 		for i, c := range t.Args {
