@@ -136,10 +136,10 @@ func (r *RunCmd) Run(ctx context.Context, g *Globals) error {
 	}
 	var targets []load.Target
 	if len(p.Objects.HubSpot) > 0 {
-		targets = append(targets, &load.HubSpotTarget{Client: c.hs, Batch: p.Load.HubSpotBatchSize})
+		targets = append(targets, &load.HubSpotTarget{Client: c.hs, Batch: p.Load.HubSpotBatchSize, Workers: p.Load.HubSpotWorkers})
 	}
 	if len(p.Objects.Salesforce) > 0 {
-		targets = append(targets, &load.SalesforceTarget{Client: c.sf, Batch: p.Load.SalesforceBatchSize})
+		targets = append(targets, &load.SalesforceTarget{Client: c.sf, Batch: p.Load.SalesforceBatchSize, Workers: p.Load.SalesforceWorkers})
 	}
 	progress := ui.New(g.stderr)
 	rep, runErr := cycle.Run(ctx, cycle.Config{

@@ -75,12 +75,32 @@ func prepareModels(ctx context.Context, db *sql.DB, store lake.Store, models fs.
 // candidates (23 M pairs, read only by person_pairs) were otherwise kept
 // to the end of the transform, and what does not fit under DuckDB's memory
 // limit is written to its temp files and read back by the models after.
+//
+// The record versions (raw_versions: one row per record and field on a
+// first run, 30 M of them for persons at a million people per system) are
+// read by field_changes and person_field_changes alone, and the person
+// field changes by person_values alone: on a first run they were written
+// to DuckDB's temp files while the golden models after them ran.
 func releaseHooks(db *sql.DB) map[string]func(context.Context) error {
-	return map[string]func(context.Context) error{
-		"person_pairs": func(ctx context.Context) error {
-			_, err := db.ExecContext(ctx, `DROP TABLE IF EXISTS person_candidates`)
+	drop := func(table string) func(context.Context) error {
+		return func(ctx context.Context) error {
+			_, err := db.ExecContext(ctx, `DROP TABLE IF EXISTS `+transform.QuoteIdent(table))
 			return err
-		},
+		}
+	}
+	// raw_versions goes once both its readers ran, in whichever order
+	versionReaders := 2
+	versionsRead := func(ctx context.Context) error {
+		if versionReaders--; versionReaders > 0 {
+			return nil
+		}
+		return drop("raw_versions")(ctx)
+	}
+	return map[string]func(context.Context) error{
+		"person_pairs":         drop("person_candidates"),
+		"field_changes":        versionsRead,
+		"person_field_changes": versionsRead,
+		"person_values":        drop("person_field_changes"),
 	}
 }
 

@@ -152,7 +152,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	cfg := cycle.Config{
 		Store: opts.Store, Pipeline: p, Models: models,
 		Sources: Sources(hs, sf),
-		Targets: []load.Target{&load.HubSpotTarget{Client: hs, Batch: p.Load.HubSpotBatchSize}, &load.SalesforceTarget{Client: sf, Batch: p.Load.SalesforceBatchSize}},
+		Targets: []load.Target{&load.HubSpotTarget{Client: hs, Batch: p.Load.HubSpotBatchSize, Workers: p.Load.HubSpotWorkers}, &load.SalesforceTarget{Client: sf, Batch: p.Load.SalesforceBatchSize, Workers: p.Load.SalesforceWorkers}},
 		// The demo approves its own mass updates: the first sync of
 		// simulated data writes cross-system ids to most records.
 		Approve: "crmhub demo: simulated data",

@@ -36,13 +36,12 @@ func (t *HubSpotTarget) BatchSize() int {
 }
 
 // DefaultWorkers is how many write calls a CRM target has in flight when
-// its Workers is 0: one, and the CRMs one after the other. Several calls
-// in flight (Workers 4 loaded 1M people per system in 80 s) change the
-// order in which the CRM stamps the records' modification times, and a
-// golden field whose change time is the record's time breaks ties between
-// duplicates by it: a resumed run then credited another duplicate than an
-// uninterrupted one (TestCrashConsistency, 1 run in 3). Until that tie
-// ignores crmhub's own writes, concurrency is an opt-in.
+// its Workers is 0: one, and the CRMs one after the other. Pipelines set
+// Workers (load.hubspot_workers, load.salesforce_workers; 4 by default).
+// Several calls in flight change the order in which the CRM stamps the
+// records' modification times; the golden rules compare no time a CRM
+// stamps on crmhub's writes (field_winners), so the next night does not
+// depend on it (TestLoadOrderDoesNotMatter).
 const DefaultWorkers = 1
 
 func (t *HubSpotTarget) Concurrency() int { return cmp.Or(t.Workers, DefaultWorkers) }

@@ -189,11 +189,15 @@ func (c *CreateRule) UnmarshalYAML(n *yaml.Node) error {
 
 // Load holds write-back settings and safeguards.
 type Load struct {
-	Enabled             bool    `yaml:"enabled"`
-	HubSpotBatchSize    int     `yaml:"hubspot_batch_size"`
-	SalesforceBatchSize int     `yaml:"salesforce_batch_size"`
-	MaxUpdateShare      float64 `yaml:"max_update_share"`
-	MaxUpdates          int     `yaml:"max_updates"`
+	Enabled             bool `yaml:"enabled"`
+	HubSpotBatchSize    int  `yaml:"hubspot_batch_size"`
+	SalesforceBatchSize int  `yaml:"salesforce_batch_size"`
+	// HubSpotWorkers, SalesforceWorkers: write calls in flight at once per
+	// CRM (load.HubSpotTarget.Workers, load.SalesforceTarget.Workers).
+	HubSpotWorkers    int     `yaml:"hubspot_workers"`
+	SalesforceWorkers int     `yaml:"salesforce_workers"`
+	MaxUpdateShare    float64 `yaml:"max_update_share"`
+	MaxUpdates        int     `yaml:"max_updates"`
 	// BulkThreshold: Salesforce writes of more records than this per object
 	// go through Bulk API 2.0 instead of sObject Collections.
 	BulkThreshold int `yaml:"bulk_threshold"`

@@ -149,6 +149,8 @@ func loadSpec() Field {
 		{Name: "enabled", Kind: "bool", Description: "Write golden values back; false computes and publishes only."},
 		{Name: "hubspot_batch_size", Kind: "int", Description: "Records per HubSpot batch call (1-100)."},
 		{Name: "salesforce_batch_size", Kind: "int", Description: "Records per sObject Collections call (1-200)."},
+		{Name: "hubspot_workers", Kind: "int", Default: "4", Min: num(1), Max: num(10), Description: "HubSpot batch calls in flight at once; the client's rate limit (hubspot.requests_per_10s) still holds."},
+		{Name: "salesforce_workers", Kind: "int", Default: "4", Min: num(1), Max: num(25), Description: "Salesforce collection calls or bulk jobs in flight at once (Salesforce allows 25 long-running requests per org)."},
 		{Name: "max_update_share", Kind: "float", Description: "Safeguard: refuse a load updating more than this share of a system's records unless approved (--approve \"reason\")."},
 		{Name: "max_updates", Kind: "int", Description: "Safeguard: refuse a load updating more than this many records of a system unless approved; also limits creates and archives."},
 		{Name: "bulk_threshold", Kind: "int", Description: "Salesforce: more records per object than this go through Bulk API 2.0 (0: never)."},

@@ -5,16 +5,16 @@
 -- a user changed it since the last run. Only the golden ids this run
 -- rebuilds (company_scope: all of them in a full run).
 WITH vals AS (
-SELECT golden_id, record_key, system, object, record_id, updated_at, deleted, field, value
+SELECT golden_id, system, object, record_id, updated_at, deleted, field, value
 FROM (
-  SELECT c.golden_id, s.record_key, s.system, s.object, s.record_id, s.updated_at, s.deleted,
+  SELECT c.golden_id, s.system, s.object, s.record_id, s.updated_at, s.deleted,
          s.name, s.domain, s.phone, s.street, s.city, s.state, s.postal_code, s.country,
          s.industry, s.employees, s.annual_revenue
   FROM stg_companies s JOIN company_clusters c USING (record_key)
   SEMI JOIN company_scope USING (golden_id)
 ) UNPIVOT INCLUDE NULLS (value FOR field IN (name, domain, phone, street, city, state, postal_code, country, industry, employees, annual_revenue))
 )
-SELECT v.golden_id, v.record_key, v.system, v.object, v.record_id, v.updated_at, v.deleted, v.field,
+SELECT v.golden_id, v.system, v.object, v.record_id, v.updated_at, v.deleted, v.field,
        -- a bracketed create default ([not provided]) is crmhub's placeholder
        -- for a required field, not data: it must never become a golden value
        CASE WHEN fm.create_default LIKE '[%]' AND v.value = fm.create_default THEN NULL ELSE v.value END AS value,

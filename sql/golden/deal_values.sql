@@ -7,15 +7,15 @@
 -- a user changed it since the last run. Only the golden ids this run
 -- rebuilds (deal_scope: all of them in a full run).
 WITH vals AS (
-SELECT golden_id, record_key, system, object, record_id, updated_at, deleted, field, value
+SELECT golden_id, system, object, record_id, updated_at, deleted, field, value
 FROM (
-  SELECT c.golden_id, s.record_key, s.system, s.object, s.record_id, s.updated_at, s.deleted,
+  SELECT c.golden_id, s.system, s.object, s.record_id, s.updated_at, s.deleted,
          s.name, s.amount, s.close_date, s.stage_n AS stage
   FROM stg_deals s JOIN deal_clusters c USING (record_key)
   SEMI JOIN deal_scope USING (golden_id)
 ) UNPIVOT INCLUDE NULLS (value FOR field IN (name, amount, close_date, stage))
 )
-SELECT v.golden_id, v.record_key, v.system, v.object, v.record_id, v.updated_at, v.deleted, v.field,
+SELECT v.golden_id, v.system, v.object, v.record_id, v.updated_at, v.deleted, v.field,
        -- a bracketed create default ([not provided]) is crmhub's placeholder
        -- for a required field, not data: it must never become a golden value
        CASE WHEN fm.create_default LIKE '[%]' AND v.value = fm.create_default THEN NULL ELSE v.value END AS value,

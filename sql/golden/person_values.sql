@@ -6,16 +6,16 @@
 -- a user changed it since the last run. Only the golden ids this run
 -- rebuilds (person_scope: all of them in a full run).
 WITH vals AS (
-SELECT golden_id, record_key, system, object, record_id, updated_at, deleted, company_ref, field, value
+SELECT golden_id, system, object, record_id, updated_at, deleted, company_ref, field, value
 FROM (
-  SELECT c.golden_id, s.record_key, s.system, s.object, s.record_id, s.updated_at, s.deleted, s.company_ref,
+  SELECT c.golden_id, s.system, s.object, s.record_id, s.updated_at, s.deleted, s.company_ref,
          person_email(s.email) AS email, s.first_name, s.last_name, s.phone, s.mobile_phone, s.title, s.company_name,
          s.street, s.city, s.state, s.postal_code, s.country, s.birthdate, s.lifecycle_stage
   FROM stg_persons s JOIN person_clusters c USING (record_key)
   SEMI JOIN person_scope USING (golden_id)
 ) UNPIVOT INCLUDE NULLS (value FOR field IN (email, first_name, last_name, phone, mobile_phone, title, company_name, street, city, state, postal_code, country, birthdate, lifecycle_stage))
 )
-SELECT v.golden_id, v.record_key, v.system, v.object, v.record_id, v.updated_at, v.deleted, v.field,
+SELECT v.golden_id, v.system, v.object, v.record_id, v.updated_at, v.deleted, v.field,
        -- a bracketed create default ([not provided]) is crmhub's placeholder
        -- for a required field, not data: it must never become a golden value
        CASE WHEN fm.create_default LIKE '[%]' AND v.value = fm.create_default THEN NULL

@@ -15,7 +15,7 @@ WHERE NOT fv.deleted;
 
 -- field_winners(field_values, ent): for each golden record and field, the
 -- value that wins under the field's rule (cfg_field_rules, default
--- most_recent), with its provenance. field_values has golden_id, record_key,
+-- most_recent), with its provenance. field_values has golden_id,
 -- system, object, record_id, updated_at, changed_at, changed_basis, deleted,
 -- field, value. Rules (docs/golden.md):
 --   owner               the owner system's value, even blank, when the
@@ -29,8 +29,8 @@ WHERE NOT fv.deleted;
 --   sql                 the highest golden_rule_score (the rule's
 --                       expression over one candidate), then most_recent
 -- A lock (lock_system, golden_lock_holds) overrides the rule while it holds:
--- the lock system's non-blank value wins. Ties go to the newer change, the
--- newer record, then the record key, so runs are repeatable.
+-- the lock system's non-blank value wins. Ties go to the newer change of a
+-- non-blank value, then the record key, so runs are repeatable.
 -- A value a person chose in review (review_field_overrides, docs/review.md)
 -- beats the rule while it is live: not expired (expires_at against
 -- review_as_of), the golden record still has live records, no lock holds,
@@ -117,11 +117,11 @@ ranked AS (
   FROM locked
 ),
 candidates AS (
-  SELECT golden_id, field, value, system, object, record_id, record_key, updated_at, changed_at, changed_basis,
+  SELECT golden_id, field, value, system, object, record_id, changed_at, changed_basis, blank,
          CASE WHEN tier = 0 THEN 'lock:' || lock_system ELSE rule END AS rule, tier, score
   FROM ranked
   UNION ALL
-  SELECT golden_id, field, value, 'review', 'decision', decision_id, decision_id, changed_at, changed_at, 'review',
+  SELECT golden_id, field, value, 'review', 'decision', decision_id, changed_at, 'review', false,
          'review', -1, NULL
   FROM overrides
 )
@@ -131,11 +131,19 @@ candidates AS (
 -- record fields) it ran out of a 5GB memory_limit; the window's sort spills.
 -- On a tie of change times an echo loses to the record it was copied from:
 -- the provenance names the origin, whatever time crmhub's write landed.
+-- No time a CRM stamps on crmhub's own writes breaks a tie: not the
+-- records' modification times (updated_at), nor the change time of a blank
+-- (a field the object does not map has no version, and takes the record's
+-- time): with several write calls in flight the CRM stamps the records in
+-- an order of its own, and the next night credited one duplicate or
+-- another (TestLoadOrderDoesNotMatter). The record key decides, as its
+-- parts (system, object, record id: the same order, and no 30 M
+-- concatenated keys kept in the *_values tables on a first run).
 SELECT golden_id, field, value, system, object, record_id, rule, changed_at, changed_basis
 FROM candidates
 QUALIFY row_number() OVER (PARTITION BY golden_id, field
-                           ORDER BY tier, score DESC NULLS LAST, changed_at DESC, changed_basis = 'echo',
-                                    updated_at DESC, record_key) = 1;
+                           ORDER BY tier, score DESC NULLS LAST, CASE WHEN NOT blank THEN changed_at END DESC NULLS LAST,
+                                    changed_basis = 'echo', system, object, record_id) = 1;
 
 -- person_email(v): a person's email as a value: tabs and line breaks around
 -- an address are noise every CRM refuses (person_values, and the outbox's
@@ -191,6 +199,10 @@ CREATE OR REPLACE MACRO same_value(field, a, b) AS
 -- field_changes_of(versions): field_changes (sql/golden/field_changes.sql)
 -- over the record versions of a table shaped as raw_versions; one table
 -- of versions per call, so a run can walk only the records it rebuilds.
+-- Its rows hold what the *_values models read (when and how each field
+-- changed), not the value or the CRM field: a first run has one row per
+-- record and field (28 M at a million people per system), and the two
+-- texts were its widest columns.
 CREATE OR REPLACE MACRO field_changes_of(versions) AS TABLE
 WITH v AS (
   SELECT rv.system, rv.object, rv.record_id, rv.updated_at, fm.entity, fm.field, rv.crm_field, rv.value
@@ -245,7 +257,7 @@ change_points AS (
                           AND pw.crm_field = s.crm_field
   WHERE s.version = 1 OR NOT same_value(s.field, s.value, s.prev_value)
 )
-SELECT system, object, record_id, entity, field, crm_field, value,
+SELECT system, object, record_id, entity, field,
        CASE WHEN echo THEN coalesce(source_changed_at, updated_at) ELSE updated_at END AS changed_at,
        CASE WHEN echo THEN 'echo' ELSE 'first_seen' END AS basis, false AS changed_since_last_run
 FROM (
@@ -261,7 +273,7 @@ FROM (
                           AND pw.crm_field = o.crm_field
 )
 UNION ALL
-(SELECT system, object, record_id, entity, field, crm_field, value,
+(SELECT system, object, record_id, entity, field,
        -- an echo carries the change time of the value crmhub copied
        CASE WHEN basis = 'echo' THEN coalesce(source_changed_at, updated_at) ELSE updated_at END AS changed_at,
        basis,
