@@ -146,7 +146,8 @@ func exportMatchState(ctx context.Context, db *sql.DB, dir string) (map[string]s
 		// Parquet V2 pages (delta-encoded integers: rids, patterns): the
 		// pairs' file writes a third faster and is a fifth smaller.
 		// Only crmhub reads the state, so no analyst's tool must read V2.
-		if _, err := db.ExecContext(ctx, `COPY (`+query+`) TO ? (FORMAT parquet, COMPRESSION zstd, PARQUET_VERSION V2)`, local); err != nil {
+		// zstd's fastest level, as the published tables (exportTable).
+		if _, err := db.ExecContext(ctx, `COPY (`+query+`) TO ? (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1, PARQUET_VERSION V2)`, local); err != nil {
 			return nil, fmt.Errorf("match state: export %s: %w", part, err)
 		}
 		files[part] = local
