@@ -86,6 +86,11 @@ type CycleReport struct {
 	// Limits estimates each run's wall time with the documented API
 	// limits on (see ratelimits.go).
 	Limits []LimitEstimate `json:"rate_limit_estimates"`
+	// HubSpotWorkers and SalesforceWorkers are the write calls the load had
+	// in flight per CRM (the pipeline's load.*_workers): the estimates
+	// divide the write latencies by them.
+	HubSpotWorkers    int `json:"hubspot_workers"`
+	SalesforceWorkers int `json:"salesforce_workers"`
 }
 
 // Machine is where the figures were taken.
@@ -283,6 +288,7 @@ func RunCycle(ctx context.Context, o CycleOptions) (*CycleReport, error) {
 	if f, err := s.Figures(ctx); err == nil {
 		rep.Sims = f
 	}
+	rep.HubSpotWorkers, rep.SalesforceWorkers = o.Pipeline.Load.HubSpotWorkers, o.Pipeline.Load.SalesforceWorkers
 	rep.Limits = estimateLimits(rep)
 	return rep, nil
 }

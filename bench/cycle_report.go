@@ -185,6 +185,7 @@ func (r *CycleReport) markdown(w io.Writer) {
 	fmt.Fprintln(w, "### With the documented API limits on (estimate)")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "HubSpot 190 requests/10 s and search 5/s; daily 650k (Professional) / 1M (Enterprise). Salesforce: no per-second limit, daily 100k + 1k per licence; Bulk API 2.0 for loads over the bulk threshold. Assumed latencies: HubSpot 0.3 s per read page, 0.5 s per batch write; Salesforce 1 s per query page or collection call, bulk jobs at 2,000 records/s.")
+	fmt.Fprintf(w, "Write calls in flight per CRM (load.hubspot_workers, load.salesforce_workers): HubSpot %d, Salesforce %d; they divide the write latencies, not the rate limits.\n", max(1, r.HubSpotWorkers), max(1, r.SalesforceWorkers))
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "| run | HubSpot calls (search) | HubSpot at the limit | HubSpot at latency | Salesforce calls | Salesforce time | local (transform+publish) | estimated wall | HubSpot daily (Pro/Ent) | Salesforce daily (100k) | bound |")
 	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
