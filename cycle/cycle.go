@@ -373,7 +373,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	// the published tables and the match state are files now: the tables
 	// that made them go before the limit is lowered, or DuckDB writes them
 	// to temp_dir only to delete them at the end
-	if err := releaseTransform(ctx, db); err != nil {
+	if err := releaseTransform(ctx, db, files); err != nil {
 		return rep, err
 	}
 	if err := shrinkAfterTransform(ctx, db, engine.MemoryLimit); err != nil {

@@ -66,15 +66,22 @@ func restoreLimit(ctx context.Context, db *sql.DB, configured string) error {
 	return err
 }
 
-// releaseTransform drops the tables of the run's database that the load
-// and the publish do not read once the transform has exported its files
-// (they read xref: the archive guard and the systems' totals; outbox and
-// prev_writes: the write log). At 1M
-// people they hold gigabytes: lowering the memory limit with them in place
-// made DuckDB write them to temp_dir, only to delete them when the run
-// ended. Views stay (they hold no rows).
-func releaseTransform(ctx context.Context, db *sql.DB) error {
-	keep := []string{"xref", "outbox", "prev_writes"}
+// releaseTransform drops the tables of the run's database once the
+// transform has exported its files: the load and the publish read only
+// xref (the archive guard and the systems' totals) and outbox (the write
+// log), which become views over their exported files (files, by table),
+// and prev_writes (a view already, or an empty table). At 1M people they
+// hold gigabytes: lowering the memory limit with them in place made DuckDB
+// write them to temp_dir, only to delete them when the run ended (16 s of
+// the first run at 1M went to writing out the kept outbox and xref).
+// Views stay (they hold no rows).
+func releaseTransform(ctx context.Context, db *sql.DB, files map[string]string) error {
+	keep := []string{"prev_writes"}
+	for _, t := range []string{"xref", "outbox"} {
+		if files[t] == "" {
+			keep = append(keep, t) // not exported: the table stays
+		}
+	}
 	rows, err := db.QueryContext(ctx, `SELECT database_name, schema_name, table_name FROM duckdb_tables()
 		WHERE database_name IN (current_database(), 'temp') AND NOT list_contains(?::VARCHAR[], table_name)`,
 		keep)
@@ -97,6 +104,19 @@ func releaseTransform(ctx context.Context, db *sql.DB) error {
 	for _, t := range drop {
 		if _, err := db.ExecContext(ctx, "DROP TABLE IF EXISTS "+t); err != nil {
 			return fmt.Errorf("release transform tables: %w", err)
+		}
+	}
+	for _, t := range []string{"xref", "outbox"} {
+		if files[t] == "" {
+			continue
+		}
+		// the file's name reaches the view through a variable, not the SQL
+		if _, err := db.ExecContext(ctx, "SET VARIABLE released_"+t+"_file = ?", files[t]); err != nil {
+			return fmt.Errorf("release transform tables: %w", err)
+		}
+		if _, err := db.ExecContext(ctx, "CREATE OR REPLACE VIEW "+transform.QuoteIdent(t)+
+			" AS SELECT * FROM read_parquet(getvariable('released_"+t+"_file'))"); err != nil {
+			return fmt.Errorf("release transform tables: %s: %w", t, err)
 		}
 	}
 	return nil

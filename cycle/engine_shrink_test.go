@@ -2,6 +2,7 @@ package cycle
 
 import (
 	"context"
+	"path/filepath"
 	"testing"
 
 	"github.com/crmhub/crmhub/transform"
@@ -63,8 +64,9 @@ func TestShrinkAfterTransform(t *testing.T) {
 	}
 }
 
-// TestReleaseTransform: every table but those the load and the publish
-// read goes, temporary ones and quoted names too; views stay.
+// TestReleaseTransform: every table goes, temporary ones and quoted names
+// too; views stay; xref and outbox, read by the load and the publish,
+// become views over their exported files, and a table not exported stays.
 func TestReleaseTransform(t *testing.T) {
 	ctx := context.Background()
 	db, err := transform.Open(ctx, transform.EngineConfig{TempDir: t.TempDir()})
@@ -82,15 +84,24 @@ func TestReleaseTransform(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := releaseTransform(ctx, db); err != nil {
+	dir := t.TempDir()
+	files := map[string]string{"outbox": filepath.Join(dir, "outbox.parquet")}
+	if _, err := db.ExecContext(ctx, "COPY (SELECT 2 AS i) TO ? (FORMAT parquet)", files["outbox"]); err != nil {
+		t.Fatal(err)
+	}
+	if err := releaseTransform(ctx, db, files); err != nil {
 		t.Fatal(err)
 	}
 	var tables, views string
 	if err := db.QueryRowContext(ctx, `SELECT (SELECT string_agg(table_name, ' ' ORDER BY table_name) FROM duckdb_tables()),
-		(SELECT string_agg(view_name, ' ') FROM duckdb_views() WHERE NOT internal)`).Scan(&tables, &views); err != nil {
+		(SELECT string_agg(view_name, ' ' ORDER BY view_name) FROM duckdb_views() WHERE NOT internal)`).Scan(&tables, &views); err != nil {
 		t.Fatal(err)
 	}
-	if tables != "outbox prev_writes xref" || views != "golden_persons" {
-		t.Errorf("after release: tables %v, views %v; want [outbox prev_writes xref], [golden_persons]", tables, views)
+	if tables != "prev_writes xref" || views != "golden_persons outbox" {
+		t.Errorf("after release: tables %v, views %v; want [prev_writes xref], [golden_persons outbox]", tables, views)
+	}
+	var i int
+	if err := db.QueryRowContext(ctx, "SELECT i FROM outbox").Scan(&i); err != nil || i != 2 {
+		t.Errorf("outbox after release: %d, %v; want the exported file's row, 2", i, err)
 	}
 }

@@ -182,7 +182,7 @@ func Run(ctx context.Context, changes []Change, opts Options) ([]Result, error) 
 		}
 	}
 	for i, t := range opts.Targets {
-		fields := fieldsByObject(append(slices.Clone(mine[i]), backRefs[t.System()]...))
+		fields := fieldsByObject(mine[i], backRefs[t.System()])
 		if len(fields) == 0 {
 			continue
 		}
@@ -260,15 +260,19 @@ func indexUpdates(changes []Change) map[recordKey]int {
 	return out
 }
 
-func fieldsByObject(changes []Change) map[string][]string {
+// fieldsByObject lists the fields each object's changes write, over one or
+// more lists of changes (not joined into one: a first run's are millions).
+func fieldsByObject(lists ...[]Change) map[string][]string {
 	fields := map[string]map[string]bool{}
-	for _, c := range changes {
-		if fields[c.Object] == nil {
-			fields[c.Object] = map[string]bool{}
-		}
-		for f := range c.Values {
-			if !strings.HasPrefix(f, "_") { // _archive, _merge_into, _delete are operations
-				fields[c.Object][f] = true
+	for _, changes := range lists {
+		for _, c := range changes {
+			if fields[c.Object] == nil {
+				fields[c.Object] = map[string]bool{}
+			}
+			for f := range c.Values {
+				if !strings.HasPrefix(f, "_") { // _archive, _merge_into, _delete are operations
+					fields[c.Object][f] = true
+				}
 			}
 		}
 	}
