@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/cenkalti/backoff/v5"
+	gojson "github.com/goccy/go-json"
 	"golang.org/x/time/rate"
 )
 
@@ -373,7 +374,10 @@ func (c *Client) attempt(ctx context.Context, rq call, target string, payload []
 	}
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		if rq.out != nil && len(bytes.TrimSpace(data)) > 0 {
-			if err := json.Unmarshal(data, rq.out); err != nil {
+			// goccy/go-json, encoding/json's API: a list page of 100
+			// contacts decodes 2.5 times as fast (docs/scaling.md), and
+			// the pages of a full extract are most of its CPU
+			if err := gojson.Unmarshal(data, rq.out); err != nil {
 				return resp.StatusCode, backoff.Permanent(fmt.Errorf("hubspot: decode %s answer: %w", rq.kind, err))
 			}
 		}
