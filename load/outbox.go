@@ -131,7 +131,8 @@ func ReadOutbox(ctx context.Context, path string) ([]Change, error) {
 			readErr = err
 		}
 	}()
-	defer func() { // a failed read leaves batches in flight
+	defer func() { // a failed read stops the reader and frees what it sent
+		cancel()
 		for rec := range batches {
 			rec.Release()
 		}
@@ -139,6 +140,7 @@ func ReadOutbox(ctx context.Context, path string) ([]Change, error) {
 	g := newGrouper()
 	seen := 0 // rows of earlier batches, so messages count from the file's start
 	for rec := range batches {
+		n := int(rec.NumRows())
 		err := g.addBatch(rec, names)
 		rec.Release()
 		if errors.Is(err, errIncomplete) {
@@ -147,7 +149,7 @@ func ReadOutbox(ctx context.Context, path string) ([]Change, error) {
 		if err != nil {
 			return nil, fmt.Errorf("outbox %s: %w", path, err)
 		}
-		seen += int(rec.NumRows())
+		seen += n
 	}
 	if readErr != nil { // read after batches closed: the reader has returned
 		return nil, fmt.Errorf("outbox %s: %w", path, readErr)
