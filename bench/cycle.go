@@ -318,7 +318,7 @@ func runOnce(ctx context.Context, o CycleOptions, s sims, store lake.Store, tmp 
 		Engine: transform.EngineConfig{MemoryLimit: o.MemoryLimit, Threads: o.Threads, TempDir: filepath.Join(tmp, "spill")},
 	}
 	_ = ResetPeakRSS()
-	watch := watchRSS(100 * time.Millisecond)
+	watch := watchRSS(100*time.Millisecond, s.PID())
 	cfg.Progress = watch
 	var cp *checkpointer
 	if checkpoint != "" {

@@ -220,6 +220,9 @@ func (f *RunFig) markdown(w io.Writer) {
 			parts = append(parts, fmt.Sprintf("%s %s", p.Phase, gib(p.PeakRSS)))
 		}
 		fmt.Fprintf(w, "Highest resident set sampled per phase (every 100 ms): %s.\n\n", strings.Join(parts, "; "))
+		if sims := simsRSSBySteps(f.Phases); sims != "" {
+			fmt.Fprintf(w, "The simulators' process beside it, highest per step: %s.\n\n", sims)
+		}
 	}
 	fmt.Fprintln(w, "| extract | mode | records | seconds | records/s | API calls | minimum | calls by kind |")
 	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|---:|---|")
@@ -290,3 +293,26 @@ func (f *RunFig) markdown(w io.Writer) {
 }
 
 func mib(b int64) string { return fmt.Sprintf("%.0f MiB", float64(b)/(1<<20)) }
+
+// simsRSSBySteps is the simulators' highest resident set per step (the
+// transform's models folded into it), in order of first sight; "" when
+// they shared crmhub's process.
+func simsRSSBySteps(phases []PhaseRSS) string {
+	var order []string
+	peak := map[string]int64{}
+	for _, p := range phases {
+		if p.SimsRSS == 0 {
+			continue
+		}
+		step, _, _ := strings.Cut(p.Phase, ":")
+		if _, ok := peak[step]; !ok {
+			order = append(order, step)
+		}
+		peak[step] = max(peak[step], p.SimsRSS)
+	}
+	parts := make([]string, 0, len(order))
+	for _, s := range order {
+		parts = append(parts, fmt.Sprintf("%s %s", s, gib(peak[s])))
+	}
+	return strings.Join(parts, "; ")
+}

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/crmhub/crmhub/internal/testenv"
 )
 
 // TestRunCycleSmall runs the whole-cycle benchmark at 300 people with the
@@ -140,6 +142,62 @@ func TestMinExtractCalls(t *testing.T) {
 	} {
 		if got := minExtractCalls(c.sys, c.mode, c.n); got != c.want {
 			t.Errorf("minExtractCalls(%s, %s, %d) = %d, want %d", c.sys, c.mode, c.n, got, c.want)
+		}
+	}
+}
+
+// crmhubBuild is the crmhub binary TestRunCycleSimProcess runs as its
+// simulator host, built once and removed by TestMain.
+var crmhubBuild testenv.Binary
+
+func TestMain(m *testing.M) { os.Exit(testenv.RunWithBinary(m, &crmhubBuild)) }
+
+// With the simulators in a child process (the built crmhub's bench cycle
+// --sim-host, as the 1M benchmarks run them) each phase also samples that
+// process's resident set, and the report gives its peak per step.
+func TestRunCycleSimProcess(t *testing.T) {
+	rep, err := RunCycle(context.Background(), CycleOptions{People: 200, Seed: 3, Nights: 2, MemoryLimit: "1GB", Threads: 2,
+		WorkDir: t.TempDir(), SimProcess: true, SimExe: crmhubBuild.Path(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Runs) != 2 || rep.Sims.PeakRSS <= 0 {
+		t.Fatalf("runs %d, simulators' peak %d", len(rep.Runs), rep.Sims.PeakRSS)
+	}
+	for _, run := range rep.Runs {
+		var sampled int
+		for _, p := range run.Phases {
+			if p.SimsRSS > 0 {
+				sampled++
+			}
+			if p.SimsRSS > rep.Sims.PeakRSS {
+				t.Errorf("%s run, %s: simulators at %d, above their peak %d", run.Name, p.Phase, p.SimsRSS, rep.Sims.PeakRSS)
+			}
+		}
+		if sampled == 0 {
+			t.Errorf("%s run: the simulators' process was never sampled: %+v", run.Name, run.Phases)
+		}
+	}
+	var b strings.Builder
+	CycleReports{rep}.Markdown(&b)
+	if !strings.Contains(b.String(), "The simulators' process beside it, highest per step: extract ") {
+		t.Errorf("report lacks the simulators' resident set:\n%s", b.String())
+	}
+}
+
+func TestSimsRSSBySteps(t *testing.T) {
+	for _, c := range []struct {
+		phases []PhaseRSS
+		want   string
+	}{
+		{nil, ""},
+		{[]PhaseRSS{{Phase: "extract", PeakRSS: 1}}, ""},
+		{[]PhaseRSS{{Phase: "extract", SimsRSS: 1 << 30}, {Phase: "transform: model a", SimsRSS: 2 << 30},
+			{Phase: "transform: model b", SimsRSS: 3 << 30}, {Phase: "load", SimsRSS: 1 << 29}},
+			"extract 1.00 GiB; transform 3.00 GiB; load 0.50 GiB"},
+	} {
+		if got := simsRSSBySteps(c.phases); got != c.want {
+			t.Errorf("%+v: got %q, want %q", c.phases, got, c.want)
 		}
 	}
 }

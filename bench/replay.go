@@ -220,7 +220,7 @@ func Replay(ctx context.Context, o ReplayOptions) (*RunFig, error) {
 		Engine: transform.EngineConfig{MemoryLimit: o.MemoryLimit, Threads: o.Threads, TempDir: filepath.Join(tmp, "spill")},
 	}
 	_ = ResetPeakRSS()
-	watch := watchRSS(100 * time.Millisecond)
+	watch := watchRSS(100*time.Millisecond, 0)
 	cfg.Progress = watch
 	start := time.Now()
 	res, err := cycle.Run(ctx, cfg)
