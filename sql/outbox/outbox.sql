@@ -21,7 +21,10 @@ WITH vals AS (
   UNION ALL SELECT 'company', * FROM company_values
   UNION ALL SELECT 'deal', * FROM deal_values
 ),
-winners AS (
+-- (not materialized: read twice, by field_writes and create_values, it was
+-- copied whole first, the golden fields of every entity: 20 M rows at a
+-- million people per system on a first run)
+winners AS NOT MATERIALIZED (
   SELECT 'person' AS entity, * FROM golden_person_fields
   UNION ALL SELECT 'company', * FROM golden_company_fields
   UNION ALL SELECT 'deal', * FROM golden_deal_fields
