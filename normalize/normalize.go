@@ -157,7 +157,7 @@ func parsedE164(num *phonenumbers.PhoneNumber, phone, region string) string {
 // in the US or Canada with digits, spaces, parentheses, dots and hyphens,
 // optionally after a leading 1 or +1. The library parses such a number to
 // the same E.164 (TestNANPMatchesLibrary holds them to it), but through
-// regular expressions: about 30 µs a number, most of staging's time on a
+// regular expressions: 20 to 40 µs a number, most of staging's time on a
 // first run at a million people per system. ok is false for anything
 // else, which the library parses.
 func nanpE164(phone, region string) (e string, ok bool) {
