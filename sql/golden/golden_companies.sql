@@ -53,7 +53,7 @@ vals AS (
          {'k': 'phone', 'v': "phone".p},
          {'k': 'postal_code', 'v': "postal_code".p},
          {'k': 'state', 'v': "state".p},
-         {'k': 'street', 'v': "street".p}], e -> e.v IS NOT NULL)) END AS provenance
+         {'k': 'street', 'v': "street".p}], lambda e: e.v IS NOT NULL)) END AS provenance
   FROM ids
   LEFT JOIN golden_field_rows('golden_company_fields', 'name') "name" ON "name".golden_id = ids.golden_id
   LEFT JOIN golden_field_rows('golden_company_fields', 'domain') "domain" ON "domain".golden_id = ids.golden_id

@@ -31,7 +31,7 @@ vals AS (
          {'k': 'amount', 'v': "amount".p},
          {'k': 'close_date', 'v': "close_date".p},
          {'k': 'name', 'v': "name".p},
-         {'k': 'stage', 'v': "stage".p}], e -> e.v IS NOT NULL)) END AS provenance
+         {'k': 'stage', 'v': "stage".p}], lambda e: e.v IS NOT NULL)) END AS provenance
   FROM ids
   LEFT JOIN golden_field_rows('golden_deal_fields', 'name') "name" ON "name".golden_id = ids.golden_id
   LEFT JOIN golden_field_rows('golden_deal_fields', 'amount') "amount" ON "amount".golden_id = ids.golden_id

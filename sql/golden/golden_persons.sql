@@ -72,7 +72,7 @@ vals AS (
          {'k': 'postal_code', 'v': "postal_code".p},
          {'k': 'state', 'v': "state".p},
          {'k': 'street', 'v': "street".p},
-         {'k': 'title', 'v': "title".p}], e -> e.v IS NOT NULL)) END AS provenance
+         {'k': 'title', 'v': "title".p}], lambda e: e.v IS NOT NULL)) END AS provenance
   FROM ids
   LEFT JOIN golden_field_rows('golden_person_fields', 'email') "email" ON "email".golden_id = ids.golden_id
   LEFT JOIN golden_field_rows('golden_person_fields', 'first_name') "first_name" ON "first_name".golden_id = ids.golden_id

@@ -179,7 +179,7 @@ CREATE OR REPLACE MACRO canon_text(field, v) AS
   CASE
     WHEN v IS NULL OR trim(v) = '' THEN NULL
     WHEN field = 'email' THEN coalesce(norm_email(v), lower(trim(v)))
-    WHEN field IN ('phone', 'mobile_phone') THEN list_filter([norm_phone_raw(v), lower(trim(v))], x -> x <> '')[1]
+    WHEN field IN ('phone', 'mobile_phone') THEN list_filter([norm_phone_raw(v), lower(trim(v))], lambda x: x <> '')[1]
     WHEN field = 'domain' THEN norm_domain(v)
     WHEN field = 'state' THEN coalesce(getvariable('ref_state_codes')[lower(trim(v))], norm_text_raw(v))
     WHEN field = 'country' THEN coalesce(getvariable('ref_country_codes')[lower(trim(v))], norm_text_raw(v))

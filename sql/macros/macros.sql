@@ -80,7 +80,7 @@ CREATE OR REPLACE MACRO street_word(w) AS
     ELSE w
   END;
 CREATE OR REPLACE MACRO norm_street_raw(s) AS
-  array_to_string(list_transform(string_split(norm_text_raw(s), ' '), w -> street_word(w)), ' ');
+  array_to_string(list_transform(string_split(norm_text_raw(s), ' '), lambda w: street_word(w)), ' ');
 CREATE OR REPLACE MACRO norm_street(s) AS nullif(norm_street_raw(s), '');
 
 -- the house number of a street address ("1414 w 87th st" -> 1414); the
@@ -105,7 +105,7 @@ CREATE OR REPLACE MACRO jw(a, b) AS coalesce(jaro_winkler_similarity(a, b), 0);
 -- (single letters and joining words carry nothing: "bill s", "house of")
 CREATE OR REPLACE MACRO name_tokens(name_n) AS
   list_sort(list_distinct(list_filter(string_split(coalesce(name_n, ''), ' '),
-    w -> length(w) > 1 AND w NOT IN ('and', 'of', 'for', 'the', 'at', 'in', 'on'))));
+    lambda w: length(w) > 1 AND w NOT IN ('and', 'of', 'for', 'the', 'at', 'in', 'on'))));
 
 -- Fellegi-Sunter parameters from the data (matching.estimate). A comparison
 -- table in long form, one row per (pattern, comparison, level) with the
@@ -175,7 +175,7 @@ CREATE OR REPLACE MACRO rule_names(mask, names) AS
 -- words left out: "lutheran social services of illinois" -> "lssi"
 CREATE OR REPLACE MACRO name_initials(name_n) AS
   array_to_string(list_transform(list_filter(string_split(coalesce(name_n, ''), ' '),
-    w -> length(w) > 0 AND w NOT IN ('and', 'of', 'for', 'the', 'at', 'in', 'on')), w -> w[1]), '');
+    lambda w: length(w) > 0 AND w NOT IN ('and', 'of', 'for', 'the', 'at', 'in', 'on')), lambda w: w[1]), '');
 
 -- the words of a (name_tokens list) that nothing in the other name (its
 -- words b, its normalised text b_name) accounts for: an equal word, one a
@@ -184,8 +184,8 @@ CREATE OR REPLACE MACRO name_initials(name_n) AS
 -- first) or, from three letters, an acronym of its words ("cyc" / "chicago
 -- youth centers")
 CREATE OR REPLACE MACRO words_unmatched(a, b, b_name) AS
-  list_filter(coalesce(a, []), x -> NOT (
+  list_filter(coalesce(a, []), lambda x: NOT (
     coalesce(list_bool_or(list_transform(coalesce(b, []),
-      y -> x = y OR starts_with(x, y) OR starts_with(y, x) OR jaro_winkler_similarity(x, y) >= 0.9
+      lambda y: x = y OR starts_with(x, y) OR starts_with(y, x) OR jaro_winkler_similarity(x, y) >= 0.9
         OR (length(x) < length(y) AND x[1] = y[1] AND y LIKE array_to_string(string_split(x, ''), '%') || '%'))), false)
     OR (length(x) >= 3 AND contains(name_initials(b_name), x))));

@@ -61,7 +61,7 @@ cmp AS (
     l.house_n AS lh, r.house_n AS rh, l.street_core_n AS lsc, r.street_core_n AS rsc,
     l.name_tokens = r.name_tokens AND len(l.name_tokens) > 0 AS same_words,
     -- idf-weighted share of the words of either side that both have
-    list_sum(list_transform(list_filter(list_zip(li.toks, li.idfs), x -> list_contains(ri.toks, x[1])), x -> x[2])) AS shared_w,
+    list_sum(list_transform(list_filter(list_zip(li.toks, li.idfs), lambda x: list_contains(ri.toks, x[1])), lambda x: x[2])) AS shared_w,
     len(list_intersect(li.toks, ri.toks)) AS shared_n,
     li.total_idf AS left_w, ri.total_idf AS right_w, len(li.toks) AS left_n, len(ri.toks) AS right_n,
     nt.tf AS name_tf, pt.tf AS phone_tf, zt.tf AS postal_tf, ct.tf AS city_tf,

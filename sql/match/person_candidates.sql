@@ -296,7 +296,7 @@ all_windowed AS (
 neighbours AS (
   SELECT rid, rule, unnest([n1, n2, n3, n4, n5, n6, n7, n8, n9, n10][1:w]) AS other FROM all_windowed
   UNION ALL
-  SELECT rid, rule, unnest(list_filter(next_rids, x -> x IS NOT NULL)[1:w]) FROM person_windowed
+  SELECT rid, rule, unnest(list_filter(next_rids, lambda x: x IS NOT NULL)[1:w]) FROM person_windowed
 ),
 blocked AS (
   SELECT least(rid, other) << 32 | greatest(rid, other) AS pair, (1::BIGINT << rule) AS bit

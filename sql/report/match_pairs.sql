@@ -43,7 +43,7 @@ CREATE OR REPLACE MACRO explanation_list(e) AS list_filter([
   {'field': 'phone', 'level': e.phone.level::VARCHAR, 'weight': e.phone.weight},
   {'field': 'postal_code', 'level': e.postal_code.level::VARCHAR, 'weight': e.postal_code.weight},
   {'field': 'state', 'level': e.state.level::VARCHAR, 'weight': e.state.weight},
-  {'field': 'street', 'level': e.street.level::VARCHAR, 'weight': e.street.weight}], x -> x.level IS NOT NULL);
+  {'field': 'street', 'level': e.street.level::VARCHAR, 'weight': e.street.weight}], lambda x: x.level IS NOT NULL);
 
 -- companies and deals carry record keys (system:object:record_id, split
 -- here: a tenth of the pairs at a million people), their text columns cast

@@ -57,7 +57,7 @@ pairs AS (
               WHEN p.probability >= 0.5 THEN 'link' ELSE 'keep_apart' END AS suggested_action,
          CASE WHEN lx.golden_id = rx.golden_id THEN coalesce(ls.records, 0)
               ELSE coalesce(ls.records, 0) + coalesce(rs.records, 0) END AS impact_records,
-         coalesce(len(list_filter(p.explanation, e -> e.weight < 0)), 0) AS impact_fields
+         coalesce(len(list_filter(p.explanation, lambda e: e.weight < 0)), 0) AS impact_fields
   FROM review_pairs p
   JOIN review_records lx ON lx.system = p.left_system AND lx.object = p.left_object AND lx.record_id = p.left_record_id
   JOIN review_records rx ON rx.system = p.right_system AND rx.object = p.right_object AND rx.record_id = p.right_record_id

@@ -58,9 +58,9 @@ named AS (
   SELECT u.* EXCLUDE (is_carried, company_name_n, company_words, name_full_n, name_n, name_c),
          u.name_c AS name_full_n,
          coalesce(nullif(array_to_string(list_sort(list_distinct(list_filter(string_split(coalesce(u.name_c, ''), ' '),
-                    w -> w <> '' AND NOT regexp_full_match(w, '(19|20)[0-9][0-9]')
+                    lambda w: w <> '' AND NOT regexp_full_match(w, '(19|20)[0-9][0-9]')
                          AND NOT coalesce(list_bool_or(list_transform(u.company_words,
-                                                                      c -> c = w OR jaro_winkler_similarity(c, w) >= 0.9)), false)))), ' '), ''),
+                                                                      lambda c: c = w OR jaro_winkler_similarity(c, w) >= 0.9)), false)))), ' '), ''),
                   norm_text(u.name)) AS name_n
   FROM (SELECT *, norm_company(name) AS name_c, string_split(company_name_n, ' ') AS company_words
         FROM looked_up WHERE NOT is_carried) u
