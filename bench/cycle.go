@@ -99,6 +99,7 @@ type Machine struct {
 	Arch      string `json:"arch"`
 	MemTotal  int64  `json:"mem_total_bytes"`
 	GoVersion string `json:"go_version"`
+	DuckDB    string `json:"duckdb_version"`
 	Load1     string `json:"load_average_at_start"`
 }
 
@@ -204,7 +205,7 @@ func RunCycle(ctx context.Context, o CycleOptions) (*CycleReport, error) {
 		}
 	}
 	rep := &CycleReport{People: o.People, Companies: o.Companies, Deals: o.Deals, Seed: o.Seed, MemoryLimit: o.MemoryLimit,
-		Threads: o.Threads, StartedAt: time.Now().UTC(), Machine: machine(), SimMode: "in-process"}
+		Threads: o.Threads, StartedAt: time.Now().UTC(), Machine: machine(ctx), SimMode: "in-process"}
 	if o.SimProcess {
 		rep.SimMode = "child process"
 	}
@@ -444,8 +445,11 @@ func minExtractCalls(system, mode string, records int64) int {
 	return int((records+page-1)/page) + extra
 }
 
-func machine() Machine {
-	m := Machine{CPUs: runtime.NumCPU(), Arch: runtime.GOARCH, GoVersion: runtime.Version()}
+func machine(ctx context.Context) Machine {
+	m := Machine{CPUs: runtime.NumCPU(), Arch: runtime.GOARCH, GoVersion: runtime.Version(), DuckDB: "unknown"}
+	if v, err := transform.Version(ctx); err == nil {
+		m.DuckDB = v
+	}
 	if b, err := os.ReadFile("/proc/loadavg"); err == nil && len(b) > 0 {
 		m.Load1 = string(b[:len(b)-1])
 	}

@@ -68,8 +68,8 @@ func (rs CycleReports) Markdown(w io.Writer) {
 		return
 	}
 	m := rs[0].Machine
-	fmt.Fprintf(w, "# crmhub bench cycle\n\nMachine: %d CPUs %s, %s RAM, %s; load average at start %s. DuckDB memory_limit %q, threads %d. Simulators: %s.\n\n",
-		m.CPUs, m.Arch, gib(m.MemTotal), m.GoVersion, m.Load1, rs[0].MemoryLimit, rs[0].Threads, rs[0].SimMode)
+	fmt.Fprintf(w, "# crmhub bench cycle\n\nMachine: %d CPUs %s, %s RAM, %s; load average at start %s. DuckDB %s, memory_limit %q, threads %d. Simulators: %s.\n\n",
+		m.CPUs, m.Arch, gib(m.MemTotal), m.GoVersion, m.Load1, m.DuckDB, rs[0].MemoryLimit, rs[0].Threads, rs[0].SimMode)
 	fmt.Fprintln(w, "## Summary")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "| people/system | source records | first run | second night (re-reads the first load's writes) | nightly (1% changed) | peak RSS crmhub | peak RSS simulators | lake |")

@@ -58,3 +58,19 @@ func Open(ctx context.Context, cfg EngineConfig) (*sql.DB, error) {
 	}
 	return db, nil
 }
+
+// Version is the DuckDB library's version, as version() gives it (v2.0.0):
+// benchmark figures name it, since the engine's release moves them.
+func Version(ctx context.Context) (string, error) {
+	connector, err := duckdb.NewConnector("", nil)
+	if err != nil {
+		return "", fmt.Errorf("duckdb: %w", err)
+	}
+	db := sql.OpenDB(connector)
+	defer db.Close()
+	var v string
+	if err := db.QueryRowContext(ctx, "SELECT version()").Scan(&v); err != nil {
+		return "", fmt.Errorf("duckdb: version: %w", err)
+	}
+	return v, nil
+}

@@ -193,9 +193,11 @@ func TestPrepareWritesSnapshot(t *testing.T) {
 		t.Fatal(err)
 	}
 	const sel = `SELECT _id, _updated_at, _extracted_at, _run_id, _invalid, email, amount, lastname FROM `
-	if got := queryStrings(t, db, `SELECT count(*)::VARCHAR FROM (`+sel+`from_files EXCEPT ALL `+sel+`raw_hubspot_contacts)
-		UNION ALL SELECT count(*)::VARCHAR FROM (`+sel+`raw_hubspot_contacts EXCEPT ALL `+sel+`from_files)
-		UNION ALL SELECT string_agg(_id || ':' || amount, ' ' ORDER BY _id) FROM raw_hubspot_contacts`); !slices.Equal(got, []string{"0", "0", "1:2 2:not a number"}) {
+	// (ordered: a UNION ALL's branches may arrive in any order)
+	if got := queryStrings(t, db, `SELECT v FROM (
+		SELECT 1 AS i, count(*)::VARCHAR AS v FROM (`+sel+`from_files EXCEPT ALL `+sel+`raw_hubspot_contacts)
+		UNION ALL SELECT 2, count(*)::VARCHAR FROM (`+sel+`raw_hubspot_contacts EXCEPT ALL `+sel+`from_files)
+		UNION ALL SELECT 3, string_agg(_id || ':' || amount, ' ' ORDER BY _id) FROM raw_hubspot_contacts) ORDER BY i`); !slices.Equal(got, []string{"0", "0", "1:2 2:not a number"}) {
 		t.Errorf("read back from the snapshot: %q rows only from the files, only from the snapshot, and the amounts", got)
 	}
 }
