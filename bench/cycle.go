@@ -130,6 +130,9 @@ type RunFig struct {
 	// and "close": the rest of the run's seconds, closing the engine and
 	// removing the work folder.
 	Outside []StepFig `json:"outside,omitempty"`
+	// CheckpointSeconds is the copy of the lake --checkpoint took in this
+	// night: the benchmark's own work, not in Seconds or Outside.
+	CheckpointSeconds float64 `json:"checkpoint_seconds,omitempty"`
 	// Phases are the peak resident sets sampled per step and model.
 	Phases []PhaseRSS `json:"phase_rss"`
 }
@@ -329,9 +332,17 @@ func runOnce(ctx context.Context, o CycleOptions, s sims, store lake.Store, tmp 
 	}
 	start := time.Now()
 	res, err := cycle.Run(ctx, cfg)
-	fig := runFigure(res, time.Since(start), watch)
-	if cp != nil && err == nil {
-		err = cp.result()
+	took := time.Since(start)
+	if cp != nil {
+		// the copy ran inside the night (between its extract and transform)
+		took -= cp.took
+	}
+	fig := runFigure(res, took, watch)
+	if cp != nil {
+		fig.CheckpointSeconds = cp.took.Seconds()
+		if err == nil {
+			err = cp.result()
+		}
 	}
 	if res == nil {
 		return fig, err

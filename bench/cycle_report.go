@@ -200,6 +200,9 @@ func (r *CycleReport) markdown(w io.Writer) {
 // markdown writes one run's section: steps, memory, extract, load, models.
 func (f *RunFig) markdown(w io.Writer) {
 	fmt.Fprintf(w, "### %s run: %s, peak RSS %s, lake %s after\n\n", f.Name, secs(f.Seconds), gib(f.PeakRSS), mib(f.LakeBytes))
+	if f.CheckpointSeconds > 0 {
+		fmt.Fprintf(w, "The benchmark copied the lake for --checkpoint as this night's transform started (%.1f s): not in the night's time.\n\n", f.CheckpointSeconds)
+	}
 	if f.GuardError != "" {
 		fmt.Fprintf(w, "Guard refused the load: %s\n\n", f.GuardError)
 	}

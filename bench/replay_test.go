@@ -32,6 +32,13 @@ func TestReplay(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(cp, checkpointInfoFile)); err != nil {
 		t.Fatal(err)
 	}
+	// the copy is timed apart, named in the report, and left out of the
+	// night's time (the outside phases are the rest of that time)
+	var md strings.Builder
+	night.markdown(&md)
+	if night.CheckpointSeconds <= 0 || !strings.Contains(md.String(), "copied the lake for --checkpoint") {
+		t.Errorf("checkpoint copy %.3f s, report:\n%s", night.CheckpointSeconds, md.String())
+	}
 
 	changed := fstest.MapFS{}
 	if err := copyFS(sqlmodels.Models, changed); err != nil {
