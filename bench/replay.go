@@ -60,9 +60,8 @@ type checkpointer struct {
 // Step is called on the run's goroutine before each step starts.
 func (c *checkpointer) Step(name string) {
 	if name == "transform" && !c.taken {
-		start := time.Now()
-		c.taken, c.err = true, saveCheckpoint(c.lake, c.dir, c.info)
-		c.took = time.Since(start)
+		c.taken = true
+		c.took, c.err = saveCheckpoint(c.lake, c.dir, c.info)
 	}
 	c.Progress.Step(name)
 }
@@ -81,21 +80,22 @@ func (c *checkpointer) result() error {
 
 // saveCheckpoint copies the lake to dir/lake and writes dir/checkpoint.json
 // last (a folder without it is an interrupted copy). dir must be empty or
-// absent.
-func saveCheckpoint(lakeDir, dir string, info checkpointInfo) error {
+// absent. It returns the copy's time, which checkpoint.json records too.
+func saveCheckpoint(lakeDir, dir string, info checkpointInfo) (time.Duration, error) {
 	start := time.Now()
 	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
-		return fmt.Errorf("%s is not empty", dir)
+		return 0, fmt.Errorf("%s is not empty", dir)
 	}
 	if err := copyTree(lakeDir, filepath.Join(dir, "lake")); err != nil {
-		return err
+		return time.Since(start), err
 	}
-	info.TakenAt, info.Seconds = time.Now().UTC(), time.Since(start).Seconds()
+	took := time.Since(start)
+	info.TakenAt, info.Seconds = time.Now().UTC(), took.Seconds()
 	b, err := json.MarshalIndent(info, "", "  ")
 	if err != nil {
-		return err
+		return took, err
 	}
-	return os.WriteFile(filepath.Join(dir, checkpointInfoFile), append(b, '\n'), 0o644)
+	return took, os.WriteFile(filepath.Join(dir, checkpointInfoFile), append(b, '\n'), 0o644)
 }
 
 // copyTree copies the regular files under src to dst, folders included.

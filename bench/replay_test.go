@@ -85,7 +85,7 @@ func TestReplay(t *testing.T) {
 		t.Errorf("replay of a non-checkpoint: %v", err)
 	}
 	// and a checkpoint is never written into a folder holding files
-	if err := saveCheckpoint(filepath.Join(cp, "lake"), cp, checkpointInfo{}); err == nil {
+	if _, err := saveCheckpoint(filepath.Join(cp, "lake"), cp, checkpointInfo{}); err == nil {
 		t.Error("checkpoint written over a full folder")
 	}
 }
