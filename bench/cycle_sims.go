@@ -383,29 +383,37 @@ func watchRSS(every time.Duration, simsPID int) *rssWatch {
 			case <-w.done:
 				return
 			case <-t.C:
-				rss := processRSS("self")
-				var sims int64
-				if w.simsPID > 0 {
-					sims = processRSS(strconv.Itoa(w.simsPID))
-				}
-				w.mu.Lock()
-				if _, ok := w.peaks[w.phase]; !ok {
-					w.order = append(w.order, w.phase)
-				}
-				w.peaks[w.phase] = max(w.peaks[w.phase], rss)
-				w.simsPeaks[w.phase] = max(w.simsPeaks[w.phase], sims)
-				w.mu.Unlock()
+				w.sample("")
 			}
 		}
 	}()
 	return w
 }
 
-func (w *rssWatch) set(phase string) {
+// sample reads both resident sets into the current phase's peaks; with
+// phase set, that phase begins first.
+func (w *rssWatch) sample(phase string) {
+	rss := processRSS("self")
+	var sims int64
+	if w.simsPID > 0 {
+		sims = processRSS(strconv.Itoa(w.simsPID))
+	}
 	w.mu.Lock()
-	w.phase = phase
-	w.mu.Unlock()
+	defer w.mu.Unlock()
+	if phase != "" {
+		w.phase = phase
+	}
+	if _, ok := w.peaks[w.phase]; !ok {
+		w.order = append(w.order, w.phase)
+	}
+	w.peaks[w.phase] = max(w.peaks[w.phase], rss)
+	w.simsPeaks[w.phase] = max(w.simsPeaks[w.phase], sims)
 }
+
+// set begins a phase with a sample of its own: a phase shorter than the
+// ticker's interval (an extract at a few hundred records) is still in the
+// report.
+func (w *rssWatch) set(phase string) { w.sample(phase) }
 
 func (w *rssWatch) Step(name string) { w.set(name) }
 func (w *rssWatch) Count(label string, _, _ int64) {
