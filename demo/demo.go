@@ -49,6 +49,11 @@ type Options struct {
 	WorkDir  string
 	Logger   *slog.Logger
 	Progress cycle.Progress
+	// Now is the wall clock the simulators and the run keep time by
+	// (default time.Now); each night runs Day days ahead of it. Only
+	// record times follow it: the generated data's own dates do not (gen),
+	// so the figures are the same whatever it says.
+	Now func() time.Time
 }
 
 // state is what the demo keeps between runs.
@@ -78,6 +83,10 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if log == nil {
 		log = slog.Default()
 	}
+	clock := opts.Now
+	if clock == nil {
+		clock = time.Now
+	}
 	start := time.Now()
 	source := fmt.Sprintf("generated people=%d seed=%d", opts.People, opts.SeedNumber)
 	if opts.SeedDir != "" {
@@ -101,7 +110,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		if opts.SeedDir == "" {
 			// a day of user activity in both CRMs
 			res.Mutations = gen.Mutate(st.Dataset, gen.MutateOptions{Day: st.Day, Seed: opts.SeedNumber,
-				Now: time.Now().Add(time.Duration(st.Day) * 24 * time.Hour)})
+				Now: clock().Add(time.Duration(st.Day) * 24 * time.Hour)})
 			st.Truth = st.Dataset.Truth
 		}
 	case opts.SeedDir != "":
@@ -111,7 +120,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		}
 		st = &state{Source: source, Dataset: d, Truth: d.Truth}
 	default:
-		d := gen.Generate(gen.Options{People: opts.People, Seed: opts.SeedNumber, Now: time.Now()})
+		d := gen.Generate(gen.Options{People: opts.People, Seed: opts.SeedNumber, Now: clock()})
 		st = &state{Source: source, Dataset: d, Truth: d.Truth}
 	}
 	res.Day = st.Day
@@ -119,7 +128,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	// the run share a clock moved Day days ahead, so edits land after the
 	// previous run's cursor as they would in real life.
 	offset := time.Duration(st.Day) * 24 * time.Hour
-	now := func() time.Time { return time.Now().Add(offset) }
+	now := func() time.Time { return clock().Add(offset) }
 
 	creds := SimConfig{HubSpotToken: "demo-" + randomHex(), SalesforceClientID: "demo-client", SalesforceClientSecret: "demo-" + randomHex(), Logger: log}
 	creds.Now = now

@@ -20,7 +20,7 @@ type deal struct {
 func (g *generator) newDeal(comp *company) deal {
 	r := g.r
 	d := deal{comp: comp, product: r.IntN(len(dealProducts)), tmpl: r.IntN(5)}
-	d.close = g.now.Add(time.Duration(r.Int64N(int64(480*day))) - 300*day).Truncate(day)
+	d.close = g.today.Add(time.Duration(r.Int64N(int64(480*day))) - 300*day).Truncate(day)
 	d.year = d.close.Year()
 	// Roughly log-uniform between $1k and $500k, two significant digits
 	// (integer arithmetic only, so every platform draws the same).
@@ -35,7 +35,7 @@ func (g *generator) newDeal(comp *company) deal {
 	if chance(r, 0.1) {
 		d.amount += int64(r.IntN(100))
 	}
-	past := d.close.Before(g.now)
+	past := d.close.Before(g.today)
 	switch {
 	case past && chance(r, 0.9):
 		d.stage = stageClosedWon

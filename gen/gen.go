@@ -13,7 +13,9 @@
 // edits in both systems, new records and duplicates, archives).
 //
 // Both are pure functions of their options: the same seed gives the same
-// dataset, byte for byte, on every platform.
+// dataset, byte for byte, on every platform. Now only places the records'
+// times; the data's own dates are drawn around a fixed date, so a caller
+// that passes the wall clock gets the same values on any day, at any hour.
 package gen
 
 import (
@@ -42,12 +44,15 @@ type Options struct {
 	// Seed fixes the dataset: the same Options give identical output.
 	Seed uint64
 	// Now is the current time; modification times lie in the 400 days
-	// before it. Zero means 2026-01-01T00:00:00Z (never the wall clock, so
-	// that the seed alone fixes the data).
+	// before it. Zero means 2026-01-01T00:00:00Z. Only those times follow
+	// Now: deal close dates (and with them deal stages and the years in
+	// deal names) are drawn around 2026-01-01 whatever Now is, so that the
+	// seed alone fixes the values and what matching makes of them.
 	Now time.Time
 }
 
-// defaultNow is the Now used when Options.Now is zero.
+// defaultNow is the Now used when Options.Now is zero, and the date the
+// data's own dates are drawn around (Mutate: plus Day days) for any Now.
 func defaultNow() time.Time { return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC) }
 
 func (o Options) withDefaults() Options {
@@ -238,7 +243,8 @@ var nicknames = func() map[string][]string {
 // generator holds the state of one Generate or Mutate call.
 type generator struct {
 	r           *rand.Rand
-	now         time.Time
+	now         time.Time // record times lie before it
+	today       time.Time // close dates lie around it: never Now, see Options.Now
 	buf         []byte
 	comps       []company
 	usedNames   map[string]struct{}
@@ -344,6 +350,7 @@ func Generate(opts Options) *seed.Dataset {
 	opts = opts.withDefaults()
 	g := &generator{
 		now:         opts.Now,
+		today:       defaultNow(),
 		buf:         make([]byte, 0, 256),
 		usedNames:   map[string]struct{}{},
 		usedDomains: map[string]struct{}{},

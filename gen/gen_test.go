@@ -704,3 +704,54 @@ func BenchmarkMutate(b *testing.B) {
 		Mutate(d, MutateOptions{Day: 1, Seed: 1})
 	}
 }
+
+// TestNowMovesOnlyTimes: the demo passes the wall clock as Now, so all but
+// the records' times must be the same at any Now. Close dates were drawn
+// around Now and cut to whole days: an hour later some deals closed a day
+// later, and the demo's deal F1 moved with the time of day. Two Nows 200
+// days and some hours apart must give the same records, from Generate and
+// from a day of Mutate, each time moved by exactly the difference.
+func TestNowMovesOnlyTimes(t *testing.T) {
+	o := Options{People: 1500, Seed: 9, Now: time.Date(2026, 12, 7, 14, 30, 0, 0, time.UTC)}
+	shift := 200*day + 2*time.Hour + 28*time.Minute + 7*time.Millisecond
+	later := o
+	later.Now = o.Now.Add(shift)
+	a, b := Generate(o), Generate(later)
+	sameButTimes(t, "Generate", a, b, shift)
+
+	sa := Mutate(a, MutateOptions{Day: 1, Seed: 9, Now: o.Now.Add(day), ChangeRate: 0.05})
+	sb := Mutate(b, MutateOptions{Day: 1, Seed: 9, Now: later.Now.Add(day), ChangeRate: 0.05})
+	if !reflect.DeepEqual(sa, sb) {
+		t.Errorf("Mutate: stats %+v at one Now, %+v at the other", sa.Total(), sb.Total())
+	}
+	sameButTimes(t, "Mutate", a, b, shift)
+}
+
+// sameButTimes fails unless b is a with every record time moved by shift.
+func sameButTimes(t *testing.T, what string, a, b *seed.Dataset, shift time.Duration) {
+	t.Helper()
+	if !reflect.DeepEqual(a.Truth, b.Truth) {
+		t.Errorf("%s: the truth differs", what)
+	}
+	for _, o := range objects {
+		ra, rb := a.Records(o.sys, o.obj), b.Records(o.sys, o.obj)
+		if len(ra) != len(rb) {
+			t.Errorf("%s %s/%s: %d records, %d at the later Now", what, o.sys, o.obj, len(ra), len(rb))
+			continue
+		}
+		diffs := 0
+		for i, x := range ra {
+			y := rb[i]
+			if x.ID == y.ID && x.Archived == y.Archived && maps.Equal(x.Values, y.Values) &&
+				x.CreatedAt.Add(shift).Equal(y.CreatedAt) && x.UpdatedAt.Add(shift).Equal(y.UpdatedAt) {
+				continue
+			}
+			if diffs++; diffs <= 3 {
+				t.Errorf("%s %s/%s: record %d is %+v, at the later Now %+v", what, o.sys, o.obj, i, x, y)
+			}
+		}
+		if diffs > 3 {
+			t.Errorf("%s %s/%s: %d of %d records differ", what, o.sys, o.obj, diffs, len(ra))
+		}
+	}
+}

@@ -17,6 +17,8 @@ type MutateOptions struct {
 	Seed uint64
 	// Now is the end of the day; changed and new records get UpdatedAt in
 	// (Now-24h, Now]. Zero means Generate's default Now plus Day days.
+	// The values written do not follow Now: new close dates lie around
+	// that default date plus Day days, as in Generate.
 	Now time.Time
 	// ChangeRate is the share of each object's live records edited during
 	// the day (default 0.01). New records come to about a fifth of it,
@@ -118,7 +120,7 @@ func Mutate(d *seed.Dataset, opts MutateOptions) Stats {
 		opts.Now = defaultNow().AddDate(0, 0, opts.Day)
 	}
 	now := msTrunc(opts.Now.UTC())
-	g := &generator{now: now, buf: make([]byte, 0, 256), usedNames: map[string]struct{}{}, usedDomains: map[string]struct{}{}}
+	g := &generator{now: now, today: defaultNow().AddDate(0, 0, opts.Day), buf: make([]byte, 0, 256), usedNames: map[string]struct{}{}, usedDomains: map[string]struct{}{}}
 	g.reseed(opts.Seed, streamMutate^uint64(int64(opts.Day))*0x9E3779B97F4A7C15)
 	m := &mutator{generator: g, d: d, start: now.Add(-day), touched: map[recKey]bool{}, next: map[string]uint64{}}
 	m.index()
@@ -355,7 +357,7 @@ func (m *mutator) freshValue(od objDesc, rec *seed.Record, slot int) string {
 		case dClose:
 			t, err := time.Parse(time.DateOnly, rec.Values[od.keys[dClose]])
 			if err != nil {
-				t = m.now.Truncate(day)
+				t = m.today
 			}
 			return t.AddDate(0, 0, 7+r.IntN(60)).Format(time.DateOnly)
 		case dStage:
@@ -598,7 +600,7 @@ func (m *mutator) duplicate(od objDesc) (map[string]string, string) {
 			f[dStage] = hsDealStages[i]
 		}
 		if od.sf && f[dClose] == "" {
-			f[dClose] = m.now.AddDate(0, 0, 30).Format(time.DateOnly)
+			f[dClose] = m.today.AddDate(0, 0, 30).Format(time.DateOnly)
 		}
 		if !od.sf {
 			f[dPipeline] = "default"
@@ -807,8 +809,8 @@ func (m *mutator) fresh(od objDesc) (map[string]string, string) {
 		}
 		dl := m.newDeal(comp)
 		dl.stage = r.IntN(2)
-		if dl.close.Before(m.now) {
-			dl.close = m.now.AddDate(0, 0, 30+r.IntN(90)).Truncate(day)
+		if dl.close.Before(m.today) {
+			dl.close = m.today.AddDate(0, 0, 30+r.IntN(90))
 		}
 		f := make([]string, nDF)
 		m.dealFields(&dl, f, false, od.sf)
