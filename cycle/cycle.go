@@ -296,7 +296,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			return err
 		}
 		runner := &transform.Runner{DB: db, Logger: log, Before: personVersionsHook(db, cfg.Store),
-			After: releaseHooks(db), UncountedViews: true, ProfileDir: cfg.ProfileDir}
+			Release: true, Retain: transformRetained(), UncountedViews: true, ProfileDir: cfg.ProfileDir}
 		if cfg.Progress != nil {
 			runner.Progress = func(i, n int, m string) { cfg.Progress.Count("model "+m, int64(i+1), int64(n)) }
 		}
@@ -333,7 +333,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			rec.Records += n
 		}
 		phase("counts")
-		for _, t := range []string{"xref", "golden_persons", "golden_companies", "golden_deals", "match_pairs", "review_queue", "conflicts", "outbox"} {
+		for _, t := range transformExports() {
 			start := time.Now()
 			var rows int64
 			err := profiled(ctx, db, cfg.ProfileDir, "export_"+t, func() (err error) {

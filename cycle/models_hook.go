@@ -70,38 +70,24 @@ func prepareModels(ctx context.Context, db *sql.DB, store lake.Store, models fs.
 	return incrementalInputs(ctx, db, store, prev, o.Incremental)
 }
 
-// releaseHooks drop, once the named model is built, the tables that no
-// later model, export or match state reads. At a million people the person
-// candidates (23 M pairs, read only by person_pairs) were otherwise kept
-// to the end of the transform, and what does not fit under DuckDB's memory
-// limit is written to its temp files and read back by the models after.
-//
-// The record versions (raw_versions: one row per record and field on a
-// first run, 30 M of them for persons at a million people per system) are
-// read by field_changes and person_field_changes alone, and the person
-// field changes by person_values alone: on a first run they were written
-// to DuckDB's temp files while the golden models after them ran.
-func releaseHooks(db *sql.DB) map[string]func(context.Context) error {
-	drop := func(table string) func(context.Context) error {
-		return func(ctx context.Context) error {
-			_, err := db.ExecContext(ctx, `DROP TABLE IF EXISTS `+transform.QuoteIdent(table))
-			return err
-		}
-	}
-	// raw_versions goes once both its readers ran, in whichever order
-	versionReaders := 2
-	versionsRead := func(ctx context.Context) error {
-		if versionReaders--; versionReaders > 0 {
-			return nil
-		}
-		return drop("raw_versions")(ctx)
-	}
-	return map[string]func(context.Context) error{
-		"person_pairs":         drop("person_candidates"),
-		"field_changes":        versionsRead,
-		"person_field_changes": versionsRead,
-		"person_values":        drop("person_field_changes"),
-	}
+// transformExports are the tables the transform step exports for the
+// publish, in the order it writes them.
+func transformExports() []string {
+	return []string{"xref", "golden_persons", "golden_companies", "golden_deals", "match_pairs", "review_queue", "conflicts", "outbox"}
+}
+
+// transformRetained are the tables the runner keeps past their last model
+// (transform.Runner.Release): read after the models by the exports, the
+// match state, the counts and the quality figures, and prev_writes, which
+// the load and the history read after the transform. Every other table
+// goes once no later model reads it. At a million people the inputs, the
+// candidates, the clustering's and golden models' tables were otherwise
+// kept to the end of the transform: 6.6 GB at the exports, of which 2.6 GB
+// in DuckDB's temp files under its 5GB memory limit, written and read back
+// by the models after (docs/scaling.md, 2026-12-07 20:30).
+func transformRetained() []string {
+	return append(transformExports(), stateStagedPersons, statePersonPairs, stateStagedCompanies, stateStagedDeals,
+		"person_scope", "company_scope", "deal_scope", "prev_writes")
 }
 
 // personVersionsHook loads the person record versions person_field_changes

@@ -85,6 +85,16 @@ type Runner struct {
 	// (match_pairs: 25 M pairs through four joins, 3 to 4 s at a million
 	// people on the slower machine of docs/bench-cycle-1m.md).
 	UncountedViews bool
+	// Release drops each table once the last model that reads it (by the
+	// models' depends lists) has run and been tested, except the tables
+	// Retain names: what is read after Run (the cycle's exports and match
+	// state). DuckDB otherwise keeps every input and model to the end, and
+	// what does not fit under its memory_limit goes to its temp files and
+	// back for every model after (docs/scaling.md, 2026-12-07 20:30).
+	// A model's depends list must then name every table it reads: a table
+	// it reads but does not name may be gone.
+	Release bool
+	Retain  []string
 }
 
 // Run materialises every model in order, then its tests. It checks first
@@ -99,6 +109,10 @@ func (r *Runner) Run(ctx context.Context, models []Model) ([]Result, error) {
 	}
 	results := make([]Result, 0, len(models))
 	var failed []error
+	var plan *releasePlan
+	if r.Release {
+		plan = newReleasePlan(models, r.Retain)
+	}
 	for i, m := range models {
 		if r.Progress != nil {
 			r.Progress(i, len(models), m.Name)
@@ -140,6 +154,12 @@ func (r *Runner) Run(ctx context.Context, models []Model) ([]Result, error) {
 		if fn := r.After[m.Name]; fn != nil {
 			if err := fn(ctx); err != nil {
 				return results, fmt.Errorf("model %s (%s): after: %w", m.Name, m.Path, err)
+			}
+			res.Duration = time.Since(start)
+		}
+		if plan != nil {
+			if err := r.releaseAfter(ctx, plan, i, m); err != nil {
+				return results, err
 			}
 			res.Duration = time.Since(start)
 		}

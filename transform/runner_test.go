@@ -400,3 +400,63 @@ func TestRunUncountedViews(t *testing.T) {
 		}
 	}
 }
+
+// TestRunRelease: with Release each table goes once the last model that
+// reads it has run, inputs included; a view keeps its inputs as long as
+// the view is read, and a retained view keeps them to the end; retained
+// tables stay. Without Release every table stays.
+func TestRunRelease(t *testing.T) {
+	fsys := fstest.MapFS{
+		"a.sql": file("-- depends: raw\nSELECT n FROM raw\n"),
+		"b.sql": file("-- depends: raw\nSELECT n * 2 AS n FROM raw\n"),
+		"v.sql": file("-- kind: script\n-- depends: a\nCREATE OR REPLACE VIEW v AS SELECT n FROM a;\n"),
+		"c.sql": file("-- depends: v\nSELECT (SELECT list(table_name ORDER BY table_name) FROM duckdb_tables()) AS tables, (SELECT count(*) FROM v) AS n\n"),
+		"d.sql": file("-- depends: b\nSELECT (SELECT list(table_name ORDER BY table_name) FROM duckdb_tables()) AS tables\n"),
+	}
+	tables := func(db *sql.DB, q string) string {
+		t.Helper()
+		var s string
+		if err := db.QueryRow(q).Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	run := func(release bool, retain ...string) *sql.DB {
+		t.Helper()
+		db := openDB(t)
+		if _, err := db.Exec("CREATE TABLE raw AS SELECT * FROM range(3) t(n)"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := (&Runner{DB: db, Release: release, Retain: retain}).Run(context.Background(), load(t, fsys)); err != nil {
+			t.Fatal(err)
+		}
+		return db
+	}
+	const left = "SELECT list(table_name ORDER BY table_name)::VARCHAR FROM duckdb_tables()"
+
+	db := run(true, "c", "d")
+	// order a, b, v, c, d: raw goes after b; a after c, the last reader of
+	// the view v that reads it; c is read by none but retained
+	if got := tables(db, "SELECT tables::VARCHAR FROM c"); got != "[a, b, c]" {
+		t.Errorf("tables while c was built = %s, want [a, b, c] (raw released after b, a kept for v; c is being made)", got)
+	}
+	if got := tables(db, "SELECT tables::VARCHAR FROM d"); got != "[b, c, d]" {
+		t.Errorf("tables while d was built = %s, want [b, c, d]", got)
+	}
+	if got := tables(db, left); got != "[c, d]" {
+		t.Errorf("tables left = %s, want the retained [c, d]", got)
+	}
+
+	db = run(true, "v")
+	if got := tables(db, left); got != "[a]" {
+		t.Errorf("tables left with v retained = %s, want [a], the view's input", got)
+	}
+	if got := tables(db, "SELECT count(*)::VARCHAR FROM v"); got != "3" {
+		t.Errorf("retained view v has %s rows, want 3", got)
+	}
+
+	db = run(false)
+	if got := tables(db, left); got != "[a, b, c, d, raw]" {
+		t.Errorf("tables left without Release = %s, want every one", got)
+	}
+}

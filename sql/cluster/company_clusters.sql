@@ -69,3 +69,18 @@ CREATE OR REPLACE TEMP TABLE company_components AS
   JOIN stg_companies ck ON ck.rid = coalesce(x.label, f.component);
 CREATE OR REPLACE TABLE company_clusters AS
   SELECT * FROM stable_golden_ids('company_components', 'company', 'C');
+
+-- the working tables go now: no later model reads them, and at a million
+-- people they would hold memory (or DuckDB's temp files) to the end
+-- (company_links is company_pairs' table, read here only)
+DROP TABLE company_nodes;
+DROP TABLE company_decided;
+DROP TABLE company_match_edges;
+DROP TABLE company_cannot_link;
+DROP TABLE company_cc;
+DROP TABLE company_first_components;
+DROP TABLE company_conflicted;
+DROP TABLE company_conflict_edges;
+DROP TABLE company_conflict_cannot;
+DROP TABLE company_components;
+DROP TABLE company_links;

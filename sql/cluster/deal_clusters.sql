@@ -61,3 +61,15 @@ CREATE OR REPLACE TEMP TABLE deal_components AS
   LEFT JOIN deal_conflicted x ON x.record_key = f.record_key;
 CREATE OR REPLACE TABLE deal_clusters AS
   SELECT * FROM stable_golden_ids('deal_components', 'deal', 'D');
+
+-- the working tables go now: no later model reads them, and at a million
+-- people they would hold memory (or DuckDB's temp files) to the end
+DROP TABLE deal_decided;
+DROP TABLE deal_match_edges;
+DROP TABLE deal_cannot_link;
+DROP TABLE deal_cc;
+DROP TABLE deal_first_components;
+DROP TABLE deal_conflicted;
+DROP TABLE deal_conflict_edges;
+DROP TABLE deal_conflict_cannot;
+DROP TABLE deal_components;

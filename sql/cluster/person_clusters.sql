@@ -123,3 +123,17 @@ CREATE OR REPLACE TEMP TABLE person_prev_ids AS
   WHERE p.entity = 'person';
 CREATE OR REPLACE TABLE person_clusters AS
   SELECT * FROM stable_golden_ids_by_rid('person_components', 'person_prev_ids', 'stg_persons', 'P');
+
+-- the working tables go now: no later model reads them, and at a million
+-- people they would hold memory (or DuckDB's temp files) to the end
+DROP TABLE person_nodes;
+DROP TABLE person_decided;
+DROP TABLE person_deleted_prev;
+DROP TABLE person_match_edges;
+DROP TABLE person_cc;
+DROP TABLE person_first_components;
+DROP TABLE person_conflict_cannot;
+DROP TABLE person_conflicted;
+DROP TABLE person_conflict_edges;
+DROP TABLE person_components;
+DROP TABLE person_prev_ids;

@@ -472,3 +472,12 @@ JOIN person_pattern_scores ps ON ps.pattern = p.pattern;
 DROP VIEW person_cmp;
 DROP TABLE person_compared;
 DROP TABLE person_fields;
+-- the estimation's tables: person_records, person_rule_sets and
+-- person_pattern_scores stay for person_pairs_wide
+DROP TABLE person_patterns;
+DROP TABLE person_pattern_levels;
+DROP TABLE person_pattern_weights;
+DROP TABLE person_weights;
+DROP TABLE person_random;
+DROP TABLE person_random_levels;
+DROP TABLE person_em;
