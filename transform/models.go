@@ -63,6 +63,9 @@ type Test struct {
 	SQL string `json:",omitempty"`
 	// Path is the file of a test from tests/ ("" for a header test).
 	Path string `json:",omitempty"`
+	// Deps are the tables a test from tests/ declares it reads (its
+	// depends header); none: it may read any table.
+	Deps []string `json:",omitempty"`
 }
 
 // Name is a short label of the test, e.g. "unique(record_key)".

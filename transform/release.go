@@ -6,27 +6,44 @@ import (
 	"slices"
 )
 
-// releasePlan knows, from the models' depends lists, the last model that
-// reads each table, so the runner can drop a table as soon as that model
-// has run (Runner.Release). A view reads its inputs when it is read, not
-// when it is made: a model that turns out to be a view lends its own
-// lifetime to its inputs.
+// releasePlan knows, from the models' depends lists and their tests, the
+// last model that reads each table, so the runner can drop a table as soon
+// as that model has run and been tested (Runner.Release). A view reads its
+// inputs when it is read, not when it is made: a model that turns out to
+// be a view lends its own lifetime to its inputs.
 type releasePlan struct {
-	// last is the index of the last model that reads the name (for a model
-	// no later one reads: its own index); retained names are never due.
+	// last is the index of the last model that reads the name, or whose
+	// tests do (for a model no later one reads: its own index)
 	last     map[string]int
 	retained map[string]bool
-	deps     map[string][]string
-	views    map[string]bool
+	released map[string]bool
+	// holdUntil: nothing goes before this model, whose tests include a
+	// tests/ file without a depends header (it may read any table)
+	holdUntil int
+	deps      map[string][]string
+	views     map[string]bool
 }
 
 func newReleasePlan(models []Model, retain []string) *releasePlan {
-	p := &releasePlan{last: map[string]int{}, retained: map[string]bool{}, deps: map[string][]string{}, views: map[string]bool{}}
+	p := &releasePlan{last: map[string]int{}, retained: map[string]bool{}, released: map[string]bool{},
+		deps: map[string][]string{}, views: map[string]bool{}}
+	read := func(name string, i int) { p.last[name] = max(p.last[name], i) }
 	for i, m := range models {
 		p.deps[m.Name] = m.Deps
-		p.last[m.Name] = max(p.last[m.Name], i)
+		read(m.Name, i)
 		for _, d := range m.Deps {
-			p.last[d] = max(p.last[d], i)
+			read(d, i)
+		}
+		for _, t := range m.Tests {
+			switch {
+			case t.Kind == "relationships":
+				read(t.Args[1], i) // upstream, maybe not a direct dependency
+			case t.Path != "" && len(t.Deps) == 0:
+				p.holdUntil = max(p.holdUntil, i)
+			}
+			for _, d := range t.Deps {
+				read(d, i)
+			}
 		}
 	}
 	for _, t := range retain {
@@ -61,11 +78,16 @@ func (p *releasePlan) lend(view string) {
 	}
 }
 
-// due lists, sorted, the names no model after the i-th reads.
+// due lists, sorted, the names no model after the i-th reads that were
+// not listed before.
 func (p *releasePlan) due(i int) []string {
+	if i < p.holdUntil {
+		return nil
+	}
 	var names []string
 	for name, last := range p.last {
-		if last == i && !p.retained[name] {
+		if last <= i && !p.retained[name] && !p.released[name] {
+			p.released[name] = true
 			names = append(names, name)
 		}
 	}

@@ -460,3 +460,51 @@ func TestRunRelease(t *testing.T) {
 		t.Errorf("tables left without Release = %s, want every one", got)
 	}
 }
+
+// TestRunReleaseKeepsWhatTestsRead: a table a test reads stays until that
+// test ran: the upstream table of a relationships test, the tables a
+// tests/ file declares, and every table while a tests/ file without a
+// depends header has yet to run (it may read any).
+func TestRunReleaseKeepsWhatTestsRead(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		fsys fstest.MapFS
+		want string // tables when f was built
+	}{
+		{"relationships", fstest.MapFS{
+			"a.sql": file("-- depends: raw\nSELECT n FROM raw\n"),
+			"b.sql": file("-- depends: a\nSELECT n FROM a\n"),
+			"e.sql": file("-- depends: b\n-- test: relationships(n, a.n)\nSELECT n FROM b\n"),
+			"f.sql": file("-- depends: e\nSELECT (SELECT list(table_name ORDER BY table_name) FROM duckdb_tables())::VARCHAR AS tables\n"),
+		}, "[e, f]"},
+		{"declared", fstest.MapFS{
+			"a.sql":         file("-- depends: raw\nSELECT n FROM raw\n"),
+			"e.sql":         file("-- depends: a\nSELECT n FROM a\n"),
+			"f.sql":         file("-- depends: e\nSELECT (SELECT list(table_name ORDER BY table_name) FROM duckdb_tables())::VARCHAR AS tables\n"),
+			"tests/raw.sql": file("-- depends: e, raw\nSELECT * FROM e ANTI JOIN raw USING (n)\n"),
+		}, "[e, f]"},
+		{"undeclared", fstest.MapFS{
+			"a.sql":         file("-- depends: raw\nSELECT n FROM raw\n"),
+			"e.sql":         file("-- depends: a\nSELECT n FROM a\n"),
+			"f.sql":         file("-- depends: e\nSELECT (SELECT list(table_name ORDER BY table_name) FROM duckdb_tables())::VARCHAR AS tables\n"),
+			"tests/raw.sql": file("SELECT * FROM raw WHERE n < 0\n"),
+		}, "[a, e, f, raw]"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			db := openDB(t)
+			if _, err := db.Exec("CREATE TABLE raw AS SELECT * FROM range(3) t(n)"); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := (&Runner{DB: db, Release: true, Retain: []string{"f"}}).Run(context.Background(), load(t, tc.fsys)); err != nil {
+				t.Fatalf("run: %v (a table a test reads was released before it)", err)
+			}
+			var got string
+			if err := db.QueryRow("SELECT tables FROM f").Scan(&got); err != nil {
+				t.Fatal(err)
+			}
+			if got != tc.want {
+				t.Errorf("tables while f was built = %s, want %s", got, tc.want)
+			}
+		})
+	}
+}

@@ -48,7 +48,7 @@ func parseCustomTest(p, text string) (customTest, error) {
 	if body == 0 || strings.Contains(stripComments(q), ";") {
 		return ct, fmt.Errorf("%w: %s: a test file holds one SELECT that returns the offending rows", ErrBadModel, p)
 	}
-	ct.test = Test{Kind: "sql", SQL: q, Path: p, Line: body}
+	ct.test = Test{Kind: "sql", SQL: q, Path: p, Line: body, Deps: ct.deps}
 	return ct, nil
 }
 
