@@ -53,6 +53,9 @@ crossed AS (
   FROM d h JOIN d s ON s.cross_id_n = h.record_id
   WHERE h.system = 'hubspot' AND s.system = 'salesforce'
 )
-SELECT left_key, right_key, list(DISTINCT rule ORDER BY rule) AS rules
+-- each pair's rules: one list per pair, deduplicated and sorted after
+-- (list(DISTINCT rule ORDER BY rule) ran as a distinct aggregation joined
+-- back to the groups, half of this model's CPU at a million people)
+SELECT left_key, right_key, list_sort(list_distinct(list(rule))) AS rules
 FROM (SELECT * FROM blocked UNION ALL SELECT * FROM crossed)
 GROUP BY left_key, right_key
