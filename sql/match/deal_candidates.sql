@@ -55,7 +55,8 @@ crossed AS (
 )
 -- each pair's rules: one list per pair, deduplicated and sorted after
 -- (list(DISTINCT rule ORDER BY rule) ran as a distinct aggregation joined
--- back to the groups, half of this model's CPU at a million people)
+-- back to the groups: company_candidates at a million people took 2.08 s
+-- with it and 1.88 s without, means of three runs, same rows)
 SELECT left_key, right_key, list_sort(list_distinct(list(rule))) AS rules
 FROM (SELECT * FROM blocked UNION ALL SELECT * FROM crossed)
 GROUP BY left_key, right_key
