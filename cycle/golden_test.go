@@ -62,6 +62,7 @@ func TestGoldenRunsConverge(t *testing.T) {
 	if calls != minCalls || h1+s1 < minCalls {
 		t.Errorf("run 1: %d write batches, %d HTTP write calls, minimum %d", calls, h1+s1, minCalls)
 	}
+	checkReleased(t, "run 1", rep1)
 
 	day++ // the next night; nobody touched either CRM
 	rep2, err := cycle.Run(ctx, cfg)
@@ -75,5 +76,35 @@ func TestGoldenRunsConverge(t *testing.T) {
 	}
 	if rep2.Counts.Conflicts != 0 {
 		t.Errorf("run 2: %d conflicts from crmhub's own writes (echoes)", rep2.Counts.Conflicts)
+	}
+	checkReleased(t, "run 2", rep2)
+}
+
+// checkReleased: a run's transform drops the inputs and the working
+// models once their last reader has run (transform.Runner.Release), at
+// that reader, and keeps what the exports and the match state read.
+func checkReleased(t *testing.T, run string, rep *cycle.Report) {
+	t.Helper()
+	after := map[string]string{}
+	for _, m := range rep.Models {
+		for _, tb := range m.Released {
+			after[tb] = m.Model
+		}
+	}
+	for tb, reader := range map[string]string{
+		"person_candidates":    "person_pairs",
+		"raw_hubspot_contacts": "person_scope",
+		"person_field_changes": "person_values",
+		"person_values":        "outbox",
+	} {
+		if after[tb] != reader {
+			t.Errorf("%s: %s released after %q, want after its last reader %s", run, tb, after[tb], reader)
+		}
+	}
+	kept := append([]string{"stg_persons", "person_pairs", "stg_companies", "stg_deals", "prev_writes"}, cycle.PublishedTables...)
+	for _, tb := range kept {
+		if m, ok := after[tb]; ok {
+			t.Errorf("%s: %s released after %s; the exports or the match state read it after the models", run, tb, m)
+		}
 	}
 }

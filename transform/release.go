@@ -52,7 +52,8 @@ func newReleasePlan(models []Model, retain []string) *releasePlan {
 	return p
 }
 
-// built records that model i made a view: its inputs live as long as it.
+// built records whether a model made a view: a view's inputs live as long
+// as the view.
 func (p *releasePlan) built(name string, view bool) {
 	if !view {
 		return
@@ -95,23 +96,24 @@ func (p *releasePlan) due(i int) []string {
 	return names
 }
 
-// releaseAfter drops what no model after the i-th (m) reads.
-func (r *Runner) releaseAfter(ctx context.Context, plan *releasePlan, i int, m Model) error {
+// releaseAfter drops what no model after the i-th (m) reads, and says
+// which tables it dropped.
+func (r *Runner) releaseAfter(ctx context.Context, plan *releasePlan, i int, m Model) ([]string, error) {
 	if !m.Macros {
 		view, err := r.isView(ctx, m)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		plan.built(m.Name, view)
 	}
 	dropped, err := r.release(ctx, plan.due(i))
 	if err != nil {
-		return fmt.Errorf("model %s (%s): %w", m.Name, m.Path, err)
+		return dropped, fmt.Errorf("model %s (%s): %w", m.Name, m.Path, err)
 	}
 	if len(dropped) > 0 && r.Logger != nil {
 		r.Logger.Debug("released", "after", m.Name, "tables", dropped)
 	}
-	return nil
+	return dropped, nil
 }
 
 // isView says whether a model made a view.

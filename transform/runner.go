@@ -35,6 +35,9 @@ type Result struct {
 	// Statements times each statement of a script model (none for a
 	// single query): where a script's time goes, without a profiler.
 	Statements []StatementTime
+	// Released are the tables dropped once this model ran, no later model
+	// reading them (Runner.Release).
+	Released []string `json:",omitempty"`
 }
 
 // StatementTime is one script statement's wall time; Line is its first
@@ -158,7 +161,7 @@ func (r *Runner) Run(ctx context.Context, models []Model) ([]Result, error) {
 			res.Duration = time.Since(start)
 		}
 		if plan != nil {
-			if err := r.releaseAfter(ctx, plan, i, m); err != nil {
+			if res.Released, err = r.releaseAfter(ctx, plan, i, m); err != nil {
 				return results, err
 			}
 			res.Duration = time.Since(start)
