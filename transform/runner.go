@@ -77,11 +77,6 @@ type Runner struct {
 	// cycle loads person record versions for the golden persons it
 	// rebuilds); its time counts in the model's.
 	Before map[string]func(context.Context) error
-	// After runs a Go step once the named model is built and tested, for
-	// releasing what no later model reads (the cycle drops the person
-	// candidates once person_pairs has compared them); its time counts in
-	// the model's.
-	After map[string]func(context.Context) error
 	// UncountedViews leaves a model that made a view uncounted (Rows -1):
 	// counting a view builds every row of it, and the cycle builds the
 	// published ones anyway when it exports them, and counts them there
@@ -153,12 +148,6 @@ func (r *Runner) Run(ctx context.Context, models []Model) ([]Result, error) {
 				return results, err
 			}
 			failed = append(failed, err)
-		}
-		if fn := r.After[m.Name]; fn != nil {
-			if err := fn(ctx); err != nil {
-				return results, fmt.Errorf("model %s (%s): after: %w", m.Name, m.Path, err)
-			}
-			res.Duration = time.Since(start)
 		}
 		if plan != nil {
 			if res.Released, err = r.releaseAfter(ctx, plan, i, m); err != nil {
