@@ -169,11 +169,11 @@ func (r *Runner) Run(ctx context.Context, models []Model) ([]Result, error) {
 // countRows counts a model's rows; -1 for a view with UncountedViews.
 func (r *Runner) countRows(ctx context.Context, m Model) (int64, error) {
 	if r.UncountedViews {
-		var views int
-		if err := r.DB.QueryRowContext(ctx, `SELECT count(*) FROM duckdb_views() WHERE view_name = ? AND NOT internal`, m.Name).Scan(&views); err != nil {
-			return 0, fmt.Errorf("model %s (%s): count rows: %w", m.Name, m.Path, err)
+		view, err := r.isView(ctx, m)
+		if err != nil {
+			return 0, err
 		}
-		if views > 0 {
+		if view {
 			return -1, nil
 		}
 	}
