@@ -16,7 +16,9 @@ CREATE OR REPLACE MACRO norm_name(s) AS
   nullif(regexp_replace(lower(strip_accents(coalesce(s, ''))), '[^a-z]', '', 'g'), '');
 
 -- a syntactically valid address, lower case; mailbox tags dropped and, for
--- Gmail, dots too, where the provider documents that they are ignored
+-- Gmail, dots too, where the provider documents that they are ignored; an
+-- address whose mailbox is nothing but a tag or dots ("+x@gmail.com") is no
+-- address (NULL), not "@gmail.com", which would not normalise to itself
 -- (list_position, not IN: DuckDB turns a long IN list into a join, which
 -- runs before the CASE that calls this macro, on every row: canon_value
 -- computed every value's email parts. Not list_contains either: DuckDB
@@ -26,9 +28,9 @@ CREATE OR REPLACE MACRO norm_name(s) AS
 CREATE OR REPLACE MACRO norm_email_parts(local_part, domain_part) AS
   CASE
     WHEN list_position(['gmail.com', 'googlemail.com'], domain_part) IS NOT NULL
-      THEN replace(regexp_replace(local_part, '\+.*$', ''), '.', '') || '@gmail.com'
+      THEN nullif(replace(regexp_replace(local_part, '\+.*$', ''), '.', ''), '') || '@gmail.com'
     WHEN list_position(['outlook.com', 'hotmail.com', 'live.com', 'icloud.com', 'me.com', 'fastmail.com', 'protonmail.com', 'proton.me'], domain_part) IS NOT NULL
-      THEN regexp_replace(local_part, '\+.*$', '') || '@' || domain_part
+      THEN nullif(regexp_replace(local_part, '\+.*$', ''), '') || '@' || domain_part
     ELSE local_part || '@' || domain_part
   END;
 CREATE OR REPLACE MACRO norm_email(s) AS
