@@ -77,8 +77,12 @@ type CycleReport struct {
 	SourceRecords int64      `json:"source_records"`
 	Sims          SimFigures `json:"simulator_figures"`
 	Runs          []RunFig   `json:"runs"`
-	// Mutation is the day of edits before the nightly run.
-	Mutation gen.Stats `json:"mutation"`
+	// Mutation is the day of edits before the nightly run, made at
+	// ChangeRate (gen.MutateOptions: that share of each object's records
+	// edited, a fifth of it created, a tenth archived, and the other
+	// system's twin edited where an edit conflicts).
+	Mutation   gen.Stats `json:"mutation"`
+	ChangeRate float64   `json:"change_rate"`
 	// PeakRSS is the benchmark process's VmHWM over both runs (without the
 	// simulators when they run in a child process).
 	PeakRSS   int64 `json:"peak_rss_bytes"`
@@ -265,6 +269,7 @@ func RunCycle(ctx context.Context, o CycleOptions) (*CycleReport, error) {
 	for day, name := range nights {
 		if day > 0 {
 			say("a day of edits (change rate %g)", o.ChangeRate)
+			rep.ChangeRate = o.ChangeRate
 			if rep.Mutation, err = s.Mutate(ctx, day, o.ChangeRate); err != nil {
 				return rep, err
 			}

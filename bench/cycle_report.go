@@ -72,8 +72,8 @@ func (rs CycleReports) Markdown(w io.Writer) {
 		m.CPUs, m.Arch, gib(m.MemTotal), m.GoVersion, m.Load1, m.DuckDB, rs[0].MemoryLimit, rs[0].Threads, rs[0].SimMode)
 	fmt.Fprintln(w, "## Summary")
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "| people/system | source records | first run | second night (re-reads the first load's writes) | nightly (1% changed) | peak RSS crmhub | peak RSS simulators | lake |")
-	fmt.Fprintln(w, "|---:|---:|---:|---:|---:|---:|---:|---:|")
+	fmt.Fprintln(w, "| people/system | source records | first run | second night (re-reads the first load's writes) | records changed before the nightly run | nightly | peak RSS crmhub | peak RSS simulators | lake |")
+	fmt.Fprintln(w, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, r := range rs {
 		t := func(name string) float64 {
 			if f := r.run(name); f != nil {
@@ -81,8 +81,13 @@ func (rs CycleReports) Markdown(w io.Writer) {
 			}
 			return math.NaN()
 		}
-		fmt.Fprintf(w, "| %d | %d | %s | %s | %s | %s | %s | %s |\n", r.People, r.SourceRecords, secs(t("first")), secs(t("settle")), secs(t("nightly")),
-			gib(r.PeakRSS), gib(r.Sims.PeakRSS), mib(r.LakeBytes))
+		changed := "-"
+		if r.run("nightly") != nil {
+			n, share := r.changed()
+			changed = fmt.Sprintf("%d (%.2f%%)", n, 100*share)
+		}
+		fmt.Fprintf(w, "| %d | %d | %s | %s | %s | %s | %s | %s | %s |\n", r.People, r.SourceRecords, secs(t("first")), secs(t("settle")), changed,
+			secs(t("nightly")), gib(r.PeakRSS), gib(r.Sims.PeakRSS), mib(r.LakeBytes))
 	}
 	fmt.Fprintln(w)
 	if len(rs) > 1 {
@@ -162,6 +167,19 @@ func verdict(a, b, n1, n2 float64) string {
 	return fmt.Sprintf("%.1f× (n %.0f×, n log n %.1f×) %s", t, lin, nlogn, v)
 }
 
+// changed is how many records the day of edits changed (each edited,
+// created or archived record once, the twins its conflicting edits touched
+// included) and their share of the source records: more than the change
+// rate, which counts the edits of each object alone.
+func (r *CycleReport) changed() (int, float64) {
+	t := r.Mutation.Total()
+	n := t.Updated + t.Created + t.Archived
+	if r.SourceRecords == 0 {
+		return n, 0
+	}
+	return n, float64(n) / float64(r.SourceRecords)
+}
+
 func (r *CycleReport) markdown(w io.Writer) {
 	fmt.Fprintf(w, "## %d people per system\n\n", r.People)
 	fmt.Fprintf(w, "%d companies and %d deals per system (before duplicates), seed %d; %d source records. Simulators: generate %.1f s, load %.1f s, day of edits %.1f s, peak RSS %s (%s).\n\n",
@@ -176,8 +194,9 @@ func (r *CycleReport) markdown(w io.Writer) {
 	fmt.Fprintf(w, "Records: %s.\n\n", strings.Join(objs, ", "))
 	if r.run("nightly") != nil {
 		t := r.Mutation.Total()
-		fmt.Fprintf(w, "Day of edits before the nightly run: %d updated (%d conflicting), %d created (%d duplicates), %d archived.\n\n",
-			t.Updated, t.Conflicts, t.Created, t.Duplicates, t.Archived)
+		n, share := r.changed()
+		fmt.Fprintf(w, "Day of edits before the nightly run (change rate %g): %d updated (%d conflicting), %d created (%d duplicates), %d archived: %d records changed, %.2f%% of the source records.\n\n",
+			r.ChangeRate, t.Updated, t.Conflicts, t.Created, t.Duplicates, t.Archived, n, 100*share)
 	}
 	for i := range r.Runs {
 		r.Runs[i].markdown(w)

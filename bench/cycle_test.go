@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -69,6 +70,13 @@ func TestRunCycleSmall(t *testing.T) {
 	if nightRead == 0 || nightRead*2 > firstRead {
 		t.Errorf("the nightly run read %d records, the first %d: not incremental", nightRead, firstRead)
 	}
+	// the records the day changed: edited (conflicting twins included),
+	// created and archived, each once
+	changed, share := rep.changed()
+	if tot := rep.Mutation.Total(); rep.ChangeRate != 0.01 || tot.Updated == 0 || changed != tot.Updated+tot.Created+tot.Archived ||
+		share != float64(changed)/float64(rep.SourceRecords) {
+		t.Errorf("change rate %g: %d records changed (%.4f of the source), edits %+v", rep.ChangeRate, changed, share, tot)
+	}
 	if len(rep.Limits) != 3 || rep.Limits[0].WallSec <= 0 || rep.Limits[0].HubSpotCalls == 0 || rep.Limits[0].Bound == "" {
 		t.Errorf("estimates: %+v", rep.Limits)
 	}
@@ -92,7 +100,7 @@ func TestRunCycleSmall(t *testing.T) {
 	if !strings.HasPrefix(rep.Machine.DuckDB, "v") {
 		t.Errorf("machine: DuckDB version %q", rep.Machine.DuckDB)
 	}
-	for _, want := range []string{"## Growth", "### first run", "DuckDB " + rep.Machine.DuckDB + ",", "### nightly run", "| person_pairs |", "Outside the steps: start", "With the documented API limits on"} {
+	for _, want := range []string{"## Growth", "### first run", "DuckDB " + rep.Machine.DuckDB + ",", "### nightly run", "| person_pairs |", fmt.Sprintf(": %d records changed, %.2f%% of the source records", changed, 100*share), "Outside the steps: start", "With the documented API limits on"} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("markdown lacks %q", want)
 		}

@@ -18,7 +18,7 @@ import (
 // BenchCmd is `crmhub bench`.
 type BenchCmd struct {
 	Match  BenchMatchCmd  `cmd:"" help:"Generate N people per system, run normalise/block/score/cluster and report time, candidate pairs, peak memory and quality."`
-	Cycle  BenchCycleCmd  `cmd:"" help:"Generate N people per system, run the whole cycle (extract, transform, load, publish) against the simulators, then a nightly run after 1% changed; report times, API calls, peak memory, lake size."`
+	Cycle  BenchCycleCmd  `cmd:"" help:"Generate N people per system, run the whole cycle (extract, transform, load, publish) against the simulators, then a nightly run after a day of edits (1% of each object edited by default); report times, API calls, peak memory, lake size."`
 	Replay BenchReplayCmd `cmd:"" help:"Run the nightly transform of a bench cycle checkpoint again (bench cycle --checkpoint) and report its times: a models change timed at scale in minutes."`
 	Load   BenchLoadCmd   `cmd:"" help:"Push N changed records to each simulator with its rate limits on; report calls, the bound the limits set, wall time and their ratio."`
 }
@@ -87,7 +87,7 @@ type BenchCycleCmd struct {
 	Companies   int     `help:"Companies per system (default people/10)." default:"0"`
 	Deals       int     `help:"Deals per system (default people/5)." default:"0"`
 	Seed        uint64  `help:"Random seed of the generated data." default:"1"`
-	ChangeRate  float64 `help:"Share of records edited before the nightly run." default:"0.01"`
+	ChangeRate  float64 `help:"Share of each object's records edited before the nightly run; a fifth of it is created and a tenth archived on top, and conflicting edits touch the other system's twin (the report gives the share of records changed)." default:"0.01"`
 	Nights      int     `help:"Nights to run: 1 the first run only, 2 adds the settle night, 3 adds the nightly run after the change rate." default:"3" enum:"1,2,3"`
 	MemoryLimit string  `help:"DuckDB memory_limit." default:"5GB"`
 	Threads     int     `help:"DuckDB threads (0 = every core)." default:"0"`
