@@ -96,16 +96,10 @@ func (p *releasePlan) due(i int) []string {
 	return names
 }
 
-// releaseAfter drops what no model after the i-th (m) reads, and says
-// which tables it dropped.
-func (r *Runner) releaseAfter(ctx context.Context, plan *releasePlan, i int, m Model) ([]string, error) {
-	if !m.Macros {
-		view, err := r.isView(ctx, m)
-		if err != nil {
-			return nil, err
-		}
-		plan.built(m.Name, view)
-	}
+// releaseAfter drops what no model after the i-th (m, a view if view)
+// reads, and says which tables it dropped.
+func (r *Runner) releaseAfter(ctx context.Context, plan *releasePlan, i int, m Model, view bool) ([]string, error) {
+	plan.built(m.Name, view)
 	dropped, err := r.release(ctx, plan.due(i))
 	if err != nil {
 		return dropped, fmt.Errorf("model %s (%s): %w", m.Name, m.Path, err)

@@ -136,7 +136,15 @@ func (r *Runner) Run(ctx context.Context, models []Model) ([]Result, error) {
 			results = append(results, Result{Model: m.Name, Duration: time.Since(start), Build: build, CPU: processCPU() - cpu, Statements: stmts})
 			continue
 		}
-		rows, err := r.countRows(ctx, m)
+		// whether it made a view, asked once: the count and the release
+		// plan need it
+		var view bool
+		if r.UncountedViews || plan != nil {
+			if view, err = r.isView(ctx, m); err != nil {
+				return results, err
+			}
+		}
+		rows, err := r.countRows(ctx, m, view)
 		if err != nil {
 			return results, err
 		}
@@ -150,7 +158,7 @@ func (r *Runner) Run(ctx context.Context, models []Model) ([]Result, error) {
 			failed = append(failed, err)
 		}
 		if plan != nil {
-			if res.Released, err = r.releaseAfter(ctx, plan, i, m); err != nil {
+			if res.Released, err = r.releaseAfter(ctx, plan, i, m, view); err != nil {
 				return results, err
 			}
 			res.Duration = time.Since(start)
@@ -167,15 +175,9 @@ func (r *Runner) Run(ctx context.Context, models []Model) ([]Result, error) {
 }
 
 // countRows counts a model's rows; -1 for a view with UncountedViews.
-func (r *Runner) countRows(ctx context.Context, m Model) (int64, error) {
-	if r.UncountedViews {
-		view, err := r.isView(ctx, m)
-		if err != nil {
-			return 0, err
-		}
-		if view {
-			return -1, nil
-		}
+func (r *Runner) countRows(ctx context.Context, m Model, view bool) (int64, error) {
+	if r.UncountedViews && view {
+		return -1, nil
 	}
 	var rows int64
 	if err := r.DB.QueryRowContext(ctx, "SELECT count(*) FROM "+quoteIdent(m.Name)).Scan(&rows); err != nil {
